@@ -1,0 +1,100 @@
+# mod_funcapp — build, install, test and run.
+#
+#   make            build mod_funcapp.so with apxs
+#   make install    apxs -i, plus conf/funcapp.{load,conf} for a2enmod
+#   make test       unit tests (cmocka, under ASan) and the Apache::Test suite
+#   make run        serve examples/ on http://127.0.0.1:8080/api/...
+#
+# `make test` and `make run` first install the Debian packages that are
+# missing (as root), so both work on a fresh Debian 12 machine.
+
+APXS          ?= apxs
+PYTHON_CONFIG ?= /usr/bin/python3-config
+PYTHON        ?= /usr/bin/python3
+HTTPD         ?= /usr/sbin/apache2
+PORT          ?= 8080
+
+PY_INCLUDES := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
+PY_LDFLAGS  := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
+PY_PREFIX   := $(shell $(PYTHON_CONFIG) --prefix 2>/dev/null)
+PY_VERSION  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+APR_FLAGS   := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
+               $(shell apu-1-config --includes 2>/dev/null)
+APR_LIBS    := $(shell apr-1-config --link-ld 2>/dev/null) \
+               $(shell apu-1-config --link-ld 2>/dev/null)
+
+WARN      = -Wall -Wextra -Werror
+CORE_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_log.c src/fa_route.c \
+            src/fa_supervisor.c src/fa_wire.c src/fa_worker.c
+PY_SRC    = src/fa_python.c build/fa_pysrc.c
+PY_FILES  = $(shell find python -name '*.py' | sort)
+HEADERS   = $(wildcard include/*.h)
+# Unit tests link only what needs neither httpd nor Python.
+UNIT_SRC  = src/fa_config.c src/fa_log.c src/fa_route.c src/fa_wire.c
+UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
+
+DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
+                  libjansson-dev libapache2-mod-perl2 curl
+
+.PHONY: all install deps unit test-unit test-python test-httpd test run clean
+
+all: mod_funcapp.so
+
+build/fa_pysrc.c: build/embed_python.py $(PY_FILES)
+	$(PYTHON) build/embed_python.py python $@
+
+mod_funcapp.so: mod_funcapp.c $(CORE_SRC) $(PY_SRC) $(HEADERS)
+	$(APXS) -c -o mod_funcapp.la \
+	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-Wno-missing-field-initializers \
+	    -Wc,-DFA_PYTHON_PROGRAM='\"$(PY_PREFIX)/bin/python$(PY_VERSION)\"' \
+	    -Iinclude $(PY_INCLUDES) \
+	    mod_funcapp.c $(CORE_SRC) $(PY_SRC) -ljansson $(PY_LDFLAGS)
+	cp .libs/mod_funcapp.so $@
+
+install: mod_funcapp.so
+	$(APXS) -i -n funcapp mod_funcapp.la
+	install -m 644 conf/funcapp.load conf/funcapp.conf \
+	    $(DESTDIR)/etc/apache2/mods-available/
+
+# Installs the Debian packages that are missing (root only).
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "missing Debian packages: $$missing (run as root: apt-get install $$missing)"; \
+	        exit 1; fi; \
+	    echo "installing: $$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q $$missing; \
+	fi
+
+build/unit/%: t/unit/%.c $(UNIT_SRC) $(HEADERS)
+	@mkdir -p build/unit
+	$(CC) -g -O1 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    $(APR_FLAGS) -Iinclude $< $(UNIT_SRC) -o $@ -lcmocka -ljansson $(APR_LIBS)
+
+test-unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
+
+test-python:
+	$(PYTHON) -m unittest discover -s t/python
+
+test-httpd: mod_funcapp.so
+	bash t/run-suite $(HTTPD)
+
+test: deps
+	$(MAKE) all
+	$(MAKE) test-unit
+	$(MAKE) test-python
+	$(MAKE) test-httpd
+
+run: deps
+	$(MAKE) all
+	bash examples/serve $(HTTPD) $(PORT)
+
+clean:
+	rm -rf build/unit build/fa_pysrc.c .libs *.la *.lo *.slo *.o \
+	    src/*.lo src/*.slo src/*.o src/.libs build/*.lo build/*.slo build/*.o build/.libs \
+	    mod_funcapp.so

@@ -1,0 +1,47 @@
+/**
+ * fa_app: one function app at run time, as the httpd parent, its children
+ * and the app's worker processes all see it.
+ *
+ * The parent builds it in post_config for every generation (each graceful
+ * restart makes a new one), before the MPM forks, so children and workers
+ * inherit it, including the slot array in anonymous shared memory.
+ */
+#ifndef FA_APP_H
+#define FA_APP_H
+
+#include <apr_pools.h>
+
+#include "fa_config.h"
+#include "fa_log.h"
+
+/** One worker process's place, in memory shared by parent, children and
+ * workers; fields are only touched with apr_atomic_*. */
+typedef struct fa_slot {
+    apr_uint32_t outstanding; /* requests children sent and await */
+    apr_uint32_t pid;         /* the worker now serving, 0 while none */
+    apr_uint32_t ready;       /* 1 once the worker has indexed the app */
+    apr_uint32_t incarnation; /* bumped at every (re)start of the slot */
+} fa_slot_t;
+
+typedef struct fa_app fa_app_t;
+
+/** Runs in every new worker process before Python starts: the glue closes
+ * httpd's listeners there and drops root privileges. */
+typedef apr_status_t fa_worker_init_fn(fa_app_t *app, apr_pool_t *p);
+
+struct fa_app {
+    int id;                        /* among this generation's apps */
+    apr_uint32_t generation;
+    fa_app_config_t *config;
+    int nslots;                    /* = config->process_count */
+    fa_slot_t *slots;              /* shared memory */
+    const char **socket_paths;     /* one a slot */
+    int *listen_fds;               /* made by the parent, one a slot */
+    long worker_uid, worker_gid;   /* owner of the sockets; -1 to keep */
+    int python_log_level;          /* logging.* level for the workers */
+    fa_logger_t log;
+    fa_worker_init_fn *worker_init;
+    void *glue;                    /* the glue's own data (server_rec) */
+};
+
+#endif

@@ -1,0 +1,74 @@
+/**
+ * fa_config: what one function app is configured to be, from httpd.conf,
+ * host.json and local.settings.json, validated the way `apachectl
+ * configtest` reports it: one line naming the directive and its range.
+ */
+#ifndef FA_CONFIG_H
+#define FA_CONFIG_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#define FA_PROCESS_COUNT_MIN 1
+#define FA_PROCESS_COUNT_MAX 10
+#define FA_THREAD_COUNT_MIN 1
+#define FA_THREAD_COUNT_MAX 32
+/** Azure's cap on a request body, used when LimitRequestBody is larger. */
+#define FA_MAX_BODY (100 * 1024 * 1024)
+
+/** One `FunctionHandler ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]`. */
+typedef struct fa_handler_spec {
+    const char *route;
+    const char *file;        /* absolute */
+    const char *callable;    /* default "main" */
+    const char *methods;     /* "GET,POST" or NULL for every method */
+    const char *auth_level;  /* anonymous | function | admin, or NULL */
+} fa_handler_spec_t;
+
+typedef struct fa_app_config {
+    const char *app_dir;          /* FunctionApp, absolute; NULL if only handlers */
+    int process_count;            /* 0 until set or resolved */
+    int thread_count;
+    apr_table_t *settings;        /* FunctionAppSetting NAME VALUE */
+    apr_array_header_t *handlers; /* of fa_handler_spec_t */
+    /* Filled by fa_config_resolve: */
+    const char *route_prefix;     /* host.json extensions.http.routePrefix */
+    apr_table_t *environment;     /* local.settings.json Values + settings */
+} fa_app_config_t;
+
+fa_app_config_t *fa_config_make(apr_pool_t *p);
+
+/**
+ * Parses a count directive's value: a plain decimal integer in [min, max].
+ * On failure returns APR_EINVAL and *error is
+ * "<name> must be an integer from <min> to <max>, not '<value>'".
+ */
+apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
+                                   const char *value, int min, int max,
+                                   int *out, const char **error);
+
+/**
+ * Parses the FunctionHandler arguments (after ROUTE and FILE[:CALLABLE]),
+ * resolving a relative FILE against @a base_dir.
+ */
+apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
+                                     const char *file_spec, int nopts,
+                                     char *const *opts, const char *base_dir,
+                                     fa_handler_spec_t *out,
+                                     const char **error);
+
+/** Checks that FunctionApp's DIR is a readable directory. */
+apr_status_t fa_config_check_app_dir(apr_pool_t *p, const char *dir,
+                                     const char **error);
+
+/**
+ * Completes a configuration once every directive is read: reads host.json
+ * (route prefix) and local.settings.json (Values), then fills the counts
+ * left unset from FUNCTIONS_WORKER_PROCESS_COUNT /
+ * PYTHON_THREADPOOL_THREAD_COUNT (FunctionAppSetting first, then
+ * local.settings.json) or the defaults.  Any failure is one line in *error.
+ */
+apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
+                               const char **error);
+
+#endif

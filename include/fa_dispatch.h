@@ -1,0 +1,57 @@
+/**
+ * fa_dispatch: the httpd child's side of the workers.
+ *
+ * Each child keeps persistent connections to every worker of an app and
+ * sends each request to the one with the fewest outstanding requests
+ * (counters in the shared slots).  It also holds the app's function table,
+ * fetched once from a worker, so routing, 404 and 405 happen here in C.
+ */
+#ifndef FA_DISPATCH_H
+#define FA_DISPATCH_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "fa_app.h"
+#include "fa_route.h"
+#include "fa_wire.h"
+
+typedef struct fa_dispatch fa_dispatch_t;
+
+/** One entry of the function table, as the workers indexed it. */
+typedef struct fa_function {
+    int index;                /* in the table, as sent to the worker */
+    const char *name;
+    const char *route;
+    const char *auth_level;   /* anonymous | function | admin */
+    int is_async;
+    const char *error;        /* why it cannot run (import failed), or NULL */
+} fa_function_t;
+
+/** Made in each httpd child (child_init); lives in @a p. */
+apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
+                                fa_app_t *app);
+
+/**
+ * Matches @a path (below the route prefix, no leading '/') and @a method.
+ * The first call in a child fetches the function table from a worker and
+ * may wait for the workers to start; APR_EAGAIN if none answered in time.
+ */
+apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
+                               const char *path, const char *method,
+                               fa_route_result_e *result,
+                               const fa_function_t **function,
+                               apr_table_t *params, const char **allow);
+
+/**
+ * Sends @a req to the least-busy worker and reads its response into
+ * @a resp (valid as long as @a p).  When a worker dies before answering,
+ * the request is sent once more to another worker if it had not reached
+ * the dead one or if @a idempotent; otherwise, or if the second worker
+ * dies too, APR_ECONNABORTED (the glue answers 502).
+ */
+apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
+                                const fa_request_t *req, int idempotent,
+                                fa_response_t *resp);
+
+#endif

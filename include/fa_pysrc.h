@@ -1,0 +1,18 @@
+/**
+ * fa_pysrc: the Python side, compiled into the module as source text
+ * (generated at build time from python/ by build/embed_python.py).
+ */
+#ifndef FA_PYSRC_H
+#define FA_PYSRC_H
+
+typedef struct fa_pysrc {
+    const char *module;   /* dotted name, e.g. "azure.functions._http" */
+    int is_package;
+    const char *path;     /* relative file name, for tracebacks */
+    const char *source;
+} fa_pysrc_t;
+
+/** Terminated by an entry whose module is NULL. */
+extern const fa_pysrc_t fa_pysrc[];
+
+#endif

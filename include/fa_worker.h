@@ -1,0 +1,29 @@
+/**
+ * fa_worker: a worker process.
+ *
+ * One I/O thread reads request frames from every connection (apr_pollset);
+ * each complete request goes to an apr_thread_pool of
+ * PythonThreadpoolThreadCount threads, which run the function with the GIL
+ * and write the response; while a request runs, its connection is out of
+ * the pollset, so only one thread ever touches a connection at a time.
+ */
+#ifndef FA_WORKER_H
+#define FA_WORKER_H
+
+#include <apr_pools.h>
+
+#include "fa_app.h"
+
+/**
+ * Runs worker @a slot of @a app in the freshly forked process; never
+ * returns.  Waits @a delay first (the supervisor's back-off), and exits
+ * with status 0 after a drain (SIGTERM), non-zero if it could not start.
+ */
+void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
+                    apr_pool_t *p) __attribute__((noreturn));
+
+/** Whether a response header may be written through: a token for a name,
+ * no CR, LF or NUL (or other controls but tab) in the value. */
+int fa_header_is_valid(const char *name, const char *value);
+
+#endif

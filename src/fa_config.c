@@ -1,0 +1,325 @@
+/* fa_config: directive values, host.json and local.settings.json. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "fa_config.h"
+
+/* host.json and local.settings.json are small; anything bigger is a mistake
+ * we would rather report than load. */
+#define MAX_JSON_FILE (1024 * 1024)
+
+fa_app_config_t *fa_config_make(apr_pool_t *p)
+{
+    fa_app_config_t *cfg = apr_pcalloc(p, sizeof(*cfg));
+    cfg->settings = apr_table_make(p, 4);
+    cfg->handlers = apr_array_make(p, 2, sizeof(fa_handler_spec_t));
+    return cfg;
+}
+
+apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
+                                   const char *value, int min, int max,
+                                   int *out, const char **error)
+{
+    const char *c = value;
+    long n;
+    char *end;
+
+    /* strtol alone would accept " 3", "+3" and "3x" prefixes; Azure's
+     * settings are plain integers, so are ours. */
+    if (!*c) {
+        goto bad;
+    }
+    for (; *c; ++c) {
+        if (!apr_isdigit(*c)) {
+            goto bad;
+        }
+    }
+    errno = 0;
+    n = strtol(value, &end, 10);
+    if (errno || *end || n < min || n > max) {
+        goto bad;
+    }
+    *out = (int)n;
+    return APR_SUCCESS;
+bad:
+    *error = apr_psprintf(p, "%s must be an integer from %d to %d, not '%s'",
+                          name, min, max, value);
+    return APR_EINVAL;
+}
+
+static int is_auth_level(const char *s)
+{
+    return !strcasecmp(s, "anonymous") || !strcasecmp(s, "function")
+        || !strcasecmp(s, "admin");
+}
+
+apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
+                                     const char *file_spec, int nopts,
+                                     char *const *opts, const char *base_dir,
+                                     fa_handler_spec_t *out,
+                                     const char **error)
+{
+    char *file = apr_pstrdup(p, file_spec);
+    char *colon = strrchr(file, ':');
+    char *resolved;
+    int i;
+
+    memset(out, 0, sizeof(*out));
+    out->callable = "main";
+    if (colon) {
+        *colon = '\0';
+        out->callable = colon + 1;
+        if (!*out->callable) {
+            *error = apr_psprintf(p, "FunctionHandler: empty callable in '%s'",
+                                  file_spec);
+            return APR_EINVAL;
+        }
+    }
+    if (!*file) {
+        *error = "FunctionHandler: FILE is empty";
+        return APR_EINVAL;
+    }
+    if (apr_filepath_merge(&resolved, base_dir, file, APR_FILEPATH_TRUENAME
+                           | APR_FILEPATH_NOTRELATIVE, p) != APR_SUCCESS
+        && apr_filepath_merge(&resolved, base_dir, file,
+                              APR_FILEPATH_NOTRELATIVE, p) != APR_SUCCESS) {
+        *error = apr_psprintf(p, "FunctionHandler: bad path '%s'", file);
+        return APR_EINVAL;
+    }
+    {
+        apr_finfo_t finfo;
+        if (apr_stat(&finfo, resolved, APR_FINFO_TYPE, p) != APR_SUCCESS
+            || finfo.filetype != APR_REG) {
+            *error = apr_psprintf(p, "FunctionHandler: '%s' is not a readable "
+                                  "file", resolved);
+            return APR_EINVAL;
+        }
+    }
+    out->file = resolved;
+    out->route = (*route == '/') ? route + 1 : route;
+
+    for (i = 0; i < nopts; ++i) {
+        const char *opt = opts[i];
+        if (!strncasecmp(opt, "methods=", 8)) {
+            char *m = apr_pstrdup(p, opt + 8), *c;
+            for (c = m; *c; ++c) {
+                *c = apr_toupper(*c);
+                if (!apr_isalpha(*c) && *c != ',') {
+                    *error = apr_psprintf(p, "FunctionHandler: bad methods "
+                                          "list '%s'", opt + 8);
+                    return APR_EINVAL;
+                }
+            }
+            out->methods = *m ? m : NULL;
+        }
+        else if (!strncasecmp(opt, "authLevel=", 10)) {
+            if (!is_auth_level(opt + 10)) {
+                *error = apr_psprintf(p, "FunctionHandler: authLevel must be "
+                                      "anonymous, function or admin, not '%s'",
+                                      opt + 10);
+                return APR_EINVAL;
+            }
+            out->auth_level = apr_pstrdup(p, opt + 10);
+        }
+        else {
+            *error = apr_psprintf(p, "FunctionHandler: unknown option '%s' "
+                                  "(expected methods=... or authLevel=...)",
+                                  opt);
+            return APR_EINVAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_config_check_app_dir(apr_pool_t *p, const char *dir,
+                                     const char **error)
+{
+    apr_finfo_t finfo;
+    apr_dir_t *d;
+
+    if (apr_stat(&finfo, dir, APR_FINFO_TYPE, p) != APR_SUCCESS
+        || finfo.filetype != APR_DIR) {
+        *error = apr_psprintf(p, "FunctionApp: '%s' is not a directory", dir);
+        return APR_ENOENT;
+    }
+    if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
+        *error = apr_psprintf(p, "FunctionApp: '%s' is not readable", dir);
+        return APR_EACCES;
+    }
+    apr_dir_close(d);
+    return APR_SUCCESS;
+}
+
+/* Loads a JSON object from dir/name.  A missing file is *root = NULL and
+ * success: both files are optional on Azure's local tooling too. */
+static apr_status_t load_json(apr_pool_t *p, const char *dir, const char *name,
+                              json_t **root, const char **error)
+{
+    const char *path = apr_pstrcat(p, dir, "/", name, NULL);
+    apr_finfo_t finfo;
+    apr_file_t *f;
+    apr_size_t len;
+    char *buf;
+    json_error_t jerr;
+    apr_status_t rv;
+
+    *root = NULL;
+    rv = apr_stat(&finfo, path, APR_FINFO_SIZE | APR_FINFO_TYPE, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS || finfo.filetype != APR_REG) {
+        *error = apr_psprintf(p, "FunctionApp: cannot read %s", path);
+        return APR_EGENERAL;
+    }
+    if (finfo.size > MAX_JSON_FILE) {
+        *error = apr_psprintf(p, "FunctionApp: %s is larger than %d bytes",
+                              path, MAX_JSON_FILE);
+        return APR_EGENERAL;
+    }
+    len = (apr_size_t)finfo.size;
+    buf = apr_palloc(p, len + 1);
+    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS
+        || apr_file_read_full(f, buf, len, &len) != APR_SUCCESS) {
+        *error = apr_psprintf(p, "FunctionApp: cannot read %s", path);
+        return APR_EGENERAL;
+    }
+    apr_file_close(f);
+    *root = json_loadb(buf, len, 0, &jerr);
+    if (!*root || !json_is_object(*root)) {
+        *error = apr_psprintf(p, "FunctionApp: %s is not a JSON object "
+                              "(line %d: %s)", path, jerr.line,
+                              *root ? "top level must be an object"
+                                    : jerr.text);
+        if (*root) {
+            json_decref(*root);
+            *root = NULL;
+        }
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_host_json(apr_pool_t *p, fa_app_config_t *cfg,
+                                   const char **error)
+{
+    json_t *root, *prefix;
+    apr_status_t rv;
+
+    cfg->route_prefix = "api";
+    if (!cfg->app_dir) {
+        return APR_SUCCESS;
+    }
+    rv = load_json(p, cfg->app_dir, "host.json", &root, error);
+    if (rv != APR_SUCCESS || !root) {
+        return rv;
+    }
+    prefix = json_object_get(json_object_get(json_object_get(root,
+                             "extensions"), "http"), "routePrefix");
+    if (prefix && !json_is_string(prefix)) {
+        *error = apr_psprintf(p, "FunctionApp: %s/host.json: "
+                              "extensions.http.routePrefix must be a string",
+                              cfg->app_dir);
+        json_decref(root);
+        return APR_EGENERAL;
+    }
+    if (prefix) {
+        const char *s = json_string_value(prefix);
+        apr_size_t n;
+        while (*s == '/') {
+            ++s;
+        }
+        n = strlen(s);
+        while (n && s[n - 1] == '/') {
+            --n;
+        }
+        cfg->route_prefix = apr_pstrndup(p, s, n);
+    }
+    json_decref(root);
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_local_settings(apr_pool_t *p, fa_app_config_t *cfg,
+                                        const char **error)
+{
+    json_t *root, *values, *v;
+    const char *key;
+    apr_status_t rv;
+
+    cfg->environment = apr_table_make(p, 8);
+    if (cfg->app_dir) {
+        rv = load_json(p, cfg->app_dir, "local.settings.json", &root, error);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        values = root ? json_object_get(root, "Values") : NULL;
+        json_object_foreach(values, key, v) {
+            if (json_is_string(v)) {
+                apr_table_set(cfg->environment, key, json_string_value(v));
+            }
+            else if (json_is_integer(v)) {
+                apr_table_set(cfg->environment, key, apr_psprintf(p,
+                              "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+            }
+        }
+        if (root) {
+            json_decref(root);
+        }
+    }
+    /* httpd.conf wins over the app's own file. */
+    apr_table_overlap(cfg->environment, cfg->settings, APR_OVERLAP_TABLES_SET);
+    return APR_SUCCESS;
+}
+
+static apr_status_t resolve_count(apr_pool_t *p, fa_app_config_t *cfg,
+                                  int *count, const char *directive,
+                                  const char *setting, int min, int max,
+                                  const char **error)
+{
+    const char *value;
+
+    if (*count) {
+        return APR_SUCCESS;
+    }
+    value = apr_table_get(cfg->environment, setting);
+    if (!value) {
+        *count = min;
+        return APR_SUCCESS;
+    }
+    if (fa_config_parse_count(p, setting, value, min, max, count, error)
+        != APR_SUCCESS) {
+        *error = apr_psprintf(p, "%s (app setting; or set %s)", *error,
+                              directive);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
+                               const char **error)
+{
+    apr_status_t rv;
+
+    if ((rv = read_host_json(p, cfg, error)) != APR_SUCCESS
+        || (rv = read_local_settings(p, cfg, error)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = resolve_count(p, cfg, &cfg->process_count,
+                            "FunctionsWorkerProcessCount",
+                            "FUNCTIONS_WORKER_PROCESS_COUNT",
+                            FA_PROCESS_COUNT_MIN, FA_PROCESS_COUNT_MAX,
+                            error)) != APR_SUCCESS) {
+        return rv;
+    }
+    return resolve_count(p, cfg, &cfg->thread_count,
+                         "PythonThreadpoolThreadCount",
+                         "PYTHON_THREADPOOL_THREAD_COUNT",
+                         FA_THREAD_COUNT_MIN, FA_THREAD_COUNT_MAX, error);
+}

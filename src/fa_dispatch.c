@@ -1,0 +1,433 @@
+/* fa_dispatch: connections from an httpd child to the workers. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <jansson.h>
+
+#include "fa_dispatch.h"
+
+/* Idle connections kept a worker; more than the child's threads would
+ * never be used at once. */
+#define MAX_IDLE 256
+/* How long the first request of a child waits for a worker to index the
+ * app (Python start-up and imports). */
+#define TABLE_WAIT_MS 60000
+/* The function table is JSON of a few hundred bytes a function. */
+#define MAX_TABLE (16 * 1024 * 1024)
+/* A response body may be as large as a request body. */
+#define MAX_RESPONSE (FA_MAX_BODY + 4 * 1024 * 1024)
+
+typedef struct idle_conns {
+    apr_thread_mutex_t *lock;
+    int fds[MAX_IDLE];
+    int n;
+} idle_conns_t;
+
+struct fa_dispatch {
+    fa_app_t *app;
+    apr_pool_t *pool;
+    idle_conns_t *idle;             /* one a slot */
+    apr_thread_mutex_t *table_lock;
+    fa_router_t *router;            /* NULL until fetched */
+    fa_function_t *functions;
+    int nfunctions;
+    apr_uint32_t next;              /* where ties start, to spread load */
+};
+
+apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
+                                fa_app_t *app)
+{
+    fa_dispatch_t *dp = apr_pcalloc(p, sizeof(*dp));
+    int i;
+
+    dp->app = app;
+    dp->pool = p;
+    dp->idle = apr_pcalloc(p, sizeof(idle_conns_t) * app->nslots);
+    for (i = 0; i < app->nslots; ++i) {
+        apr_thread_mutex_create(&dp->idle[i].lock, APR_THREAD_MUTEX_DEFAULT,
+                                p);
+    }
+    apr_thread_mutex_create(&dp->table_lock, APR_THREAD_MUTEX_DEFAULT, p);
+    *d = dp;
+    return APR_SUCCESS;
+}
+
+static int connect_slot(fa_dispatch_t *d, int slot)
+{
+    struct sockaddr_un sa;
+    int fd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    apr_cpystrn(sa.sun_path, d->app->socket_paths[slot], sizeof(sa.sun_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* An idle connection whose worker died reads as EOF: never send on it. */
+static int is_stale(int fd)
+{
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    return poll(&pfd, 1, 0) != 0;
+}
+
+static int get_conn(fa_dispatch_t *d, int slot)
+{
+    idle_conns_t *ic = &d->idle[slot];
+    int fd;
+
+    for (;;) {
+        fd = -1;
+        apr_thread_mutex_lock(ic->lock);
+        if (ic->n > 0) {
+            fd = ic->fds[--ic->n];
+        }
+        apr_thread_mutex_unlock(ic->lock);
+        if (fd < 0) {
+            return connect_slot(d, slot);
+        }
+        if (!is_stale(fd)) {
+            return fd;
+        }
+        close(fd);
+    }
+}
+
+static void put_conn(fa_dispatch_t *d, int slot, int fd)
+{
+    idle_conns_t *ic = &d->idle[slot];
+
+    apr_thread_mutex_lock(ic->lock);
+    if (ic->n < MAX_IDLE) {
+        ic->fds[ic->n++] = fd;
+        fd = -1;
+    }
+    apr_thread_mutex_unlock(ic->lock);
+    if (fd >= 0) {
+        close(fd);
+    }
+}
+
+static apr_status_t send_all(int fd, struct iovec *vec, int nvec)
+{
+    while (nvec > 0) {
+        struct msghdr msg;
+        ssize_t n;
+
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = vec;
+        msg.msg_iovlen = (size_t)nvec;
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        while (nvec > 0 && (size_t)n >= vec->iov_len) {
+            n -= (ssize_t)vec->iov_len;
+            ++vec;
+            --nvec;
+        }
+        if (nvec > 0) {
+            vec->iov_base = (char *)vec->iov_base + n;
+            vec->iov_len -= (size_t)n;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t recv_all(int fd, char *buf, apr_size_t len,
+                             int timeout_ms)
+{
+    while (len > 0) {
+        ssize_t n;
+        if (timeout_ms >= 0) {
+            struct pollfd pfd = { fd, POLLIN, 0 };
+            int r = poll(&pfd, 1, timeout_ms);
+            if (r == 0) {
+                return APR_TIMEUP;
+            }
+            if (r < 0 && errno != EINTR) {
+                return errno;
+            }
+        }
+        n = recv(fd, buf, len, 0);
+        if (n == 0) {
+            return APR_EOF;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        buf += n;
+        len -= (apr_size_t)n;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_cleanup(void *data)
+{
+    free(data);
+    return APR_SUCCESS;
+}
+
+/* Reads one frame of @a want type; its payload is freed with @a p. */
+static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
+                               apr_size_t max, int timeout_ms, char **payload,
+                               apr_size_t *len)
+{
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    fa_frame_type_e type;
+    apr_status_t rv;
+
+    if ((rv = recv_all(fd, (char *)hdr, sizeof(hdr), timeout_ms))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = fa_wire_parse_header(hdr, max, &type, len)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (type != want) {
+        return APR_EGENERAL;
+    }
+    *payload = malloc(*len ? *len : 1);
+    if (!*payload) {
+        return APR_ENOMEM;
+    }
+    apr_pool_cleanup_register(p, *payload, free_cleanup,
+                              apr_pool_cleanup_null);
+    return recv_all(fd, *payload, *len, timeout_ms);
+}
+
+static int pick_slot(fa_dispatch_t *d, int exclude)
+{
+    fa_app_t *app = d->app;
+    apr_uint32_t start = apr_atomic_inc32(&d->next);
+    apr_uint32_t best_score = 0xffffffff;
+    int best = exclude >= 0 ? exclude : 0;
+    int k;
+
+    for (k = 0; k < app->nslots; ++k) {
+        int i = (int)((start + (apr_uint32_t)k) % (apr_uint32_t)app->nslots);
+        apr_uint32_t score;
+        if (i == exclude) {
+            continue;
+        }
+        score = apr_atomic_read32(&app->slots[i].outstanding);
+        /* A slot whose worker is (re)starting still queues requests in its
+         * socket's backlog, but only when no ready worker can take them. */
+        if (!apr_atomic_read32(&app->slots[i].ready)) {
+            score += 1u << 20;
+        }
+        if (score < best_score) {
+            best_score = score;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static apr_status_t parse_table(fa_dispatch_t *d, const char *text,
+                                apr_size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr), *item;
+    fa_router_t *router;
+    size_t i;
+
+    if (!root || !json_is_array(root)) {
+        fa_log(&d->app->log, FA_LOG_ERR, 0, "FA050: malformed function table "
+               "from a worker: %s", root ? "not an array" : jerr.text);
+        json_decref(root);
+        return APR_EGENERAL;
+    }
+    router = fa_router_make(d->pool);
+    d->functions = apr_pcalloc(d->pool, sizeof(fa_function_t)
+                               * (json_array_size(root) + 1));
+    json_array_foreach(root, i, item) {
+        fa_function_t *f = &d->functions[i];
+        const char *methods = json_string_value(json_object_get(item,
+                                                                "methods"));
+        const char *err;
+        f->index = (int)i;
+        f->name = apr_pstrdup(d->pool, json_string_value(json_object_get(item,
+                              "name")));
+        f->route = apr_pstrdup(d->pool, json_string_value(json_object_get(
+                               item, "route")));
+        f->auth_level = apr_pstrdup(d->pool, json_string_value(
+                                    json_object_get(item, "auth_level")));
+        f->is_async = json_is_true(json_object_get(item, "is_async"));
+        f->error = apr_pstrdup(d->pool, json_string_value(json_object_get(
+                               item, "error")));
+        if (!f->name || !f->route) {
+            continue;
+        }
+        if (fa_router_add(router, f->route, methods, (int)i, &err)
+            != APR_SUCCESS) {
+            fa_log(&d->app->log, FA_LOG_ERR, 0, "FA051: function %s is not "
+                   "served: %s", f->name, err);
+        }
+    }
+    d->nfunctions = (int)json_array_size(root);
+    json_decref(root);
+    d->router = router;
+    return APR_SUCCESS;
+}
+
+static apr_status_t fetch_table(fa_dispatch_t *d)
+{
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    struct iovec vec = { hdr, sizeof(hdr) };
+    apr_pool_t *tmp;
+    char *payload;
+    apr_size_t len;
+    apr_status_t rv = APR_EAGAIN;
+    int slot, fd;
+
+    apr_pool_create(&tmp, NULL);
+    slot = pick_slot(d, -1);
+    fd = get_conn(d, slot);
+    if (fd >= 0) {
+        fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
+        rv = send_all(fd, &vec, 1);
+        if (rv == APR_SUCCESS) {
+            rv = recv_frame(fd, tmp, FA_FRAME_TABLE, MAX_TABLE, TABLE_WAIT_MS,
+                            &payload, &len);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = parse_table(d, payload, len);
+            put_conn(d, slot, fd);
+        }
+        else {
+            close(fd);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        fa_log(&d->app->log, FA_LOG_ERR, rv, "FA052: no function table from "
+               "worker %d", slot);
+        rv = APR_EAGAIN;
+    }
+    apr_pool_destroy(tmp);
+    return rv;
+}
+
+apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
+                               const char *path, const char *method,
+                               fa_route_result_e *result,
+                               const fa_function_t **function,
+                               apr_table_t *params, const char **allow)
+{
+    int index = -1;
+
+    if (!d->router) {
+        apr_status_t rv = APR_SUCCESS;
+        apr_thread_mutex_lock(d->table_lock);
+        if (!d->router) {
+            rv = fetch_table(d);
+        }
+        apr_thread_mutex_unlock(d->table_lock);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    *result = fa_router_match(d->router, p, path, method, &index, params,
+                              allow);
+    *function = (*result == FA_ROUTE_MATCHED && index >= 0
+                 && index < d->nfunctions) ? &d->functions[index] : NULL;
+    return APR_SUCCESS;
+}
+
+/* One attempt on one worker.  *sent tells whether the worker may have
+ * read the request. */
+static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
+                             struct iovec *vec, fa_response_t *resp,
+                             int *sent)
+{
+    fa_slot_t *s = &d->app->slots[slot];
+    struct iovec copy[3];
+    char *payload;
+    apr_size_t len;
+    apr_status_t rv;
+    int fd;
+
+    *sent = 0;
+    fd = get_conn(d, slot);
+    if (fd < 0) {
+        return errno ? errno : APR_ECONNREFUSED;
+    }
+    memcpy(copy, vec, sizeof(copy));
+    apr_atomic_inc32(&s->outstanding);
+    rv = send_all(fd, copy, 3);
+    if (rv == APR_SUCCESS) {
+        *sent = 1;
+        rv = recv_frame(fd, p, FA_FRAME_RESPONSE, MAX_RESPONSE, -1, &payload,
+                        &len);
+    }
+    apr_atomic_dec32(&s->outstanding);
+    if (rv == APR_SUCCESS) {
+        rv = fa_wire_decode_response(p, payload, len, resp);
+    }
+    if (rv == APR_SUCCESS) {
+        put_conn(d, slot, fd);
+    }
+    else {
+        close(fd);
+    }
+    return rv;
+}
+
+apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
+                                const fa_request_t *req, int idempotent,
+                                fa_response_t *resp)
+{
+    struct iovec vec[3];
+    char *head;
+    apr_size_t head_len;
+    apr_status_t rv;
+    int slot = -1, attempt, sent;
+
+    if ((rv = fa_wire_encode_request(p, req, &head, &head_len))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    vec[0].iov_base = head;
+    vec[0].iov_len = head_len;
+    vec[1].iov_base = (void *)req->body;
+    vec[1].iov_len = req->body_len;
+    vec[2].iov_base = "";
+    vec[2].iov_len = 1;
+    for (attempt = 0; attempt < 2; ++attempt) {
+        slot = pick_slot(d, slot);
+        rv = exchange(d, p, slot, vec, resp, &sent);
+        if (rv == APR_SUCCESS) {
+            return APR_SUCCESS;
+        }
+        fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING, rv,
+               "FA053: %s: worker %d failed %s the request%s",
+               req->invocation_id, slot, sent ? "after receiving" : "before",
+               (attempt == 0 && (!sent || idempotent))
+               ? "; retrying on another worker" : "");
+        if (sent && !idempotent) {
+            break;
+        }
+    }
+    return APR_ECONNABORTED;
+}

@@ -1,0 +1,342 @@
+/* fa_python: the embedded interpreter of a worker process. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <apr_strings.h>
+
+#include "fa_pysrc.h"
+#include "fa_python.h"
+
+#ifndef FA_PYTHON_PROGRAM
+#define FA_PYTHON_PROGRAM "/usr/bin/python3"
+#endif
+
+static fa_app_t *the_app;
+static PyObject *invoke_fn;
+static PyInterpreterState *interp;
+/* One thread state a pool thread, made once: PyGILState_Ensure would make
+ * and free one on every request. */
+static __thread PyThreadState *thread_state;
+
+static int apr_level(int py_level)
+{
+    return py_level >= 50 ? FA_LOG_CRIT
+         : py_level >= 40 ? FA_LOG_ERR
+         : py_level >= 30 ? FA_LOG_WARNING
+         : py_level >= 20 ? FA_LOG_INFO : FA_LOG_DEBUG;
+}
+
+/* _funcapp.log(level, text): one error-log line per line of text, since
+ * httpd's error log is one record a line. */
+static PyObject *py_log(PyObject *self, PyObject *args)
+{
+    int level;
+    const char *text;
+    Py_ssize_t len;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "is#", &level, &text, &len)) {
+        return NULL;
+    }
+    level = apr_level(level);
+    if (level > the_app->log.level) {
+        Py_RETURN_NONE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    while (len > 0) {
+        const char *nl = memchr(text, '\n', (size_t)len);
+        Py_ssize_t line = nl ? nl - text : len;
+        fa_log(&the_app->log, level, 0, "%.*s", (int)line, text);
+        text += line + 1;
+        len -= line + 1;
+    }
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef funcapp_methods[] = {
+    {"log", py_log, METH_VARARGS, "Writes to httpd's error log."},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef funcapp_module = {
+    PyModuleDef_HEAD_INIT, "_funcapp", "mod_funcapp's bridge to httpd.", -1,
+    funcapp_methods, NULL, NULL, NULL, NULL
+};
+
+static PyObject *init_funcapp(void)
+{
+    PyObject *m = PyModule_Create(&funcapp_module);
+    PyObject *sources = PyDict_New();
+    const fa_pysrc_t *s;
+
+    if (!m || !sources) {
+        return NULL;
+    }
+    for (s = fa_pysrc; s->module; ++s) {
+        PyObject *entry = Py_BuildValue("(Os)", s->is_package ? Py_True
+                                        : Py_False, s->source);
+        if (!entry || PyDict_SetItemString(sources, s->module, entry) < 0) {
+            return NULL;
+        }
+        Py_DECREF(entry);
+    }
+    if (PyModule_AddObject(m, "sources", sources) < 0) {
+        return NULL;
+    }
+    return m;
+}
+
+static void log_python_error(const char *what)
+{
+    PyObject *type, *value, *tb, *text = NULL;
+
+    PyErr_Fetch(&type, &value, &tb);
+    if (value) {
+        text = PyObject_Str(value);
+    }
+    fa_log(&the_app->log, FA_LOG_CRIT, 0, "FA040: %s: %s", what,
+           text ? PyUnicode_AsUTF8(text) : "unknown Python error");
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    PyErr_Clear();
+}
+
+static PyObject *import_embedded(const char *name)
+{
+    const fa_pysrc_t *s;
+
+    for (s = fa_pysrc; s->module; ++s) {
+        if (!strcmp(s->module, name)) {
+            char path[256];
+            PyObject *code, *mod;
+            snprintf(path, sizeof(path), "<mod_funcapp>/%s", s->path);
+            code = Py_CompileString(s->source, path, Py_file_input);
+            if (!code) {
+                return NULL;
+            }
+            mod = PyImport_ExecCodeModuleEx(name, code, path);
+            Py_DECREF(code);
+            return mod;
+        }
+    }
+    PyErr_Format(PyExc_ImportError, "%s is not built into mod_funcapp",
+                 name);
+    return NULL;
+}
+
+static PyObject *handlers_list(const fa_app_config_t *cfg)
+{
+    PyObject *list = PyList_New(0);
+    int i;
+
+    for (i = 0; list && i < cfg->handlers->nelts; ++i) {
+        const fa_handler_spec_t *h = &APR_ARRAY_IDX(cfg->handlers, i,
+                                                    fa_handler_spec_t);
+        PyObject *t = Py_BuildValue("(ssszz)", h->route, h->file, h->callable,
+                                    h->methods, h->auth_level);
+        if (!t || PyList_Append(list, t) < 0) {
+            Py_XDECREF(t);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(t);
+    }
+    return list;
+}
+
+static PyObject *settings_dict(const fa_app_config_t *cfg)
+{
+    PyObject *dict = PyDict_New();
+    const apr_array_header_t *arr = apr_table_elts(cfg->environment);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; dict && i < arr->nelts; ++i) {
+        PyObject *v = PyUnicode_FromString(e[i].val);
+        if (!v || PyDict_SetItemString(dict, e[i].key, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(dict);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return dict;
+}
+
+apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
+                             const char **table_json, apr_size_t *table_len)
+{
+    PyConfig config;
+    PyStatus status;
+    PyObject *loader = NULL, *handlers = NULL, *settings = NULL;
+    PyObject *table = NULL, *json = NULL, *text = NULL;
+    const char *utf8;
+    Py_ssize_t len;
+
+    the_app = app;
+    PyImport_AppendInittab("_funcapp", init_funcapp);
+    PyConfig_InitPythonConfig(&config);
+    /* httpd owns the signals; workers handle SIGTERM in C. */
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    status = PyConfig_SetBytesString(&config, &config.program_name,
+                                     FA_PYTHON_PROGRAM);
+    if (!PyStatus_Exception(status)) {
+        status = Py_InitializeFromConfig(&config);
+    }
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) {
+        fa_log(&app->log, FA_LOG_CRIT, 0, "FA041: Python failed to start: %s",
+               status.err_msg ? status.err_msg : "unknown error");
+        return APR_EGENERAL;
+    }
+
+    if (!(loader = import_embedded("_funcapp_loader"))
+        || !(handlers = handlers_list(app->config))
+        || !(settings = settings_dict(app->config))
+        || !(table = PyObject_CallMethod(loader, "setup", "zOOi",
+                                         app->config->app_dir, handlers,
+                                         settings, app->python_log_level))
+        || !(json = PyImport_ImportModule("json"))
+        || !(text = PyObject_CallMethod(json, "dumps", "O", table))
+        || !(utf8 = PyUnicode_AsUTF8AndSize(text, &len))
+        || !(invoke_fn = PyObject_GetAttrString(loader, "invoke"))) {
+        log_python_error("the loader failed");
+        return APR_EGENERAL;
+    }
+    *table_json = apr_pstrmemdup(p, utf8, (apr_size_t)len);
+    *table_len = (apr_size_t)len;
+    Py_DECREF(text);
+    Py_DECREF(json);
+    Py_DECREF(table);
+    Py_DECREF(settings);
+    Py_DECREF(handlers);
+    Py_DECREF(loader);
+
+    interp = PyThreadState_Get()->interp;
+    PyEval_SaveThread();
+    return APR_SUCCESS;
+}
+
+static PyObject *pairs_list(const apr_table_t *t)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    PyObject *list = PyList_New(arr->nelts);
+    int i;
+
+    for (i = 0; list && i < arr->nelts; ++i) {
+        /* Header bytes are Latin-1 on the wire; decoding them so loses
+         * nothing. */
+        PyObject *k = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key),
+                                             NULL);
+        PyObject *v = PyUnicode_DecodeLatin1(e[i].val, strlen(e[i].val),
+                                             NULL);
+        PyObject *pair = (k && v) ? PyTuple_Pack(2, k, v) : NULL;
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        if (!pair) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, pair);
+    }
+    return list;
+}
+
+static PyObject *params_dict(const apr_table_t *t)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    PyObject *dict = PyDict_New();
+    int i;
+
+    for (i = 0; dict && i < arr->nelts; ++i) {
+        PyObject *v = PyUnicode_DecodeUTF8(e[i].val, strlen(e[i].val),
+                                           "surrogateescape");
+        if (!v || PyDict_SetItemString(dict, e[i].key, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(dict);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return dict;
+}
+
+static apr_status_t read_result(apr_pool_t *p, PyObject *result,
+                                fa_response_t *resp)
+{
+    PyObject *headers, *body;
+    Py_ssize_t i, n;
+    char *data;
+    Py_ssize_t len;
+
+    if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) != 3
+        || !PyLong_Check(PyTuple_GET_ITEM(result, 0))
+        || !PyList_Check(PyTuple_GET_ITEM(result, 1))
+        || !PyBytes_Check(PyTuple_GET_ITEM(result, 2))) {
+        return APR_EGENERAL;
+    }
+    resp->status = (int)PyLong_AsLong(PyTuple_GET_ITEM(result, 0));
+    headers = PyTuple_GET_ITEM(result, 1);
+    body = PyTuple_GET_ITEM(result, 2);
+    n = PyList_GET_SIZE(headers);
+    resp->headers = apr_table_make(p, (int)n + 1);
+    for (i = 0; i < n; ++i) {
+        PyObject *pair = PyList_GET_ITEM(headers, i);
+        const char *k, *v;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2
+            || !(k = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0)))
+            || !(v = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 1)))) {
+            PyErr_Clear();
+            return APR_EGENERAL;
+        }
+        apr_table_add(resp->headers, k, v);
+    }
+    PyBytes_AsStringAndSize(body, &data, &len);
+    resp->body = apr_pmemdup(p, data, (apr_size_t)len);
+    resp->body_len = (apr_size_t)len;
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
+                              fa_response_t *resp)
+{
+    PyObject *headers, *params, *url, *body, *result = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
+    if (!thread_state) {
+        thread_state = PyThreadState_New(interp);
+    }
+    PyEval_RestoreThread(thread_state);
+
+    headers = pairs_list(req->headers);
+    params = params_dict(req->route_params);
+    url = PyUnicode_DecodeUTF8(req->url, strlen(req->url), "surrogateescape");
+    body = PyBytes_FromStringAndSize(req->body, (Py_ssize_t)req->body_len);
+    if (headers && params && url && body) {
+        result = PyObject_CallFunction(invoke_fn, "IsOOOOs",
+                                       (unsigned int)req->function_index,
+                                       req->method, url, headers, params,
+                                       body, req->invocation_id);
+    }
+    if (!result) {
+        log_python_error("invoking the function failed in the loader");
+    }
+    else if ((rv = read_result(p, result, resp)) != APR_SUCCESS) {
+        fa_log(&the_app->log, FA_LOG_ERR, 0, "FA042: %s: the loader returned "
+               "a malformed result", req->invocation_id);
+    }
+    Py_XDECREF(result);
+    Py_XDECREF(headers);
+    Py_XDECREF(params);
+    Py_XDECREF(url);
+    Py_XDECREF(body);
+
+    PyEval_SaveThread();
+    return rv;
+}

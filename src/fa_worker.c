@@ -1,0 +1,488 @@
+/* fa_worker: the worker process's I/O thread and thread pool. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_lib.h>
+#include <apr_poll.h>
+#include <apr_portable.h>
+#include <apr_strings.h>
+#include <apr_thread_pool.h>
+
+#include "fa_python.h"
+#include "fa_wire.h"
+#include "fa_worker.h"
+
+/* Headers, URL and route values of one request fit in this beside the
+ * body; a frame above FA_MAX_BODY plus this is refused unread. */
+#define MAX_REQUEST_OVERHEAD (4 * 1024 * 1024)
+/* After SIGTERM, a worker with nothing in flight waits this long for
+ * requests already on their way from old httpd children. */
+#define DRAIN_QUIET apr_time_from_msec(500)
+
+typedef struct worker worker_t;
+
+typedef struct conn {
+    worker_t *w;
+    apr_pool_t *pool;
+    apr_socket_t *sock;
+    apr_pollfd_t pfd;
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    apr_size_t hdr_have;
+    fa_frame_type_e type;
+    char *payload;              /* malloc'd: bodies can be 100 MB */
+    apr_size_t payload_len, payload_have;
+} conn_t;
+
+struct worker {
+    fa_app_t *app;
+    int slot;
+    apr_pool_t *pool;
+    apr_pollset_t *pollset;
+    apr_socket_t *listener;
+    apr_thread_pool_t *threads;
+    const char *table_json;
+    apr_size_t table_len;
+    apr_uint32_t inflight;
+    apr_uint32_t nconns;
+    apr_time_t last_request;
+};
+
+static volatile sig_atomic_t draining;
+static apr_pollset_t *wake_pollset;
+
+static void on_stop_signal(int signo)
+{
+    (void)signo;
+    draining = 1;
+    if (wake_pollset) {
+        apr_pollset_wakeup(wake_pollset);
+    }
+}
+
+int fa_header_is_valid(const char *name, const char *value)
+{
+    const unsigned char *c;
+
+    if (!*name) {
+        return 0;
+    }
+    for (c = (const unsigned char *)name; *c; ++c) {
+        /* RFC 9110 token characters */
+        if (!apr_isalnum(*c) && !strchr("!#$%&'*+-.^_`|~", *c)) {
+            return 0;
+        }
+    }
+    for (c = (const unsigned char *)value; *c; ++c) {
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void close_conn(conn_t *c)
+{
+    apr_socket_close(c->sock);
+    free(c->payload);
+    apr_atomic_dec32(&c->w->nconns);
+    apr_pool_destroy(c->pool);
+}
+
+/* Blocking write of a whole frame from a pool thread; the connection is
+ * out of the pollset meanwhile, so nobody else touches it. */
+static apr_status_t send_all(apr_socket_t *sock, struct iovec *vec, int nvec)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    apr_socket_timeout_set(sock, -1);
+    while (nvec > 0) {
+        apr_size_t n;
+        rv = apr_socket_sendv(sock, vec, nvec, &n);
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+        while (nvec > 0 && n >= vec->iov_len) {
+            n -= vec->iov_len;
+            ++vec;
+            --nvec;
+        }
+        if (nvec > 0) {
+            vec->iov_base = (char *)vec->iov_base + n;
+            vec->iov_len -= n;
+        }
+    }
+    apr_socket_timeout_set(sock, 0);
+    return rv;
+}
+
+static void respond_500(fa_response_t *resp, apr_pool_t *p)
+{
+    resp->status = 500;
+    resp->headers = apr_table_make(p, 1);
+    resp->body = "";
+    resp->body_len = 0;
+}
+
+static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
+{
+    conn_t *c = data;
+    worker_t *w = c->w;
+    apr_pool_t *rp;
+    fa_request_t req;
+    fa_response_t resp;
+    char *head;
+    apr_size_t head_len;
+    struct iovec vec[3];
+    apr_status_t rv;
+    int i;
+
+    (void)thd;
+    apr_pool_create(&rp, c->pool);
+    rv = fa_wire_decode_request(rp, c->payload, c->payload_len, &req);
+    if (rv != APR_SUCCESS) {
+        fa_log(&w->app->log, FA_LOG_ERR, rv, "FA030: malformed request "
+               "frame (%lu bytes); closing the connection",
+               (unsigned long)c->payload_len);
+        apr_pool_destroy(rp);
+        close_conn(c);
+        apr_atomic_dec32(&w->inflight);
+        apr_pollset_wakeup(w->pollset);
+        return NULL;
+    }
+    if (fa_python_invoke(rp, &req, &resp) != APR_SUCCESS) {
+        respond_500(&resp, rp);
+    }
+    else {
+        const apr_array_header_t *arr = apr_table_elts(resp.headers);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        for (i = 0; i < arr->nelts; ++i) {
+            if (!fa_header_is_valid(e[i].key, e[i].val)) {
+                fa_log(&w->app->log, FA_LOG_ERR, 0, "FA031: %s: refused "
+                       "response header '%s' with invalid characters; "
+                       "answering 500", req.invocation_id, e[i].key);
+                respond_500(&resp, rp);
+                break;
+            }
+        }
+    }
+    rv = fa_wire_encode_response(rp, &resp, &head, &head_len);
+    if (rv != APR_SUCCESS) {
+        fa_log(&w->app->log, FA_LOG_ERR, rv, "FA032: %s: response cannot "
+               "be framed (header too long?); answering 500",
+               req.invocation_id);
+        respond_500(&resp, rp);
+        fa_wire_encode_response(rp, &resp, &head, &head_len);
+    }
+    vec[0].iov_base = head;
+    vec[0].iov_len = head_len;
+    vec[1].iov_base = (void *)resp.body;
+    vec[1].iov_len = resp.body_len;
+    vec[2].iov_base = "";
+    vec[2].iov_len = 1;
+    rv = send_all(c->sock, vec, 3);
+
+    apr_pool_destroy(rp);
+    free(c->payload);
+    c->payload = NULL;
+    c->hdr_have = c->payload_have = c->payload_len = 0;
+    if (rv != APR_SUCCESS) {
+        /* The child gave up on this request (httpd stopping, client gone). */
+        close_conn(c);
+    }
+    else {
+        apr_pollset_add(w->pollset, &c->pfd);
+    }
+    apr_atomic_dec32(&w->inflight);
+    if (draining) {
+        apr_pollset_wakeup(w->pollset);
+    }
+    return NULL;
+}
+
+static void send_table(conn_t *c)
+{
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    struct iovec vec[2];
+
+    fa_wire_make_header(hdr, FA_FRAME_TABLE, c->w->table_len);
+    vec[0].iov_base = hdr;
+    vec[0].iov_len = sizeof(hdr);
+    vec[1].iov_base = (void *)c->w->table_json;
+    vec[1].iov_len = c->w->table_len;
+    if (send_all(c->sock, vec, 2) != APR_SUCCESS) {
+        apr_pollset_remove(c->w->pollset, &c->pfd);
+        close_conn(c);
+    }
+}
+
+/* Reads what is there of the current frame; a complete request leaves the
+ * pollset and goes to the thread pool. */
+static void on_readable(conn_t *c)
+{
+    worker_t *w = c->w;
+    apr_status_t rv;
+    apr_size_t n;
+
+    for (;;) {
+        if (c->hdr_have < FA_WIRE_HEADER_LEN) {
+            n = FA_WIRE_HEADER_LEN - c->hdr_have;
+            rv = apr_socket_recv(c->sock, (char *)c->hdr + c->hdr_have, &n);
+            if (rv != APR_SUCCESS) {
+                break;
+            }
+            c->hdr_have += n;
+            if (c->hdr_have < FA_WIRE_HEADER_LEN) {
+                continue;
+            }
+            rv = fa_wire_parse_header(c->hdr, FA_MAX_BODY
+                                      + MAX_REQUEST_OVERHEAD, &c->type,
+                                      &c->payload_len);
+            if (rv != APR_SUCCESS || (c->type != FA_FRAME_REQUEST
+                                      && c->type != FA_FRAME_TABLE_GET)) {
+                fa_log(&w->app->log, FA_LOG_ERR, rv, "FA033: bad frame "
+                       "header from an httpd child; closing the connection");
+                goto drop;
+            }
+            c->payload = malloc(c->payload_len ? c->payload_len : 1);
+            if (!c->payload) {
+                fa_log(&w->app->log, FA_LOG_ERR, APR_ENOMEM, "FA034: no "
+                       "memory for a %lu-byte frame",
+                       (unsigned long)c->payload_len);
+                goto drop;
+            }
+            c->payload_have = 0;
+        }
+        if (c->payload_have < c->payload_len) {
+            n = c->payload_len - c->payload_have;
+            rv = apr_socket_recv(c->sock, c->payload + c->payload_have, &n);
+            if (rv != APR_SUCCESS) {
+                break;
+            }
+            c->payload_have += n;
+            if (c->payload_have < c->payload_len) {
+                continue;
+            }
+        }
+        if (c->type == FA_FRAME_TABLE_GET) {
+            free(c->payload);
+            c->payload = NULL;
+            c->hdr_have = 0;
+            send_table(c);
+            return;
+        }
+        apr_pollset_remove(w->pollset, &c->pfd);
+        apr_atomic_inc32(&w->inflight);
+        w->last_request = apr_time_now();
+        apr_thread_pool_push(w->threads, run_request, c,
+                             APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+        return;
+    }
+    if (APR_STATUS_IS_EAGAIN(rv)) {
+        return;
+    }
+    /* EOF between frames is an httpd child closing its connection. */
+    if (!(rv == APR_EOF && c->hdr_have == 0)) {
+        fa_log(&w->app->log, FA_LOG_DEBUG, rv, "FA035: connection lost "
+               "mid-frame");
+    }
+drop:
+    apr_pollset_remove(w->pollset, &c->pfd);
+    close_conn(c);
+}
+
+static int peer_allowed(apr_socket_t *sock)
+{
+    apr_os_sock_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    apr_os_sock_get(&fd, sock);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        return 0;
+    }
+    return cred.uid == geteuid() || cred.uid == 0;
+}
+
+static void on_acceptable(worker_t *w)
+{
+    for (;;) {
+        apr_pool_t *cp;
+        apr_socket_t *sock;
+        conn_t *c;
+
+        apr_pool_create(&cp, NULL);
+        if (apr_socket_accept(&sock, w->listener, cp) != APR_SUCCESS) {
+            apr_pool_destroy(cp);
+            return;
+        }
+        if (!peer_allowed(sock)) {
+            fa_log(&w->app->log, FA_LOG_ERR, 0, "FA036: refused a connection "
+                   "from a process of another user");
+            apr_socket_close(sock);
+            apr_pool_destroy(cp);
+            continue;
+        }
+        apr_socket_timeout_set(sock, 0);
+        c = apr_pcalloc(cp, sizeof(*c));
+        c->w = w;
+        c->pool = cp;
+        c->sock = sock;
+        c->pfd.desc_type = APR_POLL_SOCKET;
+        c->pfd.desc.s = sock;
+        c->pfd.reqevents = APR_POLLIN;
+        c->pfd.client_data = c;
+        apr_atomic_inc32(&w->nconns);
+        apr_pollset_add(w->pollset, &c->pfd);
+    }
+}
+
+static void stop_listening(worker_t *w)
+{
+    apr_pollfd_t pfd;
+
+    if (!w->listener) {
+        return;
+    }
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.desc.s = w->listener;
+    pfd.reqevents = APR_POLLIN;
+    apr_pollset_remove(w->pollset, &pfd);
+    apr_socket_close(w->listener);
+    w->listener = NULL;
+}
+
+static void serve(worker_t *w)
+{
+    for (;;) {
+        const apr_pollfd_t *ready;
+        apr_int32_t n, i;
+        apr_status_t rv;
+
+        rv = apr_pollset_poll(w->pollset, draining ? apr_time_from_msec(100)
+                              : -1, &n, &ready);
+        if (draining) {
+            stop_listening(w);
+        }
+        if (rv == APR_SUCCESS) {
+            for (i = 0; i < n; ++i) {
+                if (ready[i].client_data == w) {
+                    if (w->listener) {
+                        on_acceptable(w);
+                    }
+                }
+                else {
+                    on_readable(ready[i].client_data);
+                }
+            }
+        }
+        else if (!APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
+            fa_log(&w->app->log, FA_LOG_CRIT, rv, "FA037: poll failed");
+            return;
+        }
+        if (draining && apr_atomic_read32(&w->inflight) == 0
+            && (apr_atomic_read32(&w->nconns) == 0
+                || apr_time_now() - w->last_request > DRAIN_QUIET)) {
+            return;
+        }
+    }
+}
+
+static void set_signals(int block)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
+                    apr_pool_t *p)
+{
+    worker_t *w = apr_pcalloc(p, sizeof(*w));
+    apr_os_sock_t fd = app->listen_fds[slot];
+    apr_pollfd_t pfd;
+    struct sigaction sa;
+    pid_t parent = getppid();
+
+    /* A worker never outlives httpd: if the parent goes, so do we. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) {
+        _exit(0);
+    }
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    /* httpd's restart signals are for httpd; a worker follows its
+     * generation instead. */
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
+    signal(SIGWINCH, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+
+    w->app = app;
+    w->slot = slot;
+    w->pool = p;
+    if (app->worker_init && app->worker_init(app, p) != APR_SUCCESS) {
+        _exit(2);
+    }
+    if (delay > 0) {
+        apr_sleep(delay);
+    }
+    if (draining) {
+        _exit(0);
+    }
+    if (fa_python_start(p, app, &w->table_json, &w->table_len)
+        != APR_SUCCESS) {
+        _exit(3);
+    }
+
+    apr_os_sock_put(&w->listener, &fd, p);
+    apr_socket_opt_set(w->listener, APR_SO_NONBLOCK, 1);
+    if (apr_pollset_create(&w->pollset, 256, p, APR_POLLSET_THREADSAFE
+                           | APR_POLLSET_WAKEABLE) != APR_SUCCESS) {
+        _exit(4);
+    }
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.desc.s = w->listener;
+    pfd.reqevents = APR_POLLIN;
+    pfd.client_data = w;
+    apr_pollset_add(w->pollset, &pfd);
+
+    /* Pool threads must not take the stop signals: only this thread's
+     * poll is woken by them. */
+    set_signals(1);
+    if (apr_thread_pool_create(&w->threads, app->config->thread_count,
+                               app->config->thread_count, p)
+        != APR_SUCCESS) {
+        _exit(5);
+    }
+    set_signals(0);
+    wake_pollset = w->pollset;
+    if (draining) {
+        apr_pollset_wakeup(w->pollset);
+    }
+
+    apr_atomic_set32(&app->slots[slot].ready, 1);
+    fa_log(&app->log, FA_LOG_INFO, 0, "FA010: worker %d (pid %ld) of "
+           "generation %u ready with %d thread(s)", slot, (long)getpid(),
+           app->generation, app->config->thread_count);
+    serve(w);
+    fa_log(&app->log, FA_LOG_INFO, 0, "FA019: worker %d (pid %ld) drained; "
+           "exiting", slot, (long)getpid());
+    fflush(NULL);
+    _exit(0);
+}
