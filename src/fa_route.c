@@ -440,10 +440,14 @@ static const char *validate(apr_pool_t *p, route_t *r)
             if (pt[j].catch_all && (seg->nelts > 1 || i < r->segs->nelts - 1))
                 return apr_psprintf(p, "catch-all parameter '%s' must be the "
                                     "whole last segment", pt[j].name);
-            if (seg->nelts > 1 && (pt[j].def || (pt[j].optional
-                    && (j != seg->nelts - 1 || j < 2 || strcmp(pt[j - 1].text, ".")))))
-                return apr_psprintf(p, "parameter '%s' can only be optional "
-                                    "after a '.' at the end of its segment",
+            if (seg->nelts > 1 && pt[j].def)
+                return apr_psprintf(p, "parameter '%s' shares its segment, so "
+                                    "it can't have a default", pt[j].name);
+            /* ASP.NET's one exception: "{name}.{ext?}". */
+            if (seg->nelts > 1 && pt[j].optional && (j != seg->nelts - 1
+                    || j < 2 || strcmp(pt[j - 1].text, ".")))
+                return apr_psprintf(p, "optional parameter '%s' shares its "
+                                    "segment, so it must end it, after a '.'",
                                     pt[j].name);
             for (k = 0; k < names->nelts; k++)
                 if (same(APR_ARRAY_IDX(names, k, const char *), pt[j].name))

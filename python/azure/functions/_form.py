@@ -140,10 +140,13 @@ def _decode(raw: bytes, charset: str) -> str:
 
 
 def _parse_urlencoded(body: bytes, charset: str) -> ImmutableMultiDict:
-    # Parsing bytes keeps percent-escapes and raw bytes in the declared
-    # charset instead of guessing a str decoding first.
-    pairs = urllib.parse.parse_qsl(body, keep_blank_values=True)
-    return ImmutableMultiDict((_decode(k, charset), _decode(v, charset)) for k, v in pairs)
+    # latin-1 maps bytes to characters one to one, so raw bytes and
+    # percent-escapes both come back as the original bytes, to be decoded
+    # with the declared charset.
+    pairs = urllib.parse.parse_qsl(body.decode('latin-1'), keep_blank_values=True,
+                                   encoding='latin-1')
+    return ImmutableMultiDict((_decode(k.encode('latin-1'), charset),
+                               _decode(v.encode('latin-1'), charset)) for k, v in pairs)
 
 
 def _parse_multipart(body: bytes, boundary: bytes, charset: str):

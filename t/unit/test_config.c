@@ -1,0 +1,274 @@
+/* Directive validation: what `apachectl configtest` reports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "fa_config.h"
+
+static apr_pool_t *pool;
+
+static int setup(void **state)
+{
+    (void)state;
+    apr_pool_create(&pool, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    apr_pool_destroy(pool);
+    return 0;
+}
+
+static void test_counts_in_range(void **state)
+{
+    const char *err = NULL;
+    int n;
+
+    (void)state;
+    assert_int_equal(fa_config_parse_count(pool, "FunctionsWorkerProcessCount",
+                                           "1", 1, 10, &n, &err), APR_SUCCESS);
+    assert_int_equal(n, 1);
+    assert_int_equal(fa_config_parse_count(pool, "FunctionsWorkerProcessCount",
+                                           "10", 1, 10, &n, &err), APR_SUCCESS);
+    assert_int_equal(n, 10);
+    assert_int_equal(fa_config_parse_count(pool, "PythonThreadpoolThreadCount",
+                                           "32", 1, 32, &n, &err), APR_SUCCESS);
+    assert_int_equal(n, 32);
+}
+
+static void test_counts_refused(void **state)
+{
+    static const char *bad[] = { "0", "11", "-1", "abc", "3x", "", " 3",
+                                 "+3", "3 ", "99999999999999999999", NULL };
+    const char **v;
+    const char *err;
+    int n = 7;
+
+    (void)state;
+    for (v = bad; *v; ++v) {
+        err = NULL;
+        assert_int_equal(fa_config_parse_count(pool,
+                         "FunctionsWorkerProcessCount", *v, 1, 10, &n, &err),
+                         APR_EINVAL);
+        assert_non_null(err);
+        /* one line naming the directive and the accepted range */
+        assert_non_null(strstr(err, "FunctionsWorkerProcessCount"));
+        assert_non_null(strstr(err, "from 1 to 10"));
+        assert_null(strchr(err, '\n'));
+        assert_int_equal(n, 7);
+    }
+    assert_int_equal(fa_config_parse_count(pool, "PythonThreadpoolThreadCount",
+                                           "33", 1, 32, &n, &err), APR_EINVAL);
+    assert_non_null(strstr(err, "PythonThreadpoolThreadCount must be an "
+                                "integer from 1 to 32, not '33'"));
+}
+
+static const char *make_app(const char *host_json, const char *settings_json)
+{
+    char *dir = apr_pstrdup(pool, "/tmp/fa-test-config-XXXXXX");
+    apr_file_t *f;
+
+    assert_non_null(mkdtemp(dir));
+    if (host_json) {
+        assert_int_equal(apr_file_open(&f, apr_pstrcat(pool, dir,
+                         "/host.json", NULL), APR_FOPEN_WRITE
+                         | APR_FOPEN_CREATE, APR_FPROT_OS_DEFAULT, pool),
+                         APR_SUCCESS);
+        apr_file_puts(host_json, f);
+        apr_file_close(f);
+    }
+    if (settings_json) {
+        assert_int_equal(apr_file_open(&f, apr_pstrcat(pool, dir,
+                         "/local.settings.json", NULL), APR_FOPEN_WRITE
+                         | APR_FOPEN_CREATE, APR_FPROT_OS_DEFAULT, pool),
+                         APR_SUCCESS);
+        apr_file_puts(settings_json, f);
+        apr_file_close(f);
+    }
+    return dir;
+}
+
+static void remove_app(const char *dir)
+{
+    apr_file_remove(apr_pstrcat(pool, dir, "/host.json", NULL), pool);
+    apr_file_remove(apr_pstrcat(pool, dir, "/local.settings.json", NULL),
+                    pool);
+    apr_dir_remove(dir, pool);
+}
+
+static void test_defaults(void **state)
+{
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL;
+
+    (void)state;
+    cfg->app_dir = make_app("{\"version\": \"2.0\"}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_string_equal(cfg->route_prefix, "api");
+    assert_int_equal(cfg->process_count, 1);
+    assert_int_equal(cfg->thread_count, 1);
+    remove_app(cfg->app_dir);
+}
+
+static void test_route_prefix(void **state)
+{
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL;
+
+    (void)state;
+    cfg->app_dir = make_app("{\"extensions\": {\"http\": {\"routePrefix\": "
+                            "\"/v1/fn/\"}}}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_string_equal(cfg->route_prefix, "v1/fn");
+    remove_app(cfg->app_dir);
+
+    cfg = fa_config_make(pool);
+    cfg->app_dir = make_app("{\"extensions\": {\"http\": {\"routePrefix\": "
+                            "\"\"}}}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_string_equal(cfg->route_prefix, "");
+    remove_app(cfg->app_dir);
+}
+
+static void test_broken_host_json(void **state)
+{
+    static const char *broken[] = { "{\"version\": ", "[1, 2]",
+        "{\"extensions\": {\"http\": {\"routePrefix\": 5}}}", NULL };
+    const char **b;
+
+    (void)state;
+    for (b = broken; *b; ++b) {
+        fa_app_config_t *cfg = fa_config_make(pool);
+        const char *err = NULL;
+        cfg->app_dir = make_app(*b, NULL);
+        assert_int_not_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+        assert_non_null(err);
+        assert_non_null(strstr(err, "host.json"));
+        remove_app(cfg->app_dir);
+    }
+}
+
+static void test_counts_from_settings(void **state)
+{
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL;
+
+    (void)state;
+    /* local.settings.json gives both; FunctionAppSetting overrides one,
+     * and a directive beats both. */
+    cfg->app_dir = make_app(NULL, "{\"IsEncrypted\": false, \"Values\": {"
+                            "\"FUNCTIONS_WORKER_PROCESS_COUNT\": \"3\","
+                            "\"PYTHON_THREADPOOL_THREAD_COUNT\": 4,"
+                            "\"GREETING\": \"hi\"}}");
+    apr_table_set(cfg->settings, "PYTHON_THREADPOOL_THREAD_COUNT", "6");
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->process_count, 3);
+    assert_int_equal(cfg->thread_count, 6);
+    assert_string_equal(apr_table_get(cfg->environment, "GREETING"), "hi");
+
+    cfg->route_prefix = NULL;
+    cfg->process_count = 2;
+    cfg->thread_count = 0;
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->process_count, 2);
+    remove_app(cfg->app_dir);
+}
+
+static void test_bad_count_setting(void **state)
+{
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL;
+
+    (void)state;
+    cfg->app_dir = make_app(NULL, "{\"Values\": {"
+                            "\"FUNCTIONS_WORKER_PROCESS_COUNT\": \"11\"}}");
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_EINVAL);
+    assert_non_null(strstr(err, "FUNCTIONS_WORKER_PROCESS_COUNT"));
+    assert_non_null(strstr(err, "FunctionsWorkerProcessCount"));
+    assert_non_null(strstr(err, "from 1 to 10"));
+    remove_app(cfg->app_dir);
+}
+
+static void test_handler(void **state)
+{
+    fa_handler_spec_t h;
+    const char *err = NULL;
+    char *opts[] = { "methods=get,post", "authLevel=anonymous" };
+    char *bad_opts[] = { "authLevel=root" };
+    char *unknown[] = { "color=red" };
+    const char *dir = make_app("{}", NULL);
+
+    (void)state;
+    assert_int_equal(fa_config_parse_handler(pool, "/hi", "host.json:run", 2,
+                                             opts, dir, &h, &err),
+                     APR_SUCCESS);
+    assert_string_equal(h.route, "hi");
+    assert_string_equal(h.callable, "run");
+    assert_string_equal(h.methods, "GET,POST");
+    assert_string_equal(h.auth_level, "anonymous");
+    assert_non_null(strstr(h.file, "/host.json"));
+
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json", 0, NULL,
+                                             dir, &h, &err), APR_SUCCESS);
+    assert_string_equal(h.callable, "main");
+    assert_null(h.methods);
+
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "missing.py", 0,
+                                             NULL, dir, &h, &err), APR_EINVAL);
+    assert_non_null(strstr(err, "FunctionHandler"));
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json", 1,
+                                             bad_opts, dir, &h, &err),
+                     APR_EINVAL);
+    assert_non_null(strstr(err, "authLevel"));
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json", 1,
+                                             unknown, dir, &h, &err),
+                     APR_EINVAL);
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json:", 0,
+                                             NULL, dir, &h, &err), APR_EINVAL);
+    remove_app(dir);
+}
+
+static void test_app_dir(void **state)
+{
+    const char *err = NULL;
+
+    (void)state;
+    assert_int_equal(fa_config_check_app_dir(pool, "/tmp", &err),
+                     APR_SUCCESS);
+    assert_int_not_equal(fa_config_check_app_dir(pool, "/nonexistent/app",
+                                                 &err), APR_SUCCESS);
+    assert_non_null(strstr(err, "FunctionApp"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_in_range),
+        cmocka_unit_test(test_counts_refused),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_route_prefix),
+        cmocka_unit_test(test_broken_host_json),
+        cmocka_unit_test(test_counts_from_settings),
+        cmocka_unit_test(test_bad_count_setting),
+        cmocka_unit_test(test_handler),
+        cmocka_unit_test(test_app_dir),
+    };
+    int rc;
+
+    apr_initialize();
+    rc = cmocka_run_group_tests(tests, setup, teardown);
+    apr_terminate();
+    return rc;
+}
