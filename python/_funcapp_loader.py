@@ -102,7 +102,8 @@ def _set_sys_path(app_root) -> None:
 
 class _Invocation:
     """What log lines need to know about the running invocation; reached
-    through a ContextVar, so it follows threads and asyncio tasks alike."""
+    through a ContextVar, so each pool thread and each asyncio task sees
+    its own."""
     __slots__ = ('prefix', 'pending')
 
     def __init__(self, function_name: str, invocation_id: str) -> None:
@@ -307,7 +308,8 @@ class _Package:
     def __init__(self, func: types.ModuleType) -> None:
         self.compat = bool(getattr(func, '_MOD_FUNCAPP_COMPAT', False))
         self.http_request = func.HttpRequest
-        self.function_register = getattr(func, 'FunctionRegister', getattr(func, 'FunctionApp', None))
+        self.function_register = getattr(func, 'FunctionRegister',
+                                         getattr(func, 'FunctionApp', None))
         self.context = _implement(_ContextImpl, func.Context)
         self.out = _implement(_OutImpl, func.Out)
         self.trace_context = _implement(_TraceContextImpl, getattr(func, 'TraceContext', object))
@@ -389,7 +391,9 @@ class _Function:
                 raise FunctionLoadError(f'{fn!r} is not callable')
             params = inspect.signature(fn).parameters
             if trigger_arg is None:
-                trigger_arg = next((p for p in params if p != 'context'), None)
+                trigger_arg = next((p.name for p in params.values() if p.name != 'context'
+                                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)),
+                                   None)
             out_arg = output if output not in (None, '$return') else None
             declared = [n for n in (trigger_arg, out_arg) if n is not None]
             var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -587,7 +591,8 @@ def _v1_function(app_root, name, directory, config_path):
               for b in bindings if b is not trigger and b not in outputs[:1]]
     function = _Function(name, trigger.get('route'), trigger.get('methods'),
                          trigger.get('authLevel'), directory)
-    script_path = os.path.normpath(os.path.join(directory, config.get('scriptFile') or '__init__.py'))
+    script_path = os.path.normpath(os.path.join(directory,
+                                                config.get('scriptFile') or '__init__.py'))
     entry_point = config.get('entryPoint') or 'main'
     try:
         module = importlib.import_module(_v1_module_name(app_root, script_path))

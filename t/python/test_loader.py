@@ -13,7 +13,6 @@ import importlib.util
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
 import textwrap
@@ -483,16 +482,14 @@ class FunctionHandlerTest(LoaderTestCase):
     def test_handlers_follow_app_functions(self):
         self.write_json('F/function.json', http_json())
         self.write('F/__init__.py', 'def main(req):\n    return "f"\n')
-        path = self.write('pkg/__init__.py', 'from .impl import main\n', root=self.app + '-h')
-        self.write('pkg/impl.py', 'def main(req):\n    return "pkg"\n', root=self.app + '-h')
-        try:
-            table = self.setup_app(handlers=[('p', path, 'main', 'GET', 'admin')])
-            self.assertEqual([(e['name'], e['error']) for e in table],
-                             [('F', None), ('pkg', None)])
-            self.assertEqual(loader.invoke(1, 'GET', 'http://h/api/p', [], {}, b'', 'i')[2],
-                             b'pkg')
-        finally:
-            tempfile.TemporaryDirectory._rmtree(self.app + '-h')
+        path = self.write('handlers/pkg/__init__.py', 'from .impl import main\n')
+        self.write('handlers/pkg/impl.py', 'def main(*args, req, **kwargs):\n    return req.url\n')
+        table = self.setup_app(handlers=[('p', path, 'main', 'GET', 'admin')])
+        self.assertEqual([(e['name'], e['route'], e['methods'], e['auth_level'], e['error'])
+                          for e in table],
+                         [('F', 'F', '', 'function', None), ('pkg', 'p', 'GET', 'admin', None)])
+        self.assertEqual(loader.invoke(1, 'GET', 'http://h/api/p', [], {}, b'', 'i')[2],
+                         b'http://h/api/p')
 
 
 class ReturnRulesTest(LoaderTestCase):
@@ -658,8 +655,9 @@ class RequestTest(LoaderTestCase):
         self.assertIsInstance(req, self.func.HttpRequest)
 
     def test_urlencoded_form(self):
-        req = self.func.HttpRequest('POST', 'http://h/', body=b'a=1&a=2&b=caf%C3%A9+x&e=&r=\xc3\xa9',
-                                    headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        req = self.func.HttpRequest(
+            'POST', 'http://h/', body=b'a=1&a=2&b=caf%C3%A9+x&e=&r=\xc3\xa9',
+            headers={'Content-Type': 'application/x-www-form-urlencoded'})
         self.assertEqual(req.form['a'], '1')
         self.assertEqual(req.form.getlist('a'), ['1', '2'])
         self.assertEqual(req.form.to_dict(), {'a': '1', 'b': 'café x', 'e': '', 'r': 'é'})

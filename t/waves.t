@@ -1,0 +1,69 @@
+# The concurrency table of DESIGN.md, sync rows, with S = 1 s:
+# N requests on P workers x T threads finish in ceil(N / (P*T)) waves.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestUtil qw(t_debug);
+use lib Apache::Test::vars('t_dir') . '/lib';
+use FuncappTest qw(fire base_url wait_for_pids);
+
+plan tests => 13;
+
+sub waves_of {
+    my @r = @_;
+    return map { $_->{seconds} } @r;
+}
+
+# 1 x 1, 4 requests: one after another, last ~ 4 s.
+{
+    my $base = base_url('waves_1x1');
+    wait_for_pids($base, 1);
+    my @r = fire("$base/api/sleep/1", 4);
+    my @t = waves_of(@r);
+    ok((grep { $_->{status} == 200 } @r) == 4);
+    t_debug("1x1: @t");
+    ok($t[0] >= 0.9 && $t[0] < 1.8);
+    # each finishes about a second after the previous one
+    ok(!grep { $t[$_] - $t[$_ - 1] < 0.7 } 1 .. 3);
+    ok($t[3] >= 3.8 && $t[3] < 6);
+}
+
+# 10 workers x 1 thread, 10 requests: one wave.
+{
+    my $base = base_url('waves_10x1');
+    my @pids = wait_for_pids($base, 10);
+    ok(@pids == 10);
+    my @r = fire("$base/api/sleep/1", 10);
+    my @t = waves_of(@r);
+    t_debug("10x1: @t");
+    ok((grep { $_->{status} == 200 } @r) == 10);
+    ok($t[-1] < 1.9);
+}
+
+# 1 worker x 32 threads, 50 requests: 32 at ~S, then 18 at ~2S.
+{
+    my $base = base_url('waves_1x32');
+    wait_for_pids($base, 1);
+    my @r = fire("$base/api/sleep/1", 50);
+    my @t = waves_of(@r);
+    t_debug("1x32: @t");
+    ok((grep { $_->{status} == 200 } @r) == 50);
+    my $first = grep { $_ < 1.6 } @t;
+    my $second = grep { $_ >= 1.8 && $_ < 3.2 } @t;
+    t_debug("first wave $first, second wave $second");
+    ok($first == 32);
+    ok($second == 18);
+}
+
+# 2 workers x 32 threads, 50 requests: one wave.
+{
+    my $base = base_url('waves_2x32');
+    my @pids = wait_for_pids($base, 2);
+    ok(@pids == 2);
+    my @r = fire("$base/api/sleep/1", 50);
+    my @t = waves_of(@r);
+    t_debug("2x32: @t");
+    ok((grep { $_->{status} == 200 } @r) == 50);
+    ok($t[-1] < 1.9);
+}
