@@ -48,7 +48,8 @@ mod_funcapp.so: mod_funcapp.c $(CORE_SRC) $(PY_SRC) $(HEADERS)
 	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-Wno-missing-field-initializers \
 	    -Wc,-DFA_PYTHON_PROGRAM='\"$(PY_PREFIX)/bin/python$(PY_VERSION)\"' \
 	    -Iinclude $(PY_INCLUDES) \
-	    mod_funcapp.c $(CORE_SRC) $(PY_SRC) -ljansson $(PY_LDFLAGS)
+	    mod_funcapp.c $(CORE_SRC) $(PY_SRC) -ljansson $(PY_LDFLAGS) \
+	    > build/apxs.log 2>&1 || { cat build/apxs.log; exit 1; }
 	cp .libs/mod_funcapp.so $@
 
 install: mod_funcapp.so

@@ -419,6 +419,12 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     if (getppid() != parent) {
         _exit(0);
     }
+    {
+        /* so `ps -o comm` and top tell workers from httpd children */
+        char name[16];
+        snprintf(name, sizeof(name), "funcapp-w%d", slot);
+        prctl(PR_SET_NAME, name);
+    }
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_stop_signal;
@@ -478,8 +484,10 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
 
     apr_atomic_set32(&app->slots[slot].ready, 1);
     fa_log(&app->log, FA_LOG_INFO, 0, "FA010: worker %d (pid %ld) of "
-           "generation %u ready with %d thread(s)", slot, (long)getpid(),
-           app->generation, app->config->thread_count);
+           "generation %u ready with %d thread(s) for %s", slot,
+           (long)getpid(), app->generation, app->config->thread_count,
+           app->config->app_dir ? app->config->app_dir
+                                : "the FunctionHandler app");
     serve(w);
     fa_log(&app->log, FA_LOG_INFO, 0, "FA019: worker %d (pid %ld) drained; "
            "exiting", slot, (long)getpid());

@@ -59,3 +59,28 @@ sub wait_for_pids {
 }
 
 1;
+
+package FuncappTest;
+
+use Time::Local ();
+
+# Error-log records as [epoch seconds, line] for lines matching $re.
+sub log_lines {
+    my ($re) = @_;
+    my %mon = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5,
+               Jul => 6, Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+    open my $fh, '<', error_log() or return ();
+    my @found;
+    while (my $line = <$fh>) {
+        next unless $line =~ $re;
+        next unless $line =~ /^\[\w+ (\w+) +(\d+) (\d+):(\d+):(\d+)(\.\d+)? (\d+)\]/;
+        my $t = Time::Local::timelocal($5, $4, $3, $2, $mon{$1}, $7)
+              + ($6 // 0);
+        push @found, [$t, $line];
+    }
+    return @found;
+}
+
+push @EXPORT_OK, 'log_lines';
+
+1;
