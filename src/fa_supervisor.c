@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_atomic.h>
@@ -111,14 +110,13 @@ static void maintenance(int reason, void *data, int status)
     else {
         w->quick_deaths = 0;
     }
+    /* httpd hands other-child callbacks the exit code or the signal
+     * number, without saying which. */
     fa_log(&gen->log, FA_LOG_ERR, 0, "FA011: worker %d of %s (pid %ld) "
-           "died (%s %d); restarting in %" APR_TIME_T_FMT " ms",
-           w->slot, w->app->config->app_dir ? w->app->config->app_dir
-                                             : "the FunctionHandler app",
-           (long)w->proc.pid,
-           WIFSIGNALED(status) ? "signal" : "exit status",
-           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-           apr_time_as_msec(delay));
+           "died (exit code or signal %d); restarting in %" APR_TIME_T_FMT
+           " ms", w->slot, w->app->config->app_dir ? w->app->config->app_dir
+                                                   : "the FunctionHandler app",
+           (long)w->proc.pid, status, apr_time_as_msec(delay));
     spawn(w, delay);
 }
 

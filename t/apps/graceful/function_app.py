@@ -1,0 +1,19 @@
+import os
+import time
+
+import azure.functions as func
+
+VERSION = "v1"
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="version")
+def version(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(f"{VERSION} {os.getpid()}")
+
+
+@app.route(route="slow")
+def slow(req: func.HttpRequest) -> func.HttpResponse:
+    time.sleep(2)
+    return func.HttpResponse(f"{VERSION} done {os.getpid()}")
