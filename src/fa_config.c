@@ -193,15 +193,16 @@ static apr_status_t load_json(apr_pool_t *p, const char *dir, const char *name,
     }
     apr_file_close(f);
     *root = json_loadb(buf, len, 0, &jerr);
-    if (!*root || !json_is_object(*root)) {
+    if (!*root) {
         *error = apr_psprintf(p, "FunctionApp: %s is not a JSON object "
-                              "(line %d: %s)", path, jerr.line,
-                              *root ? "top level must be an object"
-                                    : jerr.text);
-        if (*root) {
-            json_decref(*root);
-            *root = NULL;
-        }
+                              "(line %d: %s)", path, jerr.line, jerr.text);
+        return APR_EGENERAL;
+    }
+    if (!json_is_object(*root)) {
+        *error = apr_psprintf(p, "FunctionApp: %s is not a JSON object",
+                              path);
+        json_decref(*root);
+        *root = NULL;
         return APR_EGENERAL;
     }
     return APR_SUCCESS;

@@ -84,3 +84,77 @@ sub log_lines {
 push @EXPORT_OK, 'log_lines';
 
 1;
+
+package FuncappTest;
+
+use File::Temp ();
+use IO::Socket::INET ();
+
+# A throw-away httpd of our own (for configtest, other MPMs, stop), beside
+# the Apache::Test one.  Returns {dir, port, conf, log}.
+sub standalone_conf {
+    my (%o) = @_;
+    my $mpm = $o{mpm} // 'event';
+    my $t = t_dir();
+    my $dir = File::Temp::tempdir("$t/standalone-XXXXXX", CLEANUP => 1);
+    my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => 0) or die $!;
+    my $port = $probe->sockport;
+    close $probe;
+    my $mods = '/usr/lib/apache2/modules';
+    open my $fh, '>', "$dir/httpd.conf" or die $!;
+    print $fh <<"CONF";
+ServerRoot $dir
+DefaultRuntimeDir $dir
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel warn funcapp:info
+Listen 127.0.0.1:$port
+ServerName 127.0.0.1
+LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule funcapp_module $t/../mod_funcapp.so
+$o{config}
+CONF
+    close $fh;
+    return { dir => $dir, port => $port, conf => "$dir/httpd.conf",
+             log => "$dir/error_log", base => "http://127.0.0.1:$port" };
+}
+
+sub httpd_bin { Apache::Test::vars('httpd') }
+
+# `httpd -t`: (exit status, output)
+sub configtest {
+    my ($s) = @_;
+    my $bin = httpd_bin();
+    my $out = `$bin -t -f $s->{conf} 2>&1`;
+    return ($? >> 8, $out);
+}
+
+sub standalone_start {
+    my ($s) = @_;
+    my $bin = httpd_bin();
+    system("$bin -f $s->{conf} -k start") == 0 or return 0;
+    for (1 .. 100) {
+        return 1 if IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                          PeerPort => $s->{port});
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+sub standalone_stop {
+    my ($s) = @_;
+    my $bin = httpd_bin();
+    system("$bin -f $s->{conf} -k stop");
+    for (1 .. 100) {
+        return 1 unless -e "$s->{dir}/httpd.pid";
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+push @EXPORT_OK, qw(standalone_conf configtest standalone_start
+                    standalone_stop);
+
+1;
