@@ -50,6 +50,8 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
 
     dp->app = app;
     dp->pool = p;
+    /* children start their tie-breaking scans at different workers */
+    dp->next = (apr_uint32_t)getpid();
     dp->idle = apr_pcalloc(p, sizeof(idle_conns_t) * app->nslots);
     for (i = 0; i < app->nslots; ++i) {
         apr_thread_mutex_create(&dp->idle[i].lock, APR_THREAD_MUTEX_DEFAULT,
@@ -217,32 +219,54 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
     return recv_all(fd, *payload, *len, timeout_ms);
 }
 
-static int pick_slot(fa_dispatch_t *d, int exclude)
+/* Picks the worker with the fewest outstanding requests and counts one
+ * more on it.  Reading the counters and then adding would let two children
+ * that look at once pick the same idle worker; the compare-and-swap makes
+ * the choice and the count one step, and a loser looks again. */
+static int reserve_slot(fa_dispatch_t *d, int exclude)
 {
     fa_app_t *app = d->app;
-    apr_uint32_t start = apr_atomic_inc32(&d->next);
-    apr_uint32_t best_score = 0xffffffff;
-    int best = exclude >= 0 ? exclude : 0;
-    int k;
+    int attempt, k;
 
-    for (k = 0; k < app->nslots; ++k) {
-        int i = (int)((start + (apr_uint32_t)k) % (apr_uint32_t)app->nslots);
-        apr_uint32_t score;
-        if (i == exclude) {
-            continue;
+    for (attempt = 0; ; ++attempt) {
+        apr_uint32_t start = apr_atomic_inc32(&d->next);
+        apr_uint32_t best_score = 0xffffffff, best_seen = 0;
+        int best = exclude >= 0 ? exclude : 0;
+
+        for (k = 0; k < app->nslots; ++k) {
+            int i = (int)((start + (apr_uint32_t)k)
+                          % (apr_uint32_t)app->nslots);
+            apr_uint32_t seen, score;
+            if (i == exclude) {
+                continue;
+            }
+            seen = apr_atomic_read32(&app->slots[i].outstanding);
+            score = seen;
+            /* A slot whose worker is (re)starting still queues requests in
+             * its socket's backlog, but only when no ready worker can. */
+            if (!apr_atomic_read32(&app->slots[i].ready)) {
+                score += 1u << 20;
+            }
+            if (score < best_score) {
+                best_score = score;
+                best_seen = seen;
+                best = i;
+            }
         }
-        score = apr_atomic_read32(&app->slots[i].outstanding);
-        /* A slot whose worker is (re)starting still queues requests in its
-         * socket's backlog, but only when no ready worker can take them. */
-        if (!apr_atomic_read32(&app->slots[i].ready)) {
-            score += 1u << 20;
+        if (best_score == 0xffffffff || attempt >= 8) {
+            apr_atomic_inc32(&app->slots[best].outstanding);
+            return best;
         }
-        if (score < best_score) {
-            best_score = score;
-            best = i;
+        if (apr_atomic_cas32(&app->slots[best].outstanding, best_seen + 1,
+                             best_seen) == best_seen) {
+            return best;
         }
     }
-    return best;
+}
+
+static void release_slot(fa_dispatch_t *d, int slot)
+{
+    apr_atomic_dec32(&d->app->slots[slot].outstanding);
 }
 
 static apr_status_t parse_table(fa_dispatch_t *d, const char *text,
@@ -303,7 +327,8 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     int slot, fd;
 
     apr_pool_create(&tmp, NULL);
-    slot = pick_slot(d, -1);
+    slot = reserve_slot(d, -1);
+    release_slot(d, slot);
     fd = get_conn(d, slot);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
@@ -355,13 +380,12 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-/* One attempt on one worker.  *sent tells whether the worker may have
- * read the request. */
+/* One attempt on one reserved worker.  *sent tells whether the worker may
+ * have read the request. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
                              struct iovec *vec, fa_response_t *resp,
                              int *sent)
 {
-    fa_slot_t *s = &d->app->slots[slot];
     struct iovec copy[3];
     char *payload;
     apr_size_t len;
@@ -374,14 +398,12 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         return errno ? errno : APR_ECONNREFUSED;
     }
     memcpy(copy, vec, sizeof(copy));
-    apr_atomic_inc32(&s->outstanding);
     rv = send_all(fd, copy, 3);
     if (rv == APR_SUCCESS) {
         *sent = 1;
         rv = recv_frame(fd, p, FA_FRAME_RESPONSE, MAX_RESPONSE, -1, &payload,
                         &len);
     }
-    apr_atomic_dec32(&s->outstanding);
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
     }
@@ -415,8 +437,9 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     vec[2].iov_base = "";
     vec[2].iov_len = 1;
     for (attempt = 0; attempt < 2; ++attempt) {
-        slot = pick_slot(d, slot);
+        slot = reserve_slot(d, slot);
         rv = exchange(d, p, slot, vec, resp, &sent);
+        release_slot(d, slot);
         if (rv == APR_SUCCESS) {
             return APR_SUCCESS;
         }

@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_debug);
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(fire base_url wait_for_pids);
 
-plan tests => 13;
+plan tests => 16;
 
 sub waves_of {
     my @r = @_;
@@ -27,6 +27,12 @@ sub waves_of {
     # each finishes about a second after the previous one
     ok(!grep { $t[$_] - $t[$_ - 1] < 0.7 } 1 .. 3);
     ok($t[3] >= 3.8 && $t[3] < 6);
+
+    # while the only thread is busy, requests queue in arrival order
+    my @q = fire("$base/api/sleep/0.5", 4, '--stagger', '0.1');
+    my @order = map { $_->{index} } @q;
+    t_debug("1x1 completion order: @order");
+    ok("@order" eq "0 1 2 3");
 }
 
 # 10 workers x 1 thread, 10 requests: one wave.
@@ -39,6 +45,9 @@ sub waves_of {
     t_debug("10x1: @t");
     ok((grep { $_->{status} == 200 } @r) == 10);
     ok($t[-1] < 1.9);
+    # least-busy dispatch: each worker took exactly one
+    my %by_pid = map { $_->{body} => 1 } @r;
+    ok(keys %by_pid == 10);
 }
 
 # 1 worker x 32 threads, 50 requests: 32 at ~S, then 18 at ~2S.
@@ -66,4 +75,8 @@ sub waves_of {
     t_debug("2x32: @t");
     ok((grep { $_->{status} == 200 } @r) == 50);
     ok($t[-1] < 1.9);
+    my %n;
+    $n{$_->{body}}++ for @r;
+    t_debug("2x32 per worker: " . join(' ', values %n));
+    ok(keys %n == 2 && !grep { $_ > 32 } values %n);
 }
