@@ -36,7 +36,7 @@ UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl
 
-.PHONY: all install deps unit test-unit test-python test-httpd test run clean
+.PHONY: all install deps unit test-unit test-python test-httpd test-root test run clean
 
 all: mod_funcapp.so
 
@@ -52,10 +52,14 @@ mod_funcapp.so: mod_funcapp.c $(CORE_SRC) $(PY_SRC) $(HEADERS)
 	    > build/apxs.log 2>&1 || { cat build/apxs.log; exit 1; }
 	cp .libs/mod_funcapp.so $@
 
+# apxs -i ignores DESTDIR, so its LIBEXECDIR is given with the prefix.
 install: mod_funcapp.so
-	$(APXS) -i -n funcapp mod_funcapp.la
+	libexecdir=$$($(APXS) -q LIBEXECDIR) && \
+	sysconfdir=$$($(APXS) -q SYSCONFDIR) && \
+	install -d "$(DESTDIR)$$libexecdir" "$(DESTDIR)$$sysconfdir/mods-available" && \
+	$(APXS) -i -S LIBEXECDIR="$(DESTDIR)$$libexecdir" -n funcapp mod_funcapp.la && \
 	install -m 644 conf/funcapp.load conf/funcapp.conf \
-	    $(DESTDIR)/etc/apache2/mods-available/
+	    "$(DESTDIR)$$sysconfdir/mods-available/"
 
 # Installs the Debian packages that are missing (root only).
 deps:
@@ -85,11 +89,16 @@ test-python:
 test-httpd: mod_funcapp.so
 	bash t/run-suite $(HTTPD)
 
+# What only root can check: privilege drop, socket ownership, stop.
+test-root: mod_funcapp.so
+	@for mpm in event worker prefork; do bash t/root-checks $(HTTPD) $$mpm || exit 1; done
+
 test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-python
 	$(MAKE) test-httpd
+	$(MAKE) test-root
 
 run: deps
 	$(MAKE) all

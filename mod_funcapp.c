@@ -55,8 +55,14 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     /* A virtual host with no app directives serves the main server's app
-     * with the same workers; one with its own gets its own. */
-    conf->config = add->config ? add->config : base->config;
+     * with the same workers; one with some gets an app of its own that
+     * inherits the rest. */
+    if (!add->config || !base->config) {
+        conf->config = add->config ? add->config : base->config;
+    }
+    else {
+        conf->config = fa_config_merge(p, base->config, add->config);
+    }
     return conf;
 }
 
@@ -234,6 +240,11 @@ static void warn_capacity(server_rec *s, apr_array_header_t *apps)
     }
 }
 
+static int httpd_exiting(void)
+{
+    return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING;
+}
+
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *main_s)
 {
@@ -309,7 +320,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     log.fn = glue_log;
     log.baton = main_s;
     log.level = ap_get_server_module_loglevel(main_s, APLOG_MODULE_INDEX);
-    if (fa_supervisor_start(pconf, plong, apps, &log) != APR_SUCCESS) {
+    if (fa_supervisor_start(pconf, plong, apps, &log, httpd_exiting)
+        != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     fa_supervisor_parent_signals();
@@ -477,6 +489,9 @@ static int send_response(request_rec *r, const fa_response_t *resp)
         }
     }
     r->status = resp->status;
+    /* httpd 2.4 turns a status it has no reason phrase for (418, 299...)
+     * into "500 Internal Server Error" on the status line. */
+    r->status_line = ap_get_status_line_ex(r->pool, resp->status);
     for (i = 0; i < arr->nelts; ++i) {
         if (!strcasecmp(e[i].key, "Content-Type")) {
             ap_set_content_type(r, apr_pstrdup(r->pool, e[i].val));
@@ -493,6 +508,23 @@ static int send_response(request_rec *r, const fa_response_t *resp)
     if (resp->body_len && !r->header_only) {
         ap_rwrite(resp->body, (int)resp->body_len, r);
     }
+    return OK;
+}
+
+/* A 405 answered here rather than returned to httpd: httpd's own error
+ * response replaces Allow with the methods of r->allowed (plus TRACE), not
+ * those of the route's functions. */
+static int method_not_allowed(request_rec *r, const char *allow)
+{
+    int status = ap_discard_request_body(r);
+
+    if (status != OK) {
+        return status;
+    }
+    r->status = HTTP_METHOD_NOT_ALLOWED;
+    apr_table_setn(r->headers_out, "Allow", allow);
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    ap_set_content_length(r, 0);
     return OK;
 }
 
@@ -529,15 +561,16 @@ static int handler(request_rec *r)
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA061: the function app "
                       "is not answering (still starting, or failing)");
-        apr_table_setn(r->headers_out, "Retry-After", "5");
+        /* err_headers_out: httpd's error page drops headers_out */
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    if (result == FA_ROUTE_NOT_FOUND || !function) {
-        return HTTP_NOT_FOUND;
+    /* No function comes with a 405: test for it before the 404. */
+    if (result == FA_ROUTE_METHOD_NOT_ALLOWED && allow) {
+        return method_not_allowed(r, allow);
     }
-    if (result == FA_ROUTE_METHOD_NOT_ALLOWED) {
-        apr_table_setn(r->headers_out, "Allow", allow);
-        return HTTP_METHOD_NOT_ALLOWED;
+    if (result != FA_ROUTE_MATCHED || !function) {
+        return HTTP_NOT_FOUND;
     }
 
     if ((status = read_body(r, &req.body, &req.body_len)) != OK) {

@@ -39,6 +39,14 @@ typedef struct fa_app_config {
 fa_app_config_t *fa_config_make(apr_pool_t *p);
 
 /**
+ * A virtual host's app from the main server's and its own directives: what
+ * the vhost sets wins, the rest (app folder, handlers, counts, settings) is
+ * inherited.  The result is an app of its own, with its own workers.
+ */
+fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
+                                 const fa_app_config_t *add);
+
+/**
  * Parses a count directive's value: a plain decimal integer in [min, max].
  * On failure returns APR_EINVAL and *error is
  * "<name> must be an integer from <min> to <max>, not '<value>'".

@@ -22,10 +22,13 @@
  * of fa_app_t *), forks their workers and arranges for the generation to be
  * retired when @a pconf is cleared.  @a plong outlives pconf (httpd's
  * process pool), so old workers are reaped after a graceful restart.
+ * @a exiting tells, at retirement, whether httpd is stopping rather than
+ * restarting: then the workers are reaped (SIGKILL after 3 s) before the
+ * parent exits.
  */
 apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
                                  apr_array_header_t *apps,
-                                 const fa_logger_t *log);
+                                 const fa_logger_t *log, int (*exiting)(void));
 
 /** Installs a no-op SIGCHLD handler in the parent so httpd's one-second
  * wait for dead children returns early and a dead worker is replaced in

@@ -128,7 +128,15 @@ def _prefix() -> str:
 
 
 def _emit(levelno: int, text: str) -> None:
-    _funcapp.log(levelno, _prefix() + text)
+    # httpd's error log is one record a line: every line of a multi-line
+    # message (a traceback) carries the prefix, so lines of concurrent
+    # invocations can be told apart.
+    prefix = _prefix()
+    if prefix and '\n' in text:
+        text = '\n'.join(prefix + line for line in text.rstrip('\n').split('\n'))
+    else:
+        text = prefix + text
+    _funcapp.log(levelno, text)
 
 
 class _Handler(logging.Handler):

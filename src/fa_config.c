@@ -23,6 +23,25 @@ fa_app_config_t *fa_config_make(apr_pool_t *p)
     return cfg;
 }
 
+fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
+                                 const fa_app_config_t *add)
+{
+    fa_app_config_t *cfg = fa_config_make(p);
+
+    cfg->app_dir = add->app_dir ? add->app_dir : base->app_dir;
+    cfg->process_count = add->process_count ? add->process_count
+                                            : base->process_count;
+    cfg->thread_count = add->thread_count ? add->thread_count
+                                          : base->thread_count;
+    cfg->settings = apr_table_overlay(p, base->settings, add->settings);
+    apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
+    /* handlers belong to the app they were declared with: a vhost naming
+     * its own replaces the main server's */
+    cfg->handlers = apr_array_copy(p, add->handlers->nelts ? add->handlers
+                                                           : base->handlers);
+    return cfg;
+}
+
 apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
                                    const char *value, int min, int max,
                                    int *out, const char **error)

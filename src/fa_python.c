@@ -267,8 +267,22 @@ static PyObject *params_dict(const apr_table_t *t)
     return dict;
 }
 
+/* A header name or value from Python, as a C string; NULL when it has a
+ * NUL inside (a C string would cut it short, so it is refused instead). */
+static const char *header_text(PyObject *s, int *has_nul)
+{
+    Py_ssize_t len;
+    const char *text = PyUnicode_AsUTF8AndSize(s, &len);
+
+    if (text && strlen(text) != (size_t)len) {
+        *has_nul = 1;
+        return NULL;
+    }
+    return text;
+}
+
 static apr_status_t read_result(apr_pool_t *p, PyObject *result,
-                                fa_response_t *resp)
+                                fa_response_t *resp, const char **bad_header)
 {
     PyObject *headers, *body;
     Py_ssize_t i, n;
@@ -288,11 +302,23 @@ static apr_status_t read_result(apr_pool_t *p, PyObject *result,
     resp->headers = apr_table_make(p, (int)n + 1);
     for (i = 0; i < n; ++i) {
         PyObject *pair = PyList_GET_ITEM(headers, i);
-        const char *k, *v;
+        const char *k = NULL, *v = NULL;
+        int has_nul = 0;
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2
-            || !(k = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0)))
-            || !(v = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 1)))) {
+            || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0))
+            || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 1))) {
+            return APR_EGENERAL;
+        }
+        if (!(k = header_text(PyTuple_GET_ITEM(pair, 0), &has_nul))
+            || !(v = header_text(PyTuple_GET_ITEM(pair, 1), &has_nul))) {
             PyErr_Clear();
+            if (has_nul) {
+                /* the name up to its NUL, for the log */
+                *bad_header = apr_pstrdup(p, k ? k : PyUnicode_AsUTF8(
+                                          PyTuple_GET_ITEM(pair, 0)));
+                PyErr_Clear();
+                return APR_EINVAL;
+            }
             return APR_EGENERAL;
         }
         apr_table_add(resp->headers, k, v);
@@ -307,6 +333,7 @@ apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
                               fa_response_t *resp)
 {
     PyObject *headers, *params, *url, *body, *result = NULL;
+    const char *bad_header = NULL;
     apr_status_t rv = APR_EGENERAL;
 
     if (!thread_state) {
@@ -327,9 +354,17 @@ apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
     if (!result) {
         log_python_error("invoking the function failed in the loader");
     }
-    else if ((rv = read_result(p, result, resp)) != APR_SUCCESS) {
-        fa_log(&the_app->log, FA_LOG_ERR, 0, "FA042: %s: the loader returned "
-               "a malformed result", req->invocation_id);
+    else if ((rv = read_result(p, result, resp, &bad_header))
+             != APR_SUCCESS) {
+        if (bad_header) {
+            fa_log(&the_app->log, FA_LOG_ERR, 0, "FA043: %s: refused response "
+                   "header '%s' with invalid characters (NUL); answering 500",
+                   req->invocation_id, bad_header);
+        }
+        else {
+            fa_log(&the_app->log, FA_LOG_ERR, 0, "FA042: %s: the loader "
+                   "returned a malformed result", req->invocation_id);
+        }
     }
     Py_XDECREF(result);
     Py_XDECREF(headers);

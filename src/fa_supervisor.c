@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_atomic.h>
@@ -21,6 +22,8 @@
 #define BACKOFF_FIRST apr_time_from_msec(100)
 #define BACKOFF_MAX apr_time_from_sec(10)
 #define LISTEN_BACKLOG 4096
+/* On stop, how long workers may take to finish before SIGKILL. */
+#define STOP_GRACE apr_time_from_sec(3)
 
 typedef struct generation generation_t;
 typedef struct draining draining_t;
@@ -43,6 +46,7 @@ struct generation {
                             * workers inherit the pconf cleanup */
     fa_logger_t log;
     draining_t *draining;
+    int (*exiting)(void);
 };
 
 /* Workers of retired generations, still finishing requests.  httpd unloads
@@ -125,7 +129,15 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
     fa_app_t *app = w->app;
     apr_status_t rv;
 
+    sigset_t stop_signals, old_mask;
+
     w->started = apr_time_now() + delay;
+    /* Until the worker has its own handlers, httpd's would swallow a stop
+     * signal; keep them pending across the fork. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
     rv = apr_proc_fork(&w->proc, w->gen->pool);
     if (rv == APR_INCHILD) {
         apr_pool_t *p;
@@ -142,9 +154,13 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
                 }
             }
         }
+        /* Our own process group: prefork signals its whole group on stop,
+         * and workers are stopped by their generation, not by that. */
+        setpgid(0, 0);
         apr_pool_create(&p, NULL);
         fa_worker_main(app, w->slot, delay, p);
     }
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (rv != APR_INPARENT) {
         fa_log(&w->gen->log, FA_LOG_CRIT, rv, "FA012: cannot fork worker %d",
                w->slot);
@@ -206,6 +222,37 @@ static apr_status_t make_listener(apr_pool_t *p, fa_app_t *app, int slot,
     return APR_SUCCESS;
 }
 
+/* httpd is stopping: nobody will reap our workers after the parent
+ * exits, so give them a moment to finish and reap them here. */
+static void reap_before_exit(generation_t *gen)
+{
+    apr_time_t deadline = apr_time_now() + STOP_GRACE;
+    int i, left;
+
+    do {
+        left = 0;
+        for (i = 0; i < gen->workers->nelts; ++i) {
+            worker_rec_t *w = APR_ARRAY_IDX(gen->workers, i, worker_rec_t *);
+            if (w->alive) {
+                if (waitpid(w->proc.pid, NULL, WNOHANG) != 0) {
+                    w->alive = 0;
+                }
+                else if (apr_time_now() >= deadline) {
+                    kill(w->proc.pid, SIGKILL);
+                    waitpid(w->proc.pid, NULL, 0);
+                    w->alive = 0;
+                }
+                else {
+                    left++;
+                }
+            }
+        }
+        if (left) {
+            apr_sleep(apr_time_from_msec(20));
+        }
+    } while (left);
+}
+
 static apr_status_t retire(void *data)
 {
     generation_t *gen = data;
@@ -234,6 +281,9 @@ static apr_status_t retire(void *data)
     }
     /* The handler below is in this module's code, about to be unloaded. */
     signal(SIGCHLD, SIG_DFL);
+    if (gen->exiting && gen->exiting()) {
+        reap_before_exit(gen);
+    }
     return APR_SUCCESS;
 }
 
@@ -253,7 +303,7 @@ static void adopt_draining(apr_pool_t *pconf, draining_t *dr)
 
 apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
                                  apr_array_header_t *apps,
-                                 const fa_logger_t *log)
+                                 const fa_logger_t *log, int (*exiting)(void))
 {
     generation_t *gen;
     void *ledger;
@@ -273,6 +323,7 @@ apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
     gen->apps = apps;
     gen->log = *log;
     gen->parent = getpid();
+    gen->exiting = exiting;
     gen->workers = apr_array_make(pconf, 4, sizeof(worker_rec_t *));
 
     for (i = 0; i < apps->nelts; ++i) {

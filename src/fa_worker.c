@@ -414,11 +414,6 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     struct sigaction sa;
     pid_t parent = getppid();
 
-    /* A worker never outlives httpd: if the parent goes, so do we. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) {
-        _exit(0);
-    }
     {
         /* so `ps -o comm` and top tell workers from httpd children */
         char name[16];
@@ -437,12 +432,20 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     signal(SIGWINCH, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
+    /* The supervisor forked us with these blocked; our handlers are in. */
+    set_signals(0);
 
     w->app = app;
     w->slot = slot;
     w->pool = p;
     if (app->worker_init && app->worker_init(app, p) != APR_SUCCESS) {
         _exit(2);
+    }
+    /* A worker never outlives httpd: if the parent goes, so do we.  Set
+     * after dropping privileges, which clears it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) {
+        _exit(0);
     }
     if (delay > 0) {
         apr_sleep(delay);

@@ -611,7 +611,8 @@ class ReturnRulesTest(LoaderTestCase):
         self.assertEqual(self.call('boom', invocation_id='e1'), (500, [], b''))
         (error,) = self.logs(logging.ERROR)
         self.assertTrue(error.startswith('boom e1: function raised ZeroDivisionError\n'
-                                         'Traceback (most recent call last):\n'), error)
+                                         'boom e1: Traceback (most recent call last):\n'), error)
+        self.assertTrue(all(line.startswith('boom e1: ') for line in error.split('\n')), error)
         self.assertIn('return 1 / 0', error)
         self.assertNotIn('_funcapp_loader', error)
         self.assertEqual(self.call('exits')[0], 500)
@@ -832,7 +833,7 @@ class LoggingTest(LoaderTestCase):
         self.call('chatty', invocation_id='q')
         logs = self.logs()
         self.assertEqual(logs[:2], ['chatty q: err line', 'chatty q: from a thread'])
-        self.assertTrue(logs[2].startswith('chatty q: handled\nTraceback'))
+        self.assertTrue(logs[2].startswith('chatty q: handled\nchatty q: Traceback'))
         self.assertEqual(len(logs), 3)
 
     def test_concurrent_threads_keep_their_lines(self):

@@ -252,6 +252,41 @@ static void test_app_dir(void **state)
     assert_non_null(strstr(err, "FunctionApp"));
 }
 
+static void test_merge(void **state)
+{
+    fa_app_config_t *base = fa_config_make(pool), *add = fa_config_make(pool);
+    fa_app_config_t *m;
+    fa_handler_spec_t *h;
+
+    (void)state;
+    base->app_dir = "/srv/app";
+    base->process_count = 4;
+    apr_table_set(base->settings, "A", "1");
+    apr_table_set(base->settings, "B", "1");
+    h = apr_array_push(base->handlers);
+    h->route = "main";
+    add->thread_count = 8;
+    apr_table_set(add->settings, "B", "2");
+
+    m = fa_config_merge(pool, base, add);
+    assert_ptr_not_equal(m, base);
+    assert_string_equal(m->app_dir, "/srv/app");
+    assert_int_equal(m->process_count, 4);
+    assert_int_equal(m->thread_count, 8);
+    assert_string_equal(apr_table_get(m->settings, "A"), "1");
+    assert_string_equal(apr_table_get(m->settings, "B"), "2");
+    assert_int_equal(m->handlers->nelts, 1);
+
+    add->app_dir = "/srv/other";
+    h = apr_array_push(add->handlers);
+    h->route = "own";
+    m = fa_config_merge(pool, base, add);
+    assert_string_equal(m->app_dir, "/srv/other");
+    assert_int_equal(m->handlers->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(m->handlers, 0, fa_handler_spec_t).route,
+                        "own");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_bad_count_setting),
         cmocka_unit_test(test_handler),
         cmocka_unit_test(test_app_dir),
+        cmocka_unit_test(test_merge),
     };
     int rc;
 
