@@ -36,7 +36,7 @@ UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl
 
-.PHONY: all install deps unit test-unit test-python test-httpd test-root test run clean
+.PHONY: all install deps unit test-unit test-python test-httpd test-root test-fuzz fuzz test run clean
 
 all: mod_funcapp.so
 
@@ -83,6 +83,25 @@ build/unit/%: t/unit/%.c $(UNIT_SRC) $(HEADERS)
 test-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
+# The wire decoder under libFuzzer (clang); `make test` runs it briefly when
+# clang is there, FUZZ_SECONDS=600 make fuzz for longer.
+FUZZ_SECONDS ?= 10
+build/fuzz_wire: t/unit/fuzz_wire.c src/fa_wire.c include/fa_wire.h
+	@mkdir -p build
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(APR_FLAGS) -Iinclude \
+	    t/unit/fuzz_wire.c src/fa_wire.c -o $@ $(APR_LIBS)
+
+fuzz: build/fuzz_wire
+	@mkdir -p build/fuzz-corpus
+	build/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build/fuzz-corpus 2>&1 | grep -E 'stat::number_of_executed_units|Done|ERROR|SUMMARY'
+
+test-fuzz:
+	@if ! command -v clang >/dev/null; then echo "fuzz: skipped (no clang)"; \
+	elif ! $(MAKE) -s build/fuzz_wire >/dev/null 2>&1; then \
+	    echo "fuzz: skipped (clang without its libFuzzer runtime)"; \
+	else $(MAKE) fuzz; fi
+
 test-python:
 	$(PYTHON) -m unittest discover -s t/python
 
@@ -96,6 +115,7 @@ test-root: mod_funcapp.so
 test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
+	$(MAKE) test-fuzz
 	$(MAKE) test-python
 	$(MAKE) test-httpd
 	$(MAKE) test-root
@@ -105,6 +125,6 @@ run: deps
 	bash examples/serve $(HTTPD) $(PORT)
 
 clean:
-	rm -rf build/unit build/fa_pysrc.c .libs *.la *.lo *.slo *.o \
+	rm -rf build/unit build/fa_pysrc.c build/fuzz_wire build/fuzz-corpus .libs *.la *.lo *.slo *.o \
 	    src/*.lo src/*.slo src/*.o src/.libs build/*.lo build/*.slo build/*.o build/.libs \
 	    mod_funcapp.so
