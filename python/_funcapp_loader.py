@@ -470,9 +470,11 @@ def _from_response(response):
         status = int(response.status_code)
     except (TypeError, ValueError):
         status = 0
-    if not 100 <= status <= 599:
+    # 1xx are interim answers: sent as the final one, the client would wait
+    # for the real answer until it times out.
+    if not 200 <= status <= 599:
         return _refuse(f'function returned HttpResponse with invalid status_code '
-                       f'{response.status_code!r}')
+                       f'{response.status_code!r} (expected 200 to 599)')
     headers = [(str(k), str(v)) for k, v in response.headers.items()]
     charset = getattr(response, 'charset', None) or 'utf-8'
     if not any(k.lower() == 'content-type' for k, _ in headers):

@@ -147,15 +147,18 @@ static PyObject *handlers_list(const fa_app_config_t *cfg)
     return list;
 }
 
-static PyObject *settings_dict(const fa_app_config_t *cfg)
+/* An APR table (route values, app settings) as a dict of str; bytes that
+ * are not UTF-8 survive as surrogates, as in os.environ. */
+static PyObject *table_dict(const apr_table_t *t)
 {
-    PyObject *dict = PyDict_New();
-    const apr_array_header_t *arr = apr_table_elts(cfg->environment);
+    const apr_array_header_t *arr = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    PyObject *dict = PyDict_New();
     int i;
 
     for (i = 0; dict && i < arr->nelts; ++i) {
-        PyObject *v = PyUnicode_FromString(e[i].val);
+        PyObject *v = PyUnicode_DecodeUTF8(e[i].val, strlen(e[i].val),
+                                           "surrogateescape");
         if (!v || PyDict_SetItemString(dict, e[i].key, v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(dict);
@@ -196,7 +199,7 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
 
     if (!(loader = import_embedded("_funcapp_loader"))
         || !(handlers = handlers_list(app->config))
-        || !(settings = settings_dict(app->config))
+        || !(settings = table_dict(app->config->environment))
         || !(table = PyObject_CallMethod(loader, "setup", "zOOi",
                                          app->config->app_dir, handlers,
                                          settings, app->python_log_level))
@@ -247,25 +250,6 @@ static PyObject *pairs_list(const apr_table_t *t)
     return list;
 }
 
-static PyObject *params_dict(const apr_table_t *t)
-{
-    const apr_array_header_t *arr = apr_table_elts(t);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    PyObject *dict = PyDict_New();
-    int i;
-
-    for (i = 0; dict && i < arr->nelts; ++i) {
-        PyObject *v = PyUnicode_DecodeUTF8(e[i].val, strlen(e[i].val),
-                                           "surrogateescape");
-        if (!v || PyDict_SetItemString(dict, e[i].key, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(dict);
-            return NULL;
-        }
-        Py_DECREF(v);
-    }
-    return dict;
-}
 
 /* A header name or value from Python, as a C string; NULL when it has a
  * NUL inside (a C string would cut it short, so it is refused instead). */
@@ -342,7 +326,7 @@ apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
     PyEval_RestoreThread(thread_state);
 
     headers = pairs_list(req->headers);
-    params = params_dict(req->route_params);
+    params = table_dict(req->route_params);
     url = PyUnicode_DecodeUTF8(req->url, strlen(req->url), "surrogateescape");
     body = PyBytes_FromStringAndSize(req->body, (Py_ssize_t)req->body_len);
     if (headers && params && url && body) {

@@ -172,6 +172,13 @@ static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
             }
         }
     }
+    if (resp.body_len > FA_MAX_BODY) {
+        /* children refuse frames over the limit; say why here instead */
+        fa_log(&w->app->log, FA_LOG_ERR, 0, "FA038: %s: response body of "
+               "%lu bytes is over the %d-byte limit; answering 500",
+               req.invocation_id, (unsigned long)resp.body_len, FA_MAX_BODY);
+        respond_500(&resp, rp);
+    }
     rv = fa_wire_encode_response(rp, &resp, &head, &head_len);
     if (rv != APR_SUCCESS) {
         fa_log(&w->app->log, FA_LOG_ERR, rv, "FA032: %s: response cannot "

@@ -158,3 +158,42 @@ push @EXPORT_OK, qw(standalone_conf configtest standalone_start
                     standalone_stop);
 
 1;
+
+package FuncappTest;
+
+# Response helpers of the programming-model tests.
+my $json = JSON::PP->new->canonical;
+
+# The JSON body of a response, or {undecodable => "code body"}.
+sub body_json {
+    my ($res) = @_;
+    my $data = eval { $json->decode($res->content) };
+    return $data // { undecodable => $res->code . ' ' . $res->content };
+}
+
+sub answer {
+    my ($res) = @_;
+    return $res->code . ' ' . $res->content;
+}
+
+sub log_size { -s error_log() || 0 }
+
+# Error-log lines since byte $from matching $re, waiting a little for $want
+# of them: workers write the log from another process.
+sub log_since {
+    my ($from, $re, $want) = @_;
+    my @found;
+    for (1 .. 30) {
+        open my $fh, '<', error_log() or die "error_log: $!";
+        seek $fh, $from, 0;
+        @found = grep { $_ =~ $re } <$fh>;
+        close $fh;
+        last if @found >= ($want // 1);
+        Time::HiRes::sleep(0.1);
+    }
+    return @found;
+}
+
+push @EXPORT_OK, qw(body_json answer log_size log_since);
+
+1;

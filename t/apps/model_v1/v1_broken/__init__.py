@@ -1,0 +1,5 @@
+import model_v1_no_such_module  # noqa: F401  (fails: the function is unavailable)
+
+
+def main(req):
+    return "never"

@@ -1,0 +1,2 @@
+def greet(word):
+    return f"helper greets {word}"
