@@ -34,7 +34,8 @@ UNIT_SRC  = src/fa_config.c src/fa_log.c src/fa_route.c src/fa_wire.c
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
-                  libjansson-dev libapache2-mod-perl2 curl
+                  libjansson-dev libapache2-mod-perl2 curl python3-flask \
+                  python3-fastapi
 
 .PHONY: all install deps unit test-unit test-python test-httpd test-root test-fuzz fuzz test run clean
 

@@ -528,6 +528,15 @@ static int method_not_allowed(request_rec *r, const char *allow)
     return OK;
 }
 
+/* The client's socket, watched for a hang-up while a function runs. */
+static int client_fd(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+
+    return sock && apr_os_sock_get(&fd, sock) == APR_SUCCESS ? fd : -1;
+}
+
 static int handler(request_rec *r)
 {
     server_conf_t *conf;
@@ -585,7 +594,15 @@ static int handler(request_rec *r)
     req.headers = r->headers_in;
     rv = fa_dispatch_invoke(conf->dispatch, r->pool, &req,
                             r->method_number == M_GET
-                            || r->method_number == M_OPTIONS, &resp);
+                            || r->method_number == M_OPTIONS,
+                            client_fd(r), &resp);
+    if (rv == FA_CLIENT_GONE) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "FA063: %s: the client "
+                      "went away; function %s was told", uuid_text,
+                      function->name);
+        r->connection->aborted = 1;
+        return OK;
+    }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA062: %s: no worker "
                       "answered function %s", uuid_text, function->name);

@@ -43,15 +43,21 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
                                const fa_function_t **function,
                                apr_table_t *params, const char **allow);
 
+/** fa_dispatch_invoke: the client hung up before the response came. */
+#define FA_CLIENT_GONE (APR_OS_START_USERERR + 1)
+
 /**
  * Sends @a req to the least-busy worker and reads its response into
  * @a resp (valid as long as @a p).  When a worker dies before answering,
  * the request is sent once more to another worker if it had not reached
  * the dead one or if @a idempotent; otherwise, or if the second worker
  * dies too, APR_ECONNABORTED (the glue answers 502).
+ * While it waits, it watches @a client_fd (the client's socket, or -1):
+ * when the client hangs up it drops the worker connection, so the worker
+ * cancels the request, and returns FA_CLIENT_GONE.
  */
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
-                                fa_response_t *resp);
+                                int client_fd, fa_response_t *resp);
 
 #endif

@@ -13,14 +13,29 @@
 #include "fa_app.h"
 #include "fa_wire.h"
 
+/** Called when an event-loop request is done: @a resp is NULL when the
+ * task was cancelled or failed before it had a response.  Runs in the
+ * loop's thread without the GIL; @a p dies when it returns. */
+typedef void fa_python_done_fn(void *token, const char *invocation_id,
+                               fa_response_t *resp, apr_pool_t *p);
+
+/** The app's function table, as indexed by the loader. */
+typedef struct fa_python_table {
+    const char *json;            /* [{name, route, methods, auth_level,
+                                  *   is_async, error}, ...] */
+    apr_size_t json_len;
+    int nfunctions;
+    const unsigned char *is_async;  /* one flag a function */
+} fa_python_table_t;
+
 /**
- * Initialises Python, imports the app and indexes its functions.
- * *table_json is the function table as JSON text (an array of
- * {name, route, methods, auth_level, is_async, error}) allocated in @a p.
- * Returns with the GIL released, ready for fa_python_invoke from any thread.
+ * Initialises Python, imports the app, indexes its functions and starts
+ * the worker's event loop thread, which reports finished requests to
+ * @a done.  Returns with the GIL released, ready for fa_python_invoke from
+ * any thread and fa_python_submit from the I/O thread.
  */
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
-                             const char **table_json, apr_size_t *table_len);
+                             fa_python_done_fn *done, fa_python_table_t *out);
 
 /**
  * Runs function @a req->function_index in the calling thread and fills
@@ -30,5 +45,16 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
  */
 apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
                               fa_response_t *resp);
+
+/**
+ * Queues a request for an async function on the event loop, without the
+ * GIL.  @a payload (a request frame's payload) must stay valid until
+ * @a token is reported done.
+ */
+void fa_python_submit(void *token, const char *payload, apr_size_t len);
+
+/** Cancels the task of @a token (its client went away); it is still
+ * reported done, with a NULL response. */
+void fa_python_cancel(void *token);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <sys/uio.h>
 
 #define FA_WIRE_VERSION 1
 #define FA_WIRE_HEADER_LEN 8
@@ -85,5 +86,12 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
                                     apr_size_t len, fa_request_t *req);
 apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
                                      apr_size_t len, fa_response_t *resp);
+
+/**
+ * Writes all of @a vec (a frame) to socket @a fd, whether it is blocking
+ * or not (on EAGAIN it waits until writable), without SIGPIPE.  Modifies
+ * @a vec.  Returns the errno of a failed write.
+ */
+apr_status_t fa_wire_send(int fd, struct iovec *vec, int nvec);
 
 #endif

@@ -759,5 +759,59 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
             return function.respond(result, out)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
+        except asyncio.CancelledError:
+            _log.info('cancelled: the client went away')
+            raise
     finally:
         _finish(invocation, invocation_id, token)
+
+
+# ---- the worker's event loop -----------------------------------------------
+# One asyncio loop a worker, in a thread of its own, runs every async
+# function as a task.  The C side queues requests without the GIL and writes
+# one byte to `wake_fd`; the loop reads them with _funcapp.take() and hands
+# each result to _funcapp.respond().
+
+_loop = None
+_tasks = {}
+
+
+def _take() -> None:
+    for item in _funcapp.take():
+        if item[0] == 'cancel':
+            task = _tasks.get(item[1])
+            if task is not None:
+                task.cancel()
+        else:
+            _, token, args = item
+            _tasks[token] = _loop.create_task(_serve(token, args))
+
+
+async def _serve(token, args) -> None:
+    result = None
+    try:
+        result = await invoke_async(*args)
+    except asyncio.CancelledError:
+        pass
+    except BaseException as exc:  # the loader's own failure: still answer
+        _log.error('mod_funcapp: invoke_async failed: %r', exc)
+        result = _FAILED
+    finally:
+        _tasks.pop(token, None)
+        _funcapp.respond(token, args[-1], result)
+
+
+def start_event_loop(wake_fd: int) -> None:
+    """Start the worker's event loop thread, woken through `wake_fd`."""
+    global _loop
+    _loop = asyncio.new_event_loop()
+    _loop.add_reader(wake_fd, _take)
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(_loop)
+        _loop.call_soon(started.set)
+        _loop.run_forever()
+
+    threading.Thread(target=run, name='funcapp-loop', daemon=True).start()
+    started.wait()

@@ -125,35 +125,6 @@ static void put_conn(fa_dispatch_t *d, int slot, int fd)
     }
 }
 
-static apr_status_t send_all(int fd, struct iovec *vec, int nvec)
-{
-    while (nvec > 0) {
-        struct msghdr msg;
-        ssize_t n;
-
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = vec;
-        msg.msg_iovlen = (size_t)nvec;
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno;
-        }
-        while (nvec > 0 && (size_t)n >= vec->iov_len) {
-            n -= (ssize_t)vec->iov_len;
-            ++vec;
-            --nvec;
-        }
-        if (nvec > 0) {
-            vec->iov_base = (char *)vec->iov_base + n;
-            vec->iov_len -= (size_t)n;
-        }
-    }
-    return APR_SUCCESS;
-}
-
 static apr_status_t recv_all(int fd, char *buf, apr_size_t len,
                              int timeout_ms)
 {
@@ -332,7 +303,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     fd = get_conn(d, slot);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
-        rv = send_all(fd, &vec, 1);
+        rv = fa_wire_send(fd, &vec, 1);
         if (rv == APR_SUCCESS) {
             rv = recv_frame(fd, tmp, FA_FRAME_TABLE, MAX_TABLE, TABLE_WAIT_MS,
                             &payload, &len);
@@ -380,11 +351,39 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+/* Waits for the worker's answer while watching the client: if the client
+ * hangs up first, closing the worker connection tells the worker, which
+ * cancels an async function's task. */
+static apr_status_t wait_response(int fd, int client_fd)
+{
+    struct pollfd pfd[2] = { { fd, POLLIN, 0 },
+                             { client_fd, POLLRDHUP, 0 } };
+
+    if (client_fd < 0) {
+        return APR_SUCCESS;
+    }
+    for (;;) {
+        int n = poll(pfd, 2, -1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return errno;
+        }
+        if (pfd[0].revents) {
+            return APR_SUCCESS;
+        }
+        if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            return FA_CLIENT_GONE;
+        }
+    }
+}
+
 /* One attempt on one reserved worker.  *sent tells whether the worker may
  * have read the request. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
-                             struct iovec *vec, fa_response_t *resp,
-                             int *sent)
+                             struct iovec *vec, int client_fd,
+                             fa_response_t *resp, int *sent)
 {
     struct iovec copy[3];
     char *payload;
@@ -398,9 +397,12 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         return errno ? errno : APR_ECONNREFUSED;
     }
     memcpy(copy, vec, sizeof(copy));
-    rv = send_all(fd, copy, 3);
+    rv = fa_wire_send(fd, copy, 3);
     if (rv == APR_SUCCESS) {
         *sent = 1;
+        rv = wait_response(fd, client_fd);
+    }
+    if (rv == APR_SUCCESS) {
         rv = recv_frame(fd, p, FA_FRAME_RESPONSE, MAX_RESPONSE, -1, &payload,
                         &len);
     }
@@ -418,7 +420,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
 
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
-                                fa_response_t *resp)
+                                int client_fd, fa_response_t *resp)
 {
     struct iovec vec[3];
     char *head;
@@ -438,10 +440,10 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     vec[2].iov_len = 1;
     for (attempt = 0; attempt < 2; ++attempt) {
         slot = reserve_slot(d, slot);
-        rv = exchange(d, p, slot, vec, resp, &sent);
+        rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
         release_slot(d, slot);
-        if (rv == APR_SUCCESS) {
-            return APR_SUCCESS;
+        if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE) {
+            return rv;
         }
         fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING, rv,
                "FA053: %s: worker %d failed %s the request%s",

@@ -2,7 +2,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
 #include "fa_pysrc.h"
 #include "fa_python.h"
@@ -17,6 +21,9 @@ static PyInterpreterState *interp;
 /* One thread state a pool thread, made once: PyGILState_Ensure would make
  * and free one on every request. */
 static __thread PyThreadState *thread_state;
+/* Where the event loop reports finished requests (the worker). */
+static fa_python_done_fn *loop_done;
+
 
 static int apr_level(int py_level)
 {
@@ -54,8 +61,13 @@ static PyObject *py_log(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *py_take(PyObject *self, PyObject *unused);
+static PyObject *py_respond(PyObject *self, PyObject *args);
+
 static PyMethodDef funcapp_methods[] = {
     {"log", py_log, METH_VARARGS, "Writes to httpd's error log."},
+    {"take", py_take, METH_NOARGS, "Requests queued for the event loop."},
+    {"respond", py_respond, METH_VARARGS, "Answers a request of the loop."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -169,8 +181,10 @@ static PyObject *table_dict(const apr_table_t *t)
     return dict;
 }
 
+static apr_status_t start_loop(apr_pool_t *p, PyObject *loader);
+
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
-                             const char **table_json, apr_size_t *table_len)
+                             fa_python_done_fn *done, fa_python_table_t *out)
 {
     PyConfig config;
     PyStatus status;
@@ -210,8 +224,19 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
         log_python_error("the loader failed");
         return APR_EGENERAL;
     }
-    *table_json = apr_pstrmemdup(p, utf8, (apr_size_t)len);
-    *table_len = (apr_size_t)len;
+    out->json = apr_pstrmemdup(p, utf8, (apr_size_t)len);
+    out->json_len = (apr_size_t)len;
+    out->nfunctions = (int)PyList_Size(table);
+    out->is_async = apr_pcalloc(p, (apr_size_t)out->nfunctions + 1);
+    for (len = 0; len < out->nfunctions; ++len) {
+        PyObject *flag = PyDict_GetItemString(PyList_GET_ITEM(table, len),
+                                              "is_async");
+        ((unsigned char *)out->is_async)[len] = flag && PyObject_IsTrue(flag);
+    }
+    loop_done = done;
+    if (start_loop(p, loader) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
     Py_DECREF(text);
     Py_DECREF(json);
     Py_DECREF(table);
@@ -313,11 +338,53 @@ static apr_status_t read_result(apr_pool_t *p, PyObject *result,
     return APR_SUCCESS;
 }
 
+/* The arguments of the loader's invoke() and invoke_async() for @a req. */
+static PyObject *request_args(const fa_request_t *req)
+{
+    PyObject *headers = pairs_list(req->headers);
+    PyObject *params = table_dict(req->route_params);
+    PyObject *url = PyUnicode_DecodeUTF8(req->url, strlen(req->url),
+                                         "surrogateescape");
+    PyObject *body = PyBytes_FromStringAndSize(req->body,
+                                               (Py_ssize_t)req->body_len);
+    PyObject *args = NULL;
+
+    if (headers && params && url && body) {
+        args = Py_BuildValue("(IsOOOOs)", (unsigned int)req->function_index,
+                             req->method, url, headers, params, body,
+                             req->invocation_id);
+    }
+    Py_XDECREF(headers);
+    Py_XDECREF(params);
+    Py_XDECREF(url);
+    Py_XDECREF(body);
+    return args;
+}
+
+/* The loader's (status, headers, body) as a response; logs why not. */
+static apr_status_t result_response(apr_pool_t *p, PyObject *result,
+                                    const char *invocation_id,
+                                    fa_response_t *resp)
+{
+    const char *bad_header = NULL;
+    apr_status_t rv = read_result(p, result, resp, &bad_header);
+
+    if (rv != APR_SUCCESS && bad_header) {
+        fa_log(&the_app->log, FA_LOG_ERR, 0, "FA043: %s: refused response "
+               "header '%s' with invalid characters (NUL); answering 500",
+               invocation_id, bad_header);
+    }
+    else if (rv != APR_SUCCESS) {
+        fa_log(&the_app->log, FA_LOG_ERR, 0, "FA042: %s: the loader "
+               "returned a malformed result", invocation_id);
+    }
+    return rv;
+}
+
 apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
                               fa_response_t *resp)
 {
-    PyObject *headers, *params, *url, *body, *result = NULL;
-    const char *bad_header = NULL;
+    PyObject *args, *result = NULL;
     apr_status_t rv = APR_EGENERAL;
 
     if (!thread_state) {
@@ -325,37 +392,177 @@ apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
     }
     PyEval_RestoreThread(thread_state);
 
-    headers = pairs_list(req->headers);
-    params = table_dict(req->route_params);
-    url = PyUnicode_DecodeUTF8(req->url, strlen(req->url), "surrogateescape");
-    body = PyBytes_FromStringAndSize(req->body, (Py_ssize_t)req->body_len);
-    if (headers && params && url && body) {
-        result = PyObject_CallFunction(invoke_fn, "IsOOOOs",
-                                       (unsigned int)req->function_index,
-                                       req->method, url, headers, params,
-                                       body, req->invocation_id);
+    if ((args = request_args(req)) != NULL) {
+        result = PyObject_CallObject(invoke_fn, args);
+        Py_DECREF(args);
     }
     if (!result) {
         log_python_error("invoking the function failed in the loader");
     }
-    else if ((rv = read_result(p, result, resp, &bad_header))
-             != APR_SUCCESS) {
-        if (bad_header) {
-            fa_log(&the_app->log, FA_LOG_ERR, 0, "FA043: %s: refused response "
-                   "header '%s' with invalid characters (NUL); answering 500",
-                   req->invocation_id, bad_header);
-        }
-        else {
-            fa_log(&the_app->log, FA_LOG_ERR, 0, "FA042: %s: the loader "
-                   "returned a malformed result", req->invocation_id);
-        }
+    else {
+        rv = result_response(p, result, req->invocation_id, resp);
+        Py_DECREF(result);
     }
-    Py_XDECREF(result);
-    Py_XDECREF(headers);
-    Py_XDECREF(params);
-    Py_XDECREF(url);
-    Py_XDECREF(body);
-
     PyEval_SaveThread();
     return rv;
+}
+
+/* ---- the event loop ----------------------------------------------------
+ * Async functions run as tasks on one asyncio loop per worker, in a thread
+ * of its own.  The I/O thread hands requests over without the GIL: a queue
+ * under a mutex and one byte down a pipe the loop watches; the loop takes
+ * them with _funcapp.take() and answers each with _funcapp.respond(). */
+
+typedef struct queued {
+    void *token;
+    const char *payload;      /* NULL for a cancellation */
+    apr_size_t len;
+    struct queued *next;
+} queued_t;
+
+
+static apr_thread_mutex_t *queue_lock;
+static queued_t *queue_head, *queue_tail;
+static int wake_pipe[2] = { -1, -1 };
+
+static void enqueue(void *token, const char *payload, apr_size_t len)
+{
+    queued_t *q = malloc(sizeof(*q));
+
+    if (!q) {
+        abort();   /* a few bytes: the process is beyond saving */
+    }
+    q->token = token;
+    q->payload = payload;
+    q->len = len;
+    q->next = NULL;
+    apr_thread_mutex_lock(queue_lock);
+    if (queue_tail) {
+        queue_tail->next = q;
+    }
+    else {
+        queue_head = q;
+    }
+    queue_tail = q;
+    apr_thread_mutex_unlock(queue_lock);
+    /* A full pipe already holds a wake-up: nothing is lost on EAGAIN. */
+    if (write(wake_pipe[1], "", 1) < 0) {
+        return;
+    }
+}
+
+void fa_python_submit(void *token, const char *payload, apr_size_t len)
+{
+    enqueue(token, payload, len);
+}
+
+void fa_python_cancel(void *token)
+{
+    enqueue(token, NULL, 0);
+}
+
+/* _funcapp.take(): the requests and cancellations queued since last time,
+ * as ("run", token, invoke_async args...) and ("cancel", token). */
+static PyObject *py_take(PyObject *self, PyObject *unused)
+{
+    PyObject *list = PyList_New(0);
+    queued_t *q, *next;
+    char drain[256];
+
+    (void)self;
+    (void)unused;
+    while (read(wake_pipe[0], drain, sizeof(drain)) > 0) {
+    }
+    apr_thread_mutex_lock(queue_lock);
+    q = queue_head;
+    queue_head = queue_tail = NULL;
+    apr_thread_mutex_unlock(queue_lock);
+    for (; q; q = next) {
+        PyObject *item = NULL;
+        next = q->next;
+        if (!q->payload) {
+            item = Py_BuildValue("(sN)", "cancel", PyLong_FromVoidPtr(q->token));
+        }
+        else {
+            apr_pool_t *p;
+            fa_request_t req;
+            apr_pool_create(&p, NULL);
+            if (fa_wire_decode_request(p, q->payload, q->len, &req)
+                == APR_SUCCESS) {
+                PyObject *args = request_args(&req);
+                if (args) {
+                    item = Py_BuildValue("(sNN)", "run",
+                                         PyLong_FromVoidPtr(q->token), args);
+                }
+            }
+            else {
+                fa_log(&the_app->log, FA_LOG_ERR, 0, "FA044: malformed "
+                       "request frame for the event loop");
+                Py_BEGIN_ALLOW_THREADS
+                loop_done(q->token, "-", NULL, p);
+                Py_END_ALLOW_THREADS
+            }
+            apr_pool_destroy(p);
+        }
+        free(q);
+        if (item) {
+            PyList_Append(list, item);
+            Py_DECREF(item);
+        }
+        else {
+            PyErr_Clear();
+        }
+    }
+    return list;
+}
+
+/* _funcapp.respond(token, invocation_id, result or None): hands the
+ * response to the worker, which writes it with the GIL released. */
+static PyObject *py_respond(PyObject *self, PyObject *args)
+{
+    PyObject *token, *result;
+    const char *invocation_id;
+    fa_response_t resp;
+    int ok = 0;
+    apr_pool_t *p;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OsO", &token, &invocation_id, &result)) {
+        return NULL;
+    }
+    apr_pool_create(&p, NULL);
+    invocation_id = apr_pstrdup(p, invocation_id);
+    if (result != Py_None) {
+        ok = result_response(p, result, invocation_id, &resp) == APR_SUCCESS;
+        if (!ok) {
+            resp.status = 500;
+            resp.headers = apr_table_make(p, 1);
+            resp.body = "";
+            resp.body_len = 0;
+            ok = 1;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    loop_done(PyLong_AsVoidPtr(token), invocation_id, ok ? &resp : NULL, p);
+    Py_END_ALLOW_THREADS
+    apr_pool_destroy(p);
+    Py_RETURN_NONE;
+}
+
+/* Called with the GIL held, from fa_python_start. */
+static apr_status_t start_loop(apr_pool_t *p, PyObject *loader)
+{
+    PyObject *r;
+
+    if (apr_thread_mutex_create(&queue_lock, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS || pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+        return APR_EGENERAL;
+    }
+    r = PyObject_CallMethod(loader, "start_event_loop", "i", wake_pipe[0]);
+    if (!r) {
+        log_python_error("the event loop did not start");
+        return APR_EGENERAL;
+    }
+    Py_DECREF(r);
+    return APR_SUCCESS;
 }

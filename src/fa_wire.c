@@ -4,7 +4,10 @@
  * process, so every length is checked against what is left of the payload
  * (by subtraction, never by adding to an offset) before it is used.
  */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <apr_strings.h>
 
@@ -297,5 +300,39 @@ apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
         return APR_EGENERAL;
     out.status = (int)status;
     *resp = out;
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_wire_send(int fd, struct iovec *vec, int nvec)
+{
+    while (nvec > 0) {
+        struct msghdr msg;
+        ssize_t n;
+
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = vec;
+        msg.msg_iovlen = (size_t)nvec;
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pfd = { fd, POLLOUT, 0 };
+                poll(&pfd, 1, -1);
+                continue;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        while (nvec > 0 && (size_t)n >= vec->iov_len) {
+            n -= (ssize_t)vec->iov_len;
+            ++vec;
+            --nvec;
+        }
+        if (nvec > 0) {
+            vec->iov_base = (char *)vec->iov_base + n;
+            vec->iov_len -= (size_t)n;
+        }
+    }
     return APR_SUCCESS;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,6 +39,14 @@ typedef struct conn {
     fa_frame_type_e type;
     char *payload;              /* malloc'd: bodies can be 100 MB */
     apr_size_t payload_len, payload_have;
+    /* While a request runs, the connection stays in the pollset for hang-ups
+     * only; everything but the response write is done by the I/O thread. */
+    int busy;
+    int polled;                 /* in the pollset (I/O thread only) */
+    apr_uint32_t gone;          /* the httpd child hung up meanwhile */
+    int is_async;
+    apr_status_t write_rv;
+    struct conn *next_done;
 } conn_t;
 
 struct worker {
@@ -47,8 +56,9 @@ struct worker {
     apr_pollset_t *pollset;
     apr_socket_t *listener;
     apr_thread_pool_t *threads;
-    const char *table_json;
-    apr_size_t table_len;
+    fa_python_table_t table;
+    apr_thread_mutex_t *done_lock;
+    conn_t *done;               /* finished requests, for the I/O thread */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
     apr_time_t last_request;
@@ -95,31 +105,12 @@ static void close_conn(conn_t *c)
     apr_pool_destroy(c->pool);
 }
 
-/* Blocking write of a whole frame from a pool thread; the connection is
- * out of the pollset meanwhile, so nobody else touches it. */
-static apr_status_t send_all(apr_socket_t *sock, struct iovec *vec, int nvec)
+static apr_status_t send_all(conn_t *c, struct iovec *vec, int nvec)
 {
-    apr_status_t rv = APR_SUCCESS;
+    apr_os_sock_t fd;
 
-    apr_socket_timeout_set(sock, -1);
-    while (nvec > 0) {
-        apr_size_t n;
-        rv = apr_socket_sendv(sock, vec, nvec, &n);
-        if (rv != APR_SUCCESS) {
-            break;
-        }
-        while (nvec > 0 && n >= vec->iov_len) {
-            n -= vec->iov_len;
-            ++vec;
-            --nvec;
-        }
-        if (nvec > 0) {
-            vec->iov_base = (char *)vec->iov_base + n;
-            vec->iov_len -= n;
-        }
-    }
-    apr_socket_timeout_set(sock, 0);
-    return rv;
+    apr_os_sock_get(&fd, c->sock);
+    return fa_wire_send(fd, vec, nvec);
 }
 
 static void respond_500(fa_response_t *resp, apr_pool_t *p)
@@ -130,87 +121,161 @@ static void respond_500(fa_response_t *resp, apr_pool_t *p)
     resp->body_len = 0;
 }
 
-static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
+/* (Re)registers @a c in the pollset: for requests when idle, for
+ * hang-ups only while busy.  I/O thread only. */
+static void poll_conn(conn_t *c, apr_int16_t events)
 {
-    conn_t *c = data;
+    if (c->polled) {
+        apr_pollset_remove(c->w->pollset, &c->pfd);
+    }
+    c->pfd.reqevents = events;
+    c->polled = apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
+}
+
+static void unpoll_conn(conn_t *c)
+{
+    if (c->polled) {
+        apr_pollset_remove(c->w->pollset, &c->pfd);
+        c->polled = 0;
+    }
+}
+
+/* Checks, frames and writes a response from the thread that made it (a
+ * pool thread or the event loop), then hands the connection back to the
+ * I/O thread. */
+static void complete(conn_t *c, const char *invocation_id,
+                     fa_response_t *resp, apr_pool_t *p)
+{
     worker_t *w = c->w;
-    apr_pool_t *rp;
-    fa_request_t req;
-    fa_response_t resp;
+    fa_response_t failed;
     char *head;
     apr_size_t head_len;
     struct iovec vec[3];
-    apr_status_t rv;
     int i;
 
-    (void)thd;
-    apr_pool_create(&rp, c->pool);
-    rv = fa_wire_decode_request(rp, c->payload, c->payload_len, &req);
-    if (rv != APR_SUCCESS) {
-        fa_log(&w->app->log, FA_LOG_ERR, rv, "FA030: malformed request "
-               "frame (%lu bytes); closing the connection",
-               (unsigned long)c->payload_len);
-        apr_pool_destroy(rp);
-        close_conn(c);
-        apr_atomic_dec32(&w->inflight);
-        apr_pollset_wakeup(w->pollset);
-        return NULL;
-    }
-    if (fa_python_invoke(rp, &req, &resp) != APR_SUCCESS) {
-        respond_500(&resp, rp);
-    }
-    else {
-        const apr_array_header_t *arr = apr_table_elts(resp.headers);
+    c->write_rv = APR_ECONNABORTED;
+    if (resp && !apr_atomic_read32(&c->gone)) {
+        const apr_array_header_t *arr = apr_table_elts(resp->headers);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
         for (i = 0; i < arr->nelts; ++i) {
             if (!fa_header_is_valid(e[i].key, e[i].val)) {
                 fa_log(&w->app->log, FA_LOG_ERR, 0, "FA031: %s: refused "
                        "response header '%s' with invalid characters; "
-                       "answering 500", req.invocation_id, e[i].key);
-                respond_500(&resp, rp);
+                       "answering 500", invocation_id, e[i].key);
+                respond_500(&failed, p);
+                resp = &failed;
                 break;
             }
         }
+        if (resp->body_len > FA_MAX_BODY) {
+            /* children refuse frames over the limit; say why here */
+            fa_log(&w->app->log, FA_LOG_ERR, 0, "FA038: %s: response body "
+                   "of %lu bytes is over the %d-byte limit; answering 500",
+                   invocation_id, (unsigned long)resp->body_len, FA_MAX_BODY);
+            respond_500(&failed, p);
+            resp = &failed;
+        }
+        if (fa_wire_encode_response(p, resp, &head, &head_len)
+            != APR_SUCCESS) {
+            fa_log(&w->app->log, FA_LOG_ERR, 0, "FA032: %s: response cannot "
+                   "be framed (header too long?); answering 500",
+                   invocation_id);
+            respond_500(&failed, p);
+            resp = &failed;
+            fa_wire_encode_response(p, resp, &head, &head_len);
+        }
+        vec[0].iov_base = head;
+        vec[0].iov_len = head_len;
+        vec[1].iov_base = (void *)resp->body;
+        vec[1].iov_len = resp->body_len;
+        vec[2].iov_base = "";
+        vec[2].iov_len = 1;
+        c->write_rv = send_all(c, vec, 3);
     }
-    if (resp.body_len > FA_MAX_BODY) {
-        /* children refuse frames over the limit; say why here instead */
-        fa_log(&w->app->log, FA_LOG_ERR, 0, "FA038: %s: response body of "
-               "%lu bytes is over the %d-byte limit; answering 500",
-               req.invocation_id, (unsigned long)resp.body_len, FA_MAX_BODY);
-        respond_500(&resp, rp);
-    }
-    rv = fa_wire_encode_response(rp, &resp, &head, &head_len);
-    if (rv != APR_SUCCESS) {
-        fa_log(&w->app->log, FA_LOG_ERR, rv, "FA032: %s: response cannot "
-               "be framed (header too long?); answering 500",
-               req.invocation_id);
-        respond_500(&resp, rp);
-        fa_wire_encode_response(rp, &resp, &head, &head_len);
-    }
-    vec[0].iov_base = head;
-    vec[0].iov_len = head_len;
-    vec[1].iov_base = (void *)resp.body;
-    vec[1].iov_len = resp.body_len;
-    vec[2].iov_base = "";
-    vec[2].iov_len = 1;
-    rv = send_all(c->sock, vec, 3);
-
-    apr_pool_destroy(rp);
-    free(c->payload);
-    c->payload = NULL;
-    c->hdr_have = c->payload_have = c->payload_len = 0;
-    if (rv != APR_SUCCESS) {
-        /* The child gave up on this request (httpd stopping, client gone). */
-        close_conn(c);
-    }
-    else {
-        apr_pollset_add(w->pollset, &c->pfd);
-    }
-    apr_atomic_dec32(&w->inflight);
-    if (draining) {
+    apr_thread_mutex_lock(w->done_lock);
+    c->next_done = w->done;
+    w->done = c;
+    apr_thread_mutex_unlock(w->done_lock);
+    /* One wake-up a batch: a non-empty list has one on its way already. */
+    if (!c->next_done) {
         apr_pollset_wakeup(w->pollset);
     }
+}
+
+static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
+{
+    conn_t *c = data;
+    apr_pool_t *rp;
+    fa_request_t req;
+    fa_response_t resp;
+    apr_status_t rv;
+
+    (void)thd;
+    apr_pool_create(&rp, NULL);
+    rv = fa_wire_decode_request(rp, c->payload, c->payload_len, &req);
+    if (rv != APR_SUCCESS) {
+        fa_log(&c->w->app->log, FA_LOG_ERR, rv, "FA030: malformed request "
+               "frame (%lu bytes); closing the connection",
+               (unsigned long)c->payload_len);
+        apr_atomic_set32(&c->gone, 1);
+        complete(c, "-", NULL, rp);
+    }
+    else if (apr_atomic_read32(&c->gone)) {
+        /* queued behind busy threads and its client left meanwhile */
+        complete(c, req.invocation_id, NULL, rp);
+    }
+    else {
+        if (fa_python_invoke(rp, &req, &resp) != APR_SUCCESS) {
+            respond_500(&resp, rp);
+        }
+        complete(c, req.invocation_id, &resp, rp);
+    }
+    apr_pool_destroy(rp);
     return NULL;
+}
+
+static void on_loop_done(void *token, const char *invocation_id,
+                         fa_response_t *resp, apr_pool_t *p)
+{
+    complete(token, invocation_id, resp, p);
+}
+
+/* The I/O thread takes back the connections whose request is done. */
+static void take_done(worker_t *w)
+{
+    conn_t *c, *next;
+
+    apr_thread_mutex_lock(w->done_lock);
+    c = w->done;
+    w->done = NULL;
+    apr_thread_mutex_unlock(w->done_lock);
+    for (; c; c = next) {
+        next = c->next_done;
+        free(c->payload);
+        c->payload = NULL;
+        c->hdr_have = c->payload_have = c->payload_len = 0;
+        c->busy = 0;
+        apr_atomic_dec32(&w->inflight);
+        if (c->write_rv != APR_SUCCESS || apr_atomic_read32(&c->gone)) {
+            unpoll_conn(c);
+            close_conn(c);
+        }
+        else {
+            poll_conn(c, APR_POLLIN);
+        }
+    }
+}
+
+/* A busy connection's httpd child hung up: its client went away (or httpd
+ * is stopping).  An async task is cancelled; a sync function finishes and
+ * its response is dropped. */
+static void on_hangup(conn_t *c)
+{
+    apr_atomic_set32(&c->gone, 1);
+    unpoll_conn(c);
+    if (c->is_async) {
+        fa_python_cancel(c);
+    }
 }
 
 static void send_table(conn_t *c)
@@ -218,14 +283,40 @@ static void send_table(conn_t *c)
     unsigned char hdr[FA_WIRE_HEADER_LEN];
     struct iovec vec[2];
 
-    fa_wire_make_header(hdr, FA_FRAME_TABLE, c->w->table_len);
+    fa_wire_make_header(hdr, FA_FRAME_TABLE, c->w->table.json_len);
     vec[0].iov_base = hdr;
     vec[0].iov_len = sizeof(hdr);
-    vec[1].iov_base = (void *)c->w->table_json;
-    vec[1].iov_len = c->w->table_len;
-    if (send_all(c->sock, vec, 2) != APR_SUCCESS) {
-        apr_pollset_remove(c->w->pollset, &c->pfd);
+    vec[1].iov_base = (void *)c->w->table.json;
+    vec[1].iov_len = c->w->table.json_len;
+    if (send_all(c, vec, 2) != APR_SUCCESS) {
+        unpoll_conn(c);
         close_conn(c);
+    }
+}
+
+/* A complete request: async functions go to the event loop, the rest to
+ * the thread pool, where they queue in order when every thread is busy. */
+static void dispatch(conn_t *c)
+{
+    worker_t *w = c->w;
+    const unsigned char *b = (const unsigned char *)c->payload;
+    apr_uint32_t index = c->payload_len >= 4
+        ? ((apr_uint32_t)b[0] << 24 | (apr_uint32_t)b[1] << 16
+           | (apr_uint32_t)b[2] << 8 | b[3]) : 0xffffffff;
+
+    c->busy = 1;
+    apr_atomic_set32(&c->gone, 0);
+    c->is_async = index < (apr_uint32_t)w->table.nfunctions
+                  && w->table.is_async[index];
+    poll_conn(c, APR_POLLHUP | APR_POLLERR);
+    apr_atomic_inc32(&w->inflight);
+    w->last_request = apr_time_now();
+    if (c->is_async) {
+        fa_python_submit(c, c->payload, c->payload_len);
+    }
+    else {
+        apr_thread_pool_push(w->threads, run_request, c,
+                             APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
     }
 }
 
@@ -284,11 +375,7 @@ static void on_readable(conn_t *c)
             send_table(c);
             return;
         }
-        apr_pollset_remove(w->pollset, &c->pfd);
-        apr_atomic_inc32(&w->inflight);
-        w->last_request = apr_time_now();
-        apr_thread_pool_push(w->threads, run_request, c,
-                             APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+        dispatch(c);
         return;
     }
     if (APR_STATUS_IS_EAGAIN(rv)) {
@@ -300,7 +387,7 @@ static void on_readable(conn_t *c)
                "mid-frame");
     }
 drop:
-    apr_pollset_remove(w->pollset, &c->pfd);
+    unpoll_conn(c);
     close_conn(c);
 }
 
@@ -346,7 +433,7 @@ static void on_acceptable(worker_t *w)
         c->pfd.reqevents = APR_POLLIN;
         c->pfd.client_data = c;
         apr_atomic_inc32(&w->nconns);
-        apr_pollset_add(w->pollset, &c->pfd);
+        poll_conn(c, APR_POLLIN);
     }
 }
 
@@ -385,6 +472,9 @@ static void serve(worker_t *w)
                         on_acceptable(w);
                     }
                 }
+                else if (((conn_t *)ready[i].client_data)->busy) {
+                    on_hangup(ready[i].client_data);
+                }
                 else {
                     on_readable(ready[i].client_data);
                 }
@@ -394,6 +484,7 @@ static void serve(worker_t *w)
             fa_log(&w->app->log, FA_LOG_CRIT, rv, "FA037: poll failed");
             return;
         }
+        take_done(w);
         if (draining && apr_atomic_read32(&w->inflight) == 0
             && (apr_atomic_read32(&w->nconns) == 0
                 || apr_time_now() - w->last_request > DRAIN_QUIET)) {
@@ -445,6 +536,15 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     w->app = app;
     w->slot = slot;
     w->pool = p;
+    {
+        /* one connection per httpd thread: 1000 parallel requests need
+         * more descriptors than the usual soft limit */
+        struct rlimit lim;
+        if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+            lim.rlim_cur = lim.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &lim);
+        }
+    }
     if (app->worker_init && app->worker_init(app, p) != APR_SUCCESS) {
         _exit(2);
     }
@@ -460,8 +560,9 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     if (draining) {
         _exit(0);
     }
-    if (fa_python_start(p, app, &w->table_json, &w->table_len)
-        != APR_SUCCESS) {
+    if (apr_thread_mutex_create(&w->done_lock, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS
+        || fa_python_start(p, app, on_loop_done, &w->table) != APR_SUCCESS) {
         _exit(3);
     }
 

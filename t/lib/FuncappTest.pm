@@ -28,8 +28,8 @@ sub base_url {
 # {status, seconds, body} sorted by completion time.
 sub fire {
     my ($url, $n, @opts) = @_;
-    my $bin = t_dir() . '/bin/fire';
-    my $out = `/usr/bin/python3 $bin @opts '$url' $n`;
+    my $bin = t_dir() . '/bin/waves';
+    my $out = `/usr/bin/python3 $bin --json @opts '$url' $n`;
     die "fire failed: $?" if $?;
     return @{ JSON::PP::decode_json($out)->{results} };
 }
