@@ -37,7 +37,7 @@ DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl python3-flask \
                   python3-fastapi
 
-.PHONY: all install deps unit test-unit test-python test-httpd test-root test-fuzz fuzz test run clean
+.PHONY: all install deps unit test-unit test-python test-httpd test-root test-fuzz fuzz test waves run clean
 
 all: mod_funcapp.so
 
@@ -120,6 +120,10 @@ test: deps
 	$(MAKE) test-python
 	$(MAKE) test-httpd
 	$(MAKE) test-root
+
+# Every row of the concurrency table on this machine (bench/table).
+waves: all
+	bash bench/table
 
 run: deps
 	$(MAKE) all
