@@ -11,7 +11,7 @@ use Time::HiRes qw(time sleep);
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(fire base_url wait_for_pids log_size log_since);
 
-plan tests => 24;
+plan tests => 26;
 
 my $base = base_url('async_1x1');
 my $ID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -32,6 +32,15 @@ wait_for_pids($base, 1);
     ok(@lines == 3);
     # a sync function running an event loop of its own
     ok(GET_BODY("$base/api/own_loop") eq 'own-loop-ok');
+}
+
+# a v1 async function runs on the loop too: 10 overlap on one worker
+{
+    my @r = fire(base_url('model_v1') . '/v1api/v1_async/0.5', 10);
+    my @t = map { $_->{seconds} } @r;
+    t_debug("v1 async: @t; " . $r[0]{body});
+    ok((grep { $_->{status} == 200 && $_->{body} eq 'funcapp-loop' } @r) == 10);
+    ok($t[-1] < 0.9);
 }
 
 # 50 awaiting requests on 1 x 1: all together, last ~ 1 s
