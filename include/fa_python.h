@@ -13,7 +13,7 @@
 #include "fa_app.h"
 #include "fa_wire.h"
 
-/** Called when an event-loop request is done: @a resp is NULL when the
+/** Called when a request is done (from a pool thread or the loop): @a resp is NULL when the
  * task was cancelled or failed before it had a response.  Runs in the
  * loop's thread without the GIL; @a p dies when it returns. */
 typedef void fa_python_done_fn(void *token, const char *invocation_id,
@@ -38,20 +38,22 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
                              fa_python_done_fn *done, fa_python_table_t *out);
 
 /**
- * Runs function @a req->function_index in the calling thread and fills
- * @a resp (allocated in @a p).  A function that fails is a 500 response
- * with its traceback logged, not an error here; an error return means the
- * bridge itself failed.
+ * Runs function @a req->function_index in the calling thread and reports
+ * its response to the done callback given to fa_python_start, exactly
+ * once, with the GIL released and the body borrowed (valid until the
+ * callback returns).  A function that fails is a 500 response with its
+ * traceback logged.  Frees *@a payload (the frame @a req points into) as
+ * soon as the request is in Python objects, and sets it to NULL.
  */
-apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
-                              fa_response_t *resp);
+void fa_python_invoke(apr_pool_t *p, const fa_request_t *req, char **payload,
+                      void *token);
 
 /**
  * Queues a request for an async function on the event loop, without the
- * GIL.  @a payload (a request frame's payload) must stay valid until
- * @a token is reported done.
+ * GIL.  *@a payload (a request frame's payload) must stay valid until the
+ * loop frees it (and sets it to NULL) or @a token is reported done.
  */
-void fa_python_submit(void *token, const char *payload, apr_size_t len);
+void fa_python_submit(void *token, char **payload, apr_size_t len);
 
 /** Cancels the task of @a token (its client went away); it is still
  * reported done, with a NULL response. */

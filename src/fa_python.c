@@ -333,7 +333,8 @@ static apr_status_t read_result(apr_pool_t *p, PyObject *result,
         apr_table_add(resp->headers, k, v);
     }
     PyBytes_AsStringAndSize(body, &data, &len);
-    resp->body = apr_pmemdup(p, data, (apr_size_t)len);
+    /* borrowed: the caller keeps @a result alive until the body is sent */
+    resp->body = data;
     resp->body_len = (apr_size_t)len;
     return APR_SUCCESS;
 }
@@ -381,30 +382,55 @@ static apr_status_t result_response(apr_pool_t *p, PyObject *result,
     return rv;
 }
 
-apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
-                              fa_response_t *resp)
+/* Hands a response to the worker with the GIL released; the body may be
+ * borrowed from @a result, which stays alive meanwhile. */
+static void hand_over(void *token, const char *invocation_id,
+                      PyObject *result, apr_pool_t *p)
+{
+    fa_response_t resp, *rp = NULL;
+
+    if (result) {
+        if (result_response(p, result, invocation_id, &resp) != APR_SUCCESS) {
+            resp.status = 500;
+            resp.headers = apr_table_make(p, 1);
+            resp.body = "";
+            resp.body_len = 0;
+        }
+        rp = &resp;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    loop_done(token, invocation_id, rp, p);
+    Py_END_ALLOW_THREADS
+}
+
+void fa_python_invoke(apr_pool_t *p, const fa_request_t *req, char **payload,
+                      void *token)
 {
     PyObject *args, *result = NULL;
-    apr_status_t rv = APR_EGENERAL;
+    /* req points into the payload, freed below */
+    const char *invocation_id = apr_pstrdup(p, req->invocation_id);
 
     if (!thread_state) {
         thread_state = PyThreadState_New(interp);
     }
     PyEval_RestoreThread(thread_state);
 
-    if ((args = request_args(req)) != NULL) {
+    args = request_args(req);
+    /* everything is in Python objects now: a 100 MB body need not be held
+     * twice while the function runs */
+    free(*payload);
+    *payload = NULL;
+    if (args) {
         result = PyObject_CallObject(invoke_fn, args);
         Py_DECREF(args);
     }
     if (!result) {
         log_python_error("invoking the function failed in the loader");
+        result = Py_BuildValue("(i[]y)", 500, "");
     }
-    else {
-        rv = result_response(p, result, req->invocation_id, resp);
-        Py_DECREF(result);
-    }
+    hand_over(token, invocation_id, result, p);
+    Py_XDECREF(result);
     PyEval_SaveThread();
-    return rv;
 }
 
 /* ---- the event loop ----------------------------------------------------
@@ -415,7 +441,7 @@ apr_status_t fa_python_invoke(apr_pool_t *p, const fa_request_t *req,
 
 typedef struct queued {
     void *token;
-    const char *payload;      /* NULL for a cancellation */
+    char **payload;           /* NULL for a cancellation */
     apr_size_t len;
     struct queued *next;
 } queued_t;
@@ -425,7 +451,7 @@ static apr_thread_mutex_t *queue_lock;
 static queued_t *queue_head, *queue_tail;
 static int wake_pipe[2] = { -1, -1 };
 
-static void enqueue(void *token, const char *payload, apr_size_t len)
+static void enqueue(void *token, char **payload, apr_size_t len)
 {
     queued_t *q = malloc(sizeof(*q));
 
@@ -451,7 +477,7 @@ static void enqueue(void *token, const char *payload, apr_size_t len)
     }
 }
 
-void fa_python_submit(void *token, const char *payload, apr_size_t len)
+void fa_python_submit(void *token, char **payload, apr_size_t len)
 {
     enqueue(token, payload, len);
 }
@@ -487,9 +513,11 @@ static PyObject *py_take(PyObject *self, PyObject *unused)
             apr_pool_t *p;
             fa_request_t req;
             apr_pool_create(&p, NULL);
-            if (fa_wire_decode_request(p, q->payload, q->len, &req)
+            if (fa_wire_decode_request(p, *q->payload, q->len, &req)
                 == APR_SUCCESS) {
                 PyObject *args = request_args(&req);
+                free(*q->payload);
+                *q->payload = NULL;
                 if (args) {
                     item = Py_BuildValue("(sNN)", "run",
                                          PyLong_FromVoidPtr(q->token), args);
@@ -522,8 +550,6 @@ static PyObject *py_respond(PyObject *self, PyObject *args)
 {
     PyObject *token, *result;
     const char *invocation_id;
-    fa_response_t resp;
-    int ok = 0;
     apr_pool_t *p;
 
     (void)self;
@@ -531,20 +557,8 @@ static PyObject *py_respond(PyObject *self, PyObject *args)
         return NULL;
     }
     apr_pool_create(&p, NULL);
-    invocation_id = apr_pstrdup(p, invocation_id);
-    if (result != Py_None) {
-        ok = result_response(p, result, invocation_id, &resp) == APR_SUCCESS;
-        if (!ok) {
-            resp.status = 500;
-            resp.headers = apr_table_make(p, 1);
-            resp.body = "";
-            resp.body_len = 0;
-            ok = 1;
-        }
-    }
-    Py_BEGIN_ALLOW_THREADS
-    loop_done(PyLong_AsVoidPtr(token), invocation_id, ok ? &resp : NULL, p);
-    Py_END_ALLOW_THREADS
+    hand_over(PyLong_AsVoidPtr(token), apr_pstrdup(p, invocation_id),
+              result == Py_None ? NULL : result, p);
     apr_pool_destroy(p);
     Py_RETURN_NONE;
 }

@@ -207,7 +207,6 @@ static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
     conn_t *c = data;
     apr_pool_t *rp;
     fa_request_t req;
-    fa_response_t resp;
     apr_status_t rv;
 
     (void)thd;
@@ -225,17 +224,15 @@ static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
         complete(c, req.invocation_id, NULL, rp);
     }
     else {
-        if (fa_python_invoke(rp, &req, &resp) != APR_SUCCESS) {
-            respond_500(&resp, rp);
-        }
-        complete(c, req.invocation_id, &resp, rp);
+        /* reports through on_done, which hands the connection back */
+        fa_python_invoke(rp, &req, &c->payload, c);
     }
     apr_pool_destroy(rp);
     return NULL;
 }
 
-static void on_loop_done(void *token, const char *invocation_id,
-                         fa_response_t *resp, apr_pool_t *p)
+static void on_done(void *token, const char *invocation_id,
+                    fa_response_t *resp, apr_pool_t *p)
 {
     complete(token, invocation_id, resp, p);
 }
@@ -312,7 +309,7 @@ static void dispatch(conn_t *c)
     apr_atomic_inc32(&w->inflight);
     w->last_request = apr_time_now();
     if (c->is_async) {
-        fa_python_submit(c, c->payload, c->payload_len);
+        fa_python_submit(c, &c->payload, c->payload_len);
     }
     else {
         apr_thread_pool_push(w->threads, run_request, c,
@@ -562,7 +559,7 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     }
     if (apr_thread_mutex_create(&w->done_lock, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
-        || fa_python_start(p, app, on_loop_done, &w->table) != APR_SUCCESS) {
+        || fa_python_start(p, app, on_done, &w->table) != APR_SUCCESS) {
         _exit(3);
     }
 
