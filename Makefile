@@ -133,3 +133,9 @@ clean:
 	rm -rf build/unit build/fa_pysrc.c build/fuzz_wire build/fuzz-corpus .libs *.la *.lo *.slo *.o \
 	    src/*.lo src/*.slo src/*.o src/.libs build/*.lo build/*.slo build/*.o build/.libs \
 	    mod_funcapp.so
+
+# mod_funcapp side by side with mod_wsgi, gunicorn, uvicorn and a bare C
+# handler (bench/bench, writes bench/RESULTS.md); QUICK=1 for a smoke run.
+.PHONY: bench
+bench:
+	$(PYTHON) bench/bench
