@@ -39,8 +39,9 @@ typedef struct conn {
     fa_frame_type_e type;
     char *payload;              /* malloc'd: bodies can be 100 MB */
     apr_size_t payload_len, payload_have;
-    /* While a request runs, the connection stays in the pollset for hang-ups
-     * only; everything but the response write is done by the I/O thread. */
+    /* While a request runs, the connection stays in the pollset, to see a
+     * hang-up; everything but the response write is done by the I/O
+     * thread. */
     int busy;
     int polled;                 /* in the pollset (I/O thread only) */
     apr_uint32_t gone;          /* the httpd child hung up meanwhile */
@@ -257,17 +258,27 @@ static void take_done(worker_t *w)
             unpoll_conn(c);
             close_conn(c);
         }
-        else {
-            poll_conn(c, APR_POLLIN);
-        }
+        /* else it is still polled for its next request */
     }
 }
 
-/* A busy connection's httpd child hung up: its client went away (or httpd
- * is stopping).  An async task is cancelled; a sync function finishes and
- * its response is dropped. */
-static void on_hangup(conn_t *c)
+/* An event on a busy connection: either its httpd child hung up (its
+ * client went away, or httpd is stopping), or the child already sent its
+ * next request in the moment between our response and take_done, which
+ * runs right after this round of events.  Only a hang-up counts: an async
+ * task is cancelled; a sync function finishes and its response is
+ * dropped. */
+static void on_busy_event(conn_t *c)
 {
+    apr_os_sock_t fd;
+    char byte;
+    ssize_t n;
+
+    apr_os_sock_get(&fd, c->sock);
+    n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+        return;
+    }
     apr_atomic_set32(&c->gone, 1);
     unpoll_conn(c);
     if (c->is_async) {
@@ -305,7 +316,7 @@ static void dispatch(conn_t *c)
     apr_atomic_set32(&c->gone, 0);
     c->is_async = index < (apr_uint32_t)w->table.nfunctions
                   && w->table.is_async[index];
-    poll_conn(c, APR_POLLHUP | APR_POLLERR);
+    /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
     apr_atomic_inc32(&w->inflight);
     w->last_request = apr_time_now();
     if (c->is_async) {
@@ -470,7 +481,7 @@ static void serve(worker_t *w)
                     }
                 }
                 else if (((conn_t *)ready[i].client_data)->busy) {
-                    on_hangup(ready[i].client_data);
+                    on_busy_event(ready[i].client_data);
                 }
                 else {
                     on_readable(ready[i].client_data);
