@@ -29,6 +29,15 @@
 
 typedef struct worker worker_t;
 
+/* A connection is IDLE between requests (the I/O thread reads it), BUSY
+ * while its request runs (the running thread owns it until it answers),
+ * GONE when its httpd child hung up meanwhile (the I/O thread closes it
+ * once the request is done).  Transitions out of BUSY are compare-and-swap,
+ * so the I/O thread and the answering thread agree on who has it. */
+#define CONN_IDLE 0
+#define CONN_BUSY 1
+#define CONN_GONE 2
+
 typedef struct conn {
     worker_t *w;
     apr_pool_t *pool;
@@ -42,11 +51,9 @@ typedef struct conn {
     /* While a request runs, the connection stays in the pollset, to see a
      * hang-up; everything but the response write is done by the I/O
      * thread. */
-    int busy;
+    apr_uint32_t state;         /* CONN_IDLE, CONN_BUSY or CONN_GONE */
     int polled;                 /* in the pollset (I/O thread only) */
-    apr_uint32_t gone;          /* the httpd child hung up meanwhile */
     int is_async;
-    apr_status_t write_rv;
     struct conn *next_done;
 } conn_t;
 
@@ -122,8 +129,7 @@ static void respond_500(fa_response_t *resp, apr_pool_t *p)
     resp->body_len = 0;
 }
 
-/* (Re)registers @a c in the pollset: for requests when idle, for
- * hang-ups only while busy.  I/O thread only. */
+/* Registers @a c in the pollset.  I/O thread only. */
 static void poll_conn(conn_t *c, apr_int16_t events)
 {
     if (c->polled) {
@@ -154,8 +160,7 @@ static void complete(conn_t *c, const char *invocation_id,
     struct iovec vec[3];
     int i;
 
-    c->write_rv = APR_ECONNABORTED;
-    if (resp && !apr_atomic_read32(&c->gone)) {
+    if (resp && apr_atomic_read32(&c->state) == CONN_BUSY) {
         const apr_array_header_t *arr = apr_table_elts(resp->headers);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
         for (i = 0; i < arr->nelts; ++i) {
@@ -191,8 +196,23 @@ static void complete(conn_t *c, const char *invocation_id,
         vec[1].iov_len = resp->body_len;
         vec[2].iov_base = "";
         vec[2].iov_len = 1;
-        c->write_rv = send_all(c, vec, 3);
+        /* a failed write means the child hung up: the I/O thread will
+         * read the end of stream and close the connection */
+        send_all(c, vec, 3);
     }
+    free(c->payload);
+    c->payload = NULL;
+    c->hdr_have = c->payload_have = c->payload_len = 0;
+    apr_atomic_dec32(&w->inflight);
+    /* Back to the I/O thread, which may see the child's next request as
+     * soon as this succeeds: nothing here touches c afterwards. */
+    if (apr_atomic_cas32(&c->state, CONN_IDLE, CONN_BUSY) == CONN_BUSY) {
+        if (draining) {
+            apr_pollset_wakeup(w->pollset);
+        }
+        return;
+    }
+    /* GONE: only the I/O thread may close it */
     apr_thread_mutex_lock(w->done_lock);
     c->next_done = w->done;
     w->done = c;
@@ -217,10 +237,10 @@ static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
         fa_log(&c->w->app->log, FA_LOG_ERR, rv, "FA030: malformed request "
                "frame (%lu bytes); closing the connection",
                (unsigned long)c->payload_len);
-        apr_atomic_set32(&c->gone, 1);
+        apr_atomic_set32(&c->state, CONN_GONE);
         complete(c, "-", NULL, rp);
     }
-    else if (apr_atomic_read32(&c->gone)) {
+    else if (apr_atomic_read32(&c->state) == CONN_GONE) {
         /* queued behind busy threads and its client left meanwhile */
         complete(c, req.invocation_id, NULL, rp);
     }
@@ -238,7 +258,8 @@ static void on_done(void *token, const char *invocation_id,
     complete(token, invocation_id, resp, p);
 }
 
-/* The I/O thread takes back the connections whose request is done. */
+/* The I/O thread closes the connections that hung up while busy, once
+ * their request is done. */
 static void take_done(worker_t *w)
 {
     conn_t *c, *next;
@@ -249,23 +270,15 @@ static void take_done(worker_t *w)
     apr_thread_mutex_unlock(w->done_lock);
     for (; c; c = next) {
         next = c->next_done;
-        free(c->payload);
-        c->payload = NULL;
-        c->hdr_have = c->payload_have = c->payload_len = 0;
-        c->busy = 0;
-        apr_atomic_dec32(&w->inflight);
-        if (c->write_rv != APR_SUCCESS || apr_atomic_read32(&c->gone)) {
-            unpoll_conn(c);
-            close_conn(c);
-        }
-        /* else it is still polled for its next request */
+        unpoll_conn(c);
+        close_conn(c);
     }
 }
 
 /* An event on a busy connection: either its httpd child hung up (its
  * client went away, or httpd is stopping), or the child already sent its
- * next request in the moment between our response and take_done, which
- * runs right after this round of events.  Only a hang-up counts: an async
+ * next request in the moment between our response and the answering
+ * thread handing the connection back, a few instructions later.  Only a hang-up counts: an async
  * task is cancelled; a sync function finishes and its response is
  * dropped. */
 static void on_busy_event(conn_t *c)
@@ -279,7 +292,9 @@ static void on_busy_event(conn_t *c)
     if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
         return;
     }
-    apr_atomic_set32(&c->gone, 1);
+    if (apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY) != CONN_BUSY) {
+        return;   /* answered meanwhile: the next round reads the EOF */
+    }
     unpoll_conn(c);
     if (c->is_async) {
         fa_python_cancel(c);
@@ -312,8 +327,7 @@ static void dispatch(conn_t *c)
         ? ((apr_uint32_t)b[0] << 24 | (apr_uint32_t)b[1] << 16
            | (apr_uint32_t)b[2] << 8 | b[3]) : 0xffffffff;
 
-    c->busy = 1;
-    apr_atomic_set32(&c->gone, 0);
+    apr_atomic_set32(&c->state, CONN_BUSY);
     c->is_async = index < (apr_uint32_t)w->table.nfunctions
                   && w->table.is_async[index];
     /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
@@ -480,7 +494,8 @@ static void serve(worker_t *w)
                         on_acceptable(w);
                     }
                 }
-                else if (((conn_t *)ready[i].client_data)->busy) {
+                else if (apr_atomic_read32(&((conn_t *)ready[i].client_data)
+                                           ->state) != CONN_IDLE) {
                     on_busy_event(ready[i].client_data);
                 }
                 else {
