@@ -81,33 +81,21 @@ static int connect_slot(fa_dispatch_t *d, int slot)
     return fd;
 }
 
-/* An idle connection whose worker died reads as EOF: never send on it. */
-static int is_stale(int fd)
-{
-    struct pollfd pfd = { fd, POLLIN, 0 };
-    return poll(&pfd, 1, 0) != 0;
-}
-
-static int get_conn(fa_dispatch_t *d, int slot)
+/* A pooled connection, or a new one.  One whose worker has died needs no
+ * check here: sending on a Unix socket whose peer is gone fails at once
+ * (EPIPE), before the worker could have read anything, so it is retried. */
+static int get_conn(fa_dispatch_t *d, int slot, int *reused)
 {
     idle_conns_t *ic = &d->idle[slot];
-    int fd;
+    int fd = -1;
 
-    for (;;) {
-        fd = -1;
-        apr_thread_mutex_lock(ic->lock);
-        if (ic->n > 0) {
-            fd = ic->fds[--ic->n];
-        }
-        apr_thread_mutex_unlock(ic->lock);
-        if (fd < 0) {
-            return connect_slot(d, slot);
-        }
-        if (!is_stale(fd)) {
-            return fd;
-        }
-        close(fd);
+    apr_thread_mutex_lock(ic->lock);
+    if (ic->n > 0) {
+        fd = ic->fds[--ic->n];
     }
+    apr_thread_mutex_unlock(ic->lock);
+    *reused = fd >= 0;
+    return fd >= 0 ? fd : connect_slot(d, slot);
 }
 
 static void put_conn(fa_dispatch_t *d, int slot, int fd)
@@ -295,12 +283,12 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     char *payload;
     apr_size_t len;
     apr_status_t rv = APR_EAGAIN;
-    int slot, fd;
+    int slot, fd, reused;
 
     apr_pool_create(&tmp, NULL);
     slot = reserve_slot(d, -1);
     release_slot(d, slot);
-    fd = get_conn(d, slot);
+    fd = get_conn(d, slot, &reused);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
         rv = fa_wire_send(fd, &vec, 1);
@@ -389,15 +377,22 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     char *payload;
     apr_size_t len;
     apr_status_t rv;
-    int fd;
+    int fd, reused;
 
     *sent = 0;
-    fd = get_conn(d, slot);
-    if (fd < 0) {
-        return errno ? errno : APR_ECONNREFUSED;
-    }
-    memcpy(copy, vec, sizeof(copy));
-    rv = fa_wire_send(fd, copy, 3);
+    /* pooled connections to a worker that died since fail at once; the
+     * next one, or a new connection, goes to its replacement */
+    do {
+        fd = get_conn(d, slot, &reused);
+        if (fd < 0) {
+            return errno ? errno : APR_ECONNREFUSED;
+        }
+        memcpy(copy, vec, sizeof(copy));
+        rv = fa_wire_send(fd, copy, 3);
+        if (rv != APR_SUCCESS) {
+            close(fd);
+        }
+    } while (rv != APR_SUCCESS && reused);
     if (rv == APR_SUCCESS) {
         *sent = 1;
         rv = wait_response(fd, client_fd);
@@ -412,7 +407,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     if (rv == APR_SUCCESS) {
         put_conn(d, slot, fd);
     }
-    else {
+    else if (*sent) {
         close(fd);
     }
     return rv;
