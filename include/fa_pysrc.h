@@ -10,6 +10,9 @@ typedef struct fa_pysrc {
     int is_package;
     const char *path;     /* relative file name, for tracebacks */
     const char *source;
+    const char *code;     /* marshalled code object, compiled at build time */
+    unsigned long code_len;
+    long magic;           /* the compiling Python's bytecode magic number */
 } fa_pysrc_t;
 
 /** Terminated by an entry whose module is NULL. */

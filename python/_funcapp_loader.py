@@ -6,16 +6,15 @@ thread pool (sync functions) or awaits invoke_async() on its event loop
 the Azure Functions Python worker does, so an app behaves as on Azure.
 """
 
-import asyncio
 import contextvars
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
 import io
 import json
 import logging
+import marshal
 import os
 import sys
 import threading
@@ -41,7 +40,7 @@ def _embedded(name: str) -> bool:
     return name in ('azure', 'azure.functions') or name.startswith('azure.functions.')
 
 
-class _EmbeddedFinder(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
+class _EmbeddedFinder:
     """Serves azure.functions from the sources compiled into the module.
 
     It sits at the END of sys.meta_path, so a real azure.functions anywhere
@@ -80,8 +79,19 @@ class _EmbeddedFinder(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader)
     def is_package(self, fullname):
         return self._entry(fullname)[0]
 
+    # The finder and loader protocols by hand: importlib.abc would pull in
+    # importlib.resources, tempfile and more at every worker start.
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(self.get_code(module.__name__), module.__dict__)
+
     def get_code(self, fullname):
-        is_package, source = self._entry(fullname)
+        # (is_package, source[, bytecode compiled at build time, or None])
+        is_package, source, *code = self._entry(fullname)
+        if code and code[0] is not None:
+            return marshal.loads(code[0])
         return compile(source, self._filename(fullname, is_package), 'exec', dont_inherit=True)
 
 
@@ -734,6 +744,7 @@ def invoke(index, method, url, headers, route_params, body, invocation_id):
             if function.is_async:
                 # The C side sends async functions to invoke_async() on its
                 # event loop; this keeps them working if one arrives here.
+                import asyncio
                 result = asyncio.run(result)
             return function.respond(result, out)
         except (Exception, SystemExit) as exc:
@@ -746,6 +757,7 @@ def invoke(index, method, url, headers, route_params, body, invocation_id):
 async def invoke_async(index, method, url, headers, route_params, body, invocation_id):
     """Like invoke(), on the event loop: awaits async functions, runs sync
     ones in place. Cancellation propagates to the caller."""
+    import asyncio
     function, invocation, token = _start(index, invocation_id)
     try:
         if function.error is not None:
@@ -788,6 +800,7 @@ def _take() -> None:
 
 
 async def _serve(token, args) -> None:
+    import asyncio
     result = None
     try:
         result = await invoke_async(*args)
@@ -803,6 +816,9 @@ async def _serve(token, args) -> None:
 
 def start_event_loop(wake_fd: int) -> None:
     """Start the worker's event loop thread, woken through `wake_fd`."""
+    # imported here, not at the top: a worker with no async function never
+    # starts the loop, and starts faster without asyncio
+    import asyncio
     global _loop
     _loop = asyncio.new_event_loop()
     _loop.add_reader(wake_fd, _take)

@@ -1,6 +1,7 @@
 /* fa_python: the embedded interpreter of a worker process. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <marshal.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -86,8 +87,12 @@ static PyObject *init_funcapp(void)
         return NULL;
     }
     for (s = fa_pysrc; s->module; ++s) {
-        PyObject *entry = Py_BuildValue("(Os)", s->is_package ? Py_True
-                                        : Py_False, s->source);
+        PyObject *code = s->code_len && s->magic == PyImport_GetMagicNumber()
+            ? PyBytes_FromStringAndSize(s->code, (Py_ssize_t)s->code_len)
+            : (Py_INCREF(Py_None), Py_None);
+        PyObject *entry = code ? Py_BuildValue("(OsN)", s->is_package
+                                               ? Py_True : Py_False,
+                                               s->source, code) : NULL;
         if (!entry || PyDict_SetItemString(sources, s->module, entry) < 0) {
             return NULL;
         }
@@ -116,6 +121,22 @@ static void log_python_error(const char *what)
     PyErr_Clear();
 }
 
+/* The code object of an embedded module: the bytecode compiled at build
+ * time when this interpreter reads it (same magic number), else its
+ * source, compiled now. */
+static PyObject *embedded_code(const fa_pysrc_t *s, const char *path)
+{
+    if (s->code_len && s->magic == PyImport_GetMagicNumber()) {
+        PyObject *code = PyMarshal_ReadObjectFromString(s->code,
+                                                        (Py_ssize_t)s->code_len);
+        if (code) {
+            return code;
+        }
+        PyErr_Clear();
+    }
+    return Py_CompileString(s->source, path, Py_file_input);
+}
+
 static PyObject *import_embedded(const char *name)
 {
     const fa_pysrc_t *s;
@@ -125,7 +146,7 @@ static PyObject *import_embedded(const char *name)
             char path[256];
             PyObject *code, *mod;
             snprintf(path, sizeof(path), "<mod_funcapp>/%s", s->path);
-            code = Py_CompileString(s->source, path, Py_file_input);
+            code = embedded_code(s, path);
             if (!code) {
                 return NULL;
             }
@@ -234,7 +255,10 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
         ((unsigned char *)out->is_async)[len] = flag && PyObject_IsTrue(flag);
     }
     loop_done = done;
-    if (start_loop(p, loader) != APR_SUCCESS) {
+    for (len = 0; len < out->nfunctions && !out->is_async[len]; ++len) {
+    }
+    /* no async function, no event loop (nor asyncio): a faster start */
+    if (len < out->nfunctions && start_loop(p, loader) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
     Py_DECREF(text);

@@ -6,11 +6,10 @@ already complete in memory, so a split on the boundary is all it takes.
 Malformed input never raises; whatever parsed cleanly is kept.
 """
 
+# email and shutil are imported where a form is parsed or a file saved:
+# most functions never read a form, and workers start faster without them.
 import collections.abc
-import email.message
-import email.utils
 import io
-import shutil
 import typing
 import urllib.parse
 
@@ -91,6 +90,7 @@ class FileStorage:
         return len(self.stream.getbuffer())
 
     def save(self, dst, buffer_size: int = 16384) -> None:
+        import shutil
         """Write the file to a path or a binary file object."""
         self.stream.seek(0)
         if isinstance(dst, (str, bytes)) or hasattr(dst, '__fspath__'):
@@ -109,7 +109,8 @@ class FileStorage:
         return f'<FileStorage: {self.filename!r} ({self.content_type!r})>'
 
 
-def _header(name: str, value: str) -> email.message.Message:
+def _header(name: str, value: str) -> 'email.message.Message':
+    import email.message
     # email.message does the RFC 2045/2231 parameter parsing (quoting,
     # filename*=utf-8''...) that we would otherwise have to re-implement.
     msg = email.message.Message()
@@ -171,6 +172,7 @@ def _parse_multipart(body: bytes, boundary: bytes, charset: str):
 
 
 def _add_part(part: bytes, charset: str, form: list, files: list) -> None:
+    import email.utils
     if part.startswith(b'\r\n'):
         raw_headers, content = b'', part[2:]
     else:
