@@ -155,18 +155,38 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
                                apr_size_t max, int timeout_ms, char **payload,
                                apr_size_t *len)
 {
-    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    /* one read takes a small frame whole: the worker sends nothing after
+     * it until our next request */
+    char first[8192];
     fa_frame_type_e type;
+    apr_size_t have = 0;
     apr_status_t rv;
+    ssize_t n;
 
-    if ((rv = recv_all(fd, (char *)hdr, sizeof(hdr), timeout_ms))
+    while (have < FA_WIRE_HEADER_LEN) {
+        if (timeout_ms >= 0) {
+            struct pollfd pfd = { fd, POLLIN, 0 };
+            if (poll(&pfd, 1, timeout_ms) == 0) {
+                return APR_TIMEUP;
+            }
+        }
+        n = recv(fd, first + have, sizeof(first) - have, 0);
+        if (n == 0) {
+            return APR_EOF;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        have += (apr_size_t)n;
+    }
+    if ((rv = fa_wire_parse_header((unsigned char *)first, max, &type, len))
         != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = fa_wire_parse_header(hdr, max, &type, len)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (type != want) {
+    if (type != want || have - FA_WIRE_HEADER_LEN > *len) {
         return APR_EGENERAL;
     }
     *payload = malloc(*len ? *len : 1);
@@ -175,7 +195,9 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
     }
     apr_pool_cleanup_register(p, *payload, free_cleanup,
                               apr_pool_cleanup_null);
-    return recv_all(fd, *payload, *len, timeout_ms);
+    memcpy(*payload, first + FA_WIRE_HEADER_LEN, have - FA_WIRE_HEADER_LEN);
+    return recv_all(fd, *payload + (have - FA_WIRE_HEADER_LEN),
+                    *len - (have - FA_WIRE_HEADER_LEN), timeout_ms);
 }
 
 /* Picks the worker with the fewest outstanding requests and counts one

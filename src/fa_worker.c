@@ -70,6 +70,7 @@ struct worker {
     apr_uint32_t inflight;
     apr_uint32_t nconns;
     apr_time_t last_request;
+    char scratch[16384];        /* I/O thread only */
 };
 
 static volatile sig_atomic_t draining;
@@ -352,12 +353,23 @@ static void on_readable(conn_t *c)
 
     for (;;) {
         if (c->hdr_have < FA_WIRE_HEADER_LEN) {
+            /* A whole small request usually comes in one read: into the
+             * I/O thread's scratch buffer, never past this frame, since a
+             * child sends its next frame only after our answer. */
+            char *scratch = w->scratch;
+            apr_size_t got;
             n = FA_WIRE_HEADER_LEN - c->hdr_have;
-            rv = apr_socket_recv(c->sock, (char *)c->hdr + c->hdr_have, &n);
+            if (c->hdr_have == 0) {
+                n = sizeof(w->scratch);
+            }
+            rv = apr_socket_recv(c->sock, scratch, &n);
             if (rv != APR_SUCCESS) {
                 break;
             }
-            c->hdr_have += n;
+            got = n < FA_WIRE_HEADER_LEN - c->hdr_have
+                  ? n : FA_WIRE_HEADER_LEN - c->hdr_have;
+            memcpy(c->hdr + c->hdr_have, scratch, got);
+            c->hdr_have += got;
             if (c->hdr_have < FA_WIRE_HEADER_LEN) {
                 continue;
             }
@@ -365,9 +377,10 @@ static void on_readable(conn_t *c)
                                       + MAX_REQUEST_OVERHEAD, &c->type,
                                       &c->payload_len);
             if (rv != APR_SUCCESS || (c->type != FA_FRAME_REQUEST
-                                      && c->type != FA_FRAME_TABLE_GET)) {
+                                      && c->type != FA_FRAME_TABLE_GET)
+                || n - got > c->payload_len) {
                 fa_log(&w->app->log, FA_LOG_ERR, rv, "FA033: bad frame "
-                       "header from an httpd child; closing the connection");
+                       "from an httpd child; closing the connection");
                 goto drop;
             }
             c->payload = malloc(c->payload_len ? c->payload_len : 1);
@@ -377,7 +390,8 @@ static void on_readable(conn_t *c)
                        (unsigned long)c->payload_len);
                 goto drop;
             }
-            c->payload_have = 0;
+            memcpy(c->payload, scratch + got, n - got);
+            c->payload_have = n - got;
         }
         if (c->payload_have < c->payload_len) {
             n = c->payload_len - c->payload_have;
