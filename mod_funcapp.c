@@ -23,7 +23,6 @@
 #include "unixd.h"
 
 #include <apr_strings.h>
-#include <apr_uuid.h>
 
 #include "fa_app.h"
 #include "fa_config.h"
@@ -545,8 +544,7 @@ static int handler(request_rec *r)
     const char *allow = NULL, *path;
     fa_request_t req;
     fa_response_t resp;
-    apr_uuid_t uuid;
-    char uuid_text[APR_UUID_FORMATTED_LENGTH + 1];
+    char invocation_id[37];
     apr_status_t rv;
     int status, skip;
 
@@ -585,9 +583,8 @@ static int handler(request_rec *r)
     if ((status = read_body(r, &req.body, &req.body_len)) != OK) {
         return status;
     }
-    apr_uuid_get(&uuid);
-    apr_uuid_format(uuid_text, &uuid);
-    req.invocation_id = uuid_text;
+    fa_dispatch_invocation_id(invocation_id);
+    req.invocation_id = invocation_id;
     req.function_index = (apr_uint32_t)function->index;
     req.method = r->method;
     req.url = ap_construct_url(r->pool, r->unparsed_uri, r);
@@ -598,14 +595,14 @@ static int handler(request_rec *r)
                             client_fd(r), &resp);
     if (rv == FA_CLIENT_GONE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "FA063: %s: the client "
-                      "went away; function %s was told", uuid_text,
+                      "went away; function %s was told", invocation_id,
                       function->name);
         r->connection->aborted = 1;
         return OK;
     }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA062: %s: no worker "
-                      "answered function %s", uuid_text, function->name);
+                      "answered function %s", invocation_id, function->name);
         return HTTP_BAD_GATEWAY;
     }
     return send_response(r, &resp);

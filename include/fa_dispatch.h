@@ -28,6 +28,10 @@ typedef struct fa_function {
     const char *error;        /* why it cannot run (import failed), or NULL */
 } fa_function_t;
 
+/** Writes a new invocation id (a random UUID, 36 characters and a NUL)
+ * to @a out. */
+void fa_dispatch_invocation_id(char *out);
+
 /** Made in each httpd child (child_init); lives in @a p. */
 apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
                                 fa_app_t *app);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <apr_atomic.h>
+#include <apr_general.h>
+#include <apr_time.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <jansson.h>
@@ -41,6 +43,48 @@ struct fa_dispatch {
     int nfunctions;
     apr_uint32_t next;              /* where ties start, to spread load */
 };
+
+/* Invocation ids are random (version 4) UUIDs, as on Azure.  apr_uuid_get
+ * costs two system calls a request; a per-thread xorshift generator, seeded
+ * from the system's random source once, costs none. */
+static __thread apr_uint64_t id_state[2];
+
+static apr_uint64_t next_random(void)
+{
+    apr_uint64_t x = id_state[0], y = id_state[1];
+
+    id_state[0] = y;
+    x ^= x << 23;
+    id_state[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+    return id_state[1] + y;
+}
+
+void fa_dispatch_invocation_id(char *out)
+{
+    unsigned char b[16];
+    apr_uint64_t hi, lo;
+    int i;
+
+    while (!id_state[0] && !id_state[1]) {
+        if (apr_generate_random_bytes((unsigned char *)id_state,
+                                      sizeof(id_state)) != APR_SUCCESS) {
+            id_state[0] = (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)getpid();
+            id_state[1] = (apr_uint64_t)(apr_uintptr_t)&id_state;
+        }
+    }
+    hi = next_random();
+    lo = next_random();
+    for (i = 0; i < 8; ++i) {
+        b[i] = (unsigned char)(hi >> (8 * i));
+        b[8 + i] = (unsigned char)(lo >> (8 * i));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+    apr_snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+                 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                 b[14], b[15]);
+}
 
 apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
                                 fa_app_t *app)
