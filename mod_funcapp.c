@@ -405,6 +405,12 @@ static int read_body(request_rec *r, const char **body, apr_size_t *len)
     char *buf;
     int seen_eos = 0;
 
+    if (!ap_request_has_body(r)) {
+        /* most GETs: no input filters to run at all */
+        *body = "";
+        *len = 0;
+        return OK;
+    }
     if (limit <= 0 || limit > FA_MAX_BODY) {
         limit = FA_MAX_BODY;
     }
