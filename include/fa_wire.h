@@ -87,6 +87,12 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
 apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
                                      apr_size_t len, fa_response_t *resp);
 
+/** The three pieces of an encoded request or response frame: @a head from
+ * the encoder, the body, and the final NUL. */
+void fa_wire_frame_iov(struct iovec vec[3], const char *head,
+                       apr_size_t head_len, const char *body,
+                       apr_size_t body_len);
+
 /**
  * Writes all of @a vec (a frame) to socket @a fd, whether it is blocking
  * or not (on EAGAIN it waits until writable), without SIGPIPE.  Modifies

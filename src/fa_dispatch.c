@@ -157,10 +157,12 @@ static void put_conn(fa_dispatch_t *d, int slot, int fd)
     }
 }
 
-static apr_status_t recv_all(int fd, char *buf, apr_size_t len,
-                             int timeout_ms)
+/* One read of up to @a len bytes (waiting at most @a timeout_ms, or
+ * forever when negative); *got is what came.  End of stream is APR_EOF. */
+static apr_status_t recv_some(int fd, char *buf, apr_size_t len,
+                              int timeout_ms, apr_size_t *got)
 {
-    while (len > 0) {
+    for (;;) {
         ssize_t n;
         if (timeout_ms >= 0) {
             struct pollfd pfd = { fd, POLLIN, 0 };
@@ -173,17 +175,30 @@ static apr_status_t recv_all(int fd, char *buf, apr_size_t len,
             }
         }
         n = recv(fd, buf, len, 0);
+        if (n > 0) {
+            *got = (apr_size_t)n;
+            return APR_SUCCESS;
+        }
         if (n == 0) {
             return APR_EOF;
         }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        if (errno != EINTR) {
             return errno;
         }
-        buf += n;
-        len -= (apr_size_t)n;
+    }
+}
+
+static apr_status_t recv_all(int fd, char *buf, apr_size_t len,
+                             int timeout_ms)
+{
+    while (len > 0) {
+        apr_size_t got;
+        apr_status_t rv = recv_some(fd, buf, len, timeout_ms, &got);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        buf += got;
+        len -= got;
     }
     return APR_SUCCESS;
 }
@@ -205,26 +220,15 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
     fa_frame_type_e type;
     apr_size_t have = 0;
     apr_status_t rv;
-    ssize_t n;
 
     while (have < FA_WIRE_HEADER_LEN) {
-        if (timeout_ms >= 0) {
-            struct pollfd pfd = { fd, POLLIN, 0 };
-            if (poll(&pfd, 1, timeout_ms) == 0) {
-                return APR_TIMEUP;
-            }
+        apr_size_t got;
+        rv = recv_some(fd, first + have, sizeof(first) - have, timeout_ms,
+                       &got);
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
-        n = recv(fd, first + have, sizeof(first) - have, 0);
-        if (n == 0) {
-            return APR_EOF;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno;
-        }
-        have += (apr_size_t)n;
+        have += got;
     }
     if ((rv = fa_wire_parse_header((unsigned char *)first, max, &type, len))
         != APR_SUCCESS) {
@@ -493,12 +497,7 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
         != APR_SUCCESS) {
         return rv;
     }
-    vec[0].iov_base = head;
-    vec[0].iov_len = head_len;
-    vec[1].iov_base = (void *)req->body;
-    vec[1].iov_len = req->body_len;
-    vec[2].iov_base = "";
-    vec[2].iov_len = 1;
+    fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
     for (attempt = 0; attempt < 2; ++attempt) {
         slot = reserve_slot(d, slot);
         rv = exchange(d, p, slot, vec, client_fd, resp, &sent);

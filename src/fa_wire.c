@@ -303,6 +303,18 @@ apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
     return APR_SUCCESS;
 }
 
+void fa_wire_frame_iov(struct iovec vec[3], const char *head,
+                       apr_size_t head_len, const char *body,
+                       apr_size_t body_len)
+{
+    vec[0].iov_base = (void *)head;
+    vec[0].iov_len = head_len;
+    vec[1].iov_base = (void *)body;
+    vec[1].iov_len = body_len;
+    vec[2].iov_base = "";
+    vec[2].iov_len = 1;
+}
+
 apr_status_t fa_wire_send(int fd, struct iovec *vec, int nvec)
 {
     while (nvec > 0) {

@@ -191,12 +191,7 @@ static void complete(conn_t *c, const char *invocation_id,
             resp = &failed;
             fa_wire_encode_response(p, resp, &head, &head_len);
         }
-        vec[0].iov_base = head;
-        vec[0].iov_len = head_len;
-        vec[1].iov_base = (void *)resp->body;
-        vec[1].iov_len = resp->body_len;
-        vec[2].iov_base = "";
-        vec[2].iov_len = 1;
+        fa_wire_frame_iov(vec, head, head_len, resp->body, resp->body_len);
         /* a failed write means the child hung up: the I/O thread will
          * read the end of stream and close the connection */
         send_all(c, vec, 3);
