@@ -10,7 +10,6 @@ import contextvars
 import importlib
 import importlib.machinery
 import importlib.util
-import inspect
 import io
 import json
 import logging
@@ -362,6 +361,77 @@ def _error_line(source: str, exc: BaseException) -> str:
     return f'{source}: {type(exc).__name__}: {" ".join(str(exc).split())}'
 
 
+# ---- signatures --------------------------------------------------------------
+# What a function's parameters are, for binding the request, `context` and
+# outputs by name.  Plain functions (the usual case, decorated with
+# functools.wraps or not) are read from their code object: `inspect` costs
+# every worker some 8 ms and 2 MB at start.  Anything else (callable objects,
+# partials, builtins) goes through inspect, imported then.
+
+_POS_ONLY, _ARG, _VAR_POS, _KWONLY, _VAR_KW = range(5)
+_CO_VARARGS, _CO_VARKEYWORDS, _CO_COROUTINE = 0x04, 0x08, 0x80
+
+
+class _Param:
+    __slots__ = ('name', 'kind', 'has_default')
+
+    def __init__(self, name, kind, has_default):
+        self.name, self.kind, self.has_default = name, kind, has_default
+
+
+def _unwrap(fn):
+    # as inspect.signature does: through functools.wraps, up to a
+    # __signature__
+    seen = set()
+    while (hasattr(fn, '__wrapped__') and not hasattr(fn, '__signature__')
+           and id(fn) not in seen):
+        seen.add(id(fn))
+        fn = fn.__wrapped__
+    return fn
+
+
+def _parameters(fn) -> dict:
+    plain = _unwrap(fn)
+    if not isinstance(plain, types.FunctionType) or hasattr(plain, '__signature__'):
+        import inspect
+        kinds = {inspect.Parameter.POSITIONAL_ONLY: _POS_ONLY,
+                 inspect.Parameter.POSITIONAL_OR_KEYWORD: _ARG,
+                 inspect.Parameter.VAR_POSITIONAL: _VAR_POS,
+                 inspect.Parameter.KEYWORD_ONLY: _KWONLY,
+                 inspect.Parameter.VAR_KEYWORD: _VAR_KW}
+        return {p.name: _Param(p.name, kinds[p.kind], p.default is not p.empty)
+                for p in inspect.signature(fn).parameters.values()}
+    code = plain.__code__
+    names = code.co_varnames
+    npos, nposonly, nkw = code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount
+    first_default = npos - len(plain.__defaults__ or ())
+    kwdefaults = plain.__kwdefaults__ or {}
+    params = {}
+    for i in range(npos):
+        params[names[i]] = _Param(names[i], _POS_ONLY if i < nposonly else _ARG,
+                                  i >= first_default)
+    at = npos + nkw
+    if code.co_flags & _CO_VARARGS:
+        params[names[at]] = _Param(names[at], _VAR_POS, False)
+        at += 1
+    for name in names[npos:npos + nkw]:
+        params[name] = _Param(name, _KWONLY, name in kwdefaults)
+    if code.co_flags & _CO_VARKEYWORDS:
+        params[names[at]] = _Param(names[at], _VAR_KW, False)
+    return params
+
+
+def _is_coroutine_function(fn) -> bool:
+    # as inspect.iscoroutinefunction: the object itself (a sync wrapper of
+    # a coroutine function is sync), through bound methods
+    if isinstance(fn, types.MethodType):
+        fn = fn.__func__
+    if isinstance(fn, types.FunctionType):
+        return bool(fn.__code__.co_flags & _CO_COROUTINE)
+    import inspect
+    return inspect.iscoroutinefunction(fn)
+
+
 class _Function:
     """One row of the function table and how to call it."""
 
@@ -407,28 +477,27 @@ class _Function:
                                         f"supported (only httpTrigger and http)")
             if not callable(fn):
                 raise FunctionLoadError(f'{fn!r} is not callable')
-            params = inspect.signature(fn).parameters
+            params = _parameters(fn)
             if trigger_arg is None:
                 trigger_arg = next((p.name for p in params.values() if p.name != 'context'
-                                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)),
-                                   None)
+                                    and p.kind in (_ARG, _KWONLY)), None)
             out_arg = output if output not in (None, '$return') else None
             declared = [n for n in (trigger_arg, out_arg) if n is not None]
-            var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            var_kw = any(p.kind == _VAR_KW for p in params.values())
             missing = [n for n in declared if n not in params and not var_kw]
             if missing:
                 raise FunctionLoadError(f'the following parameters are declared in the bindings '
                                         f'but not in Python: {", ".join(missing)}')
             unbound = [p.name for p in params.values()
-                       if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                       and p.default is p.empty and p.name not in declared and p.name != 'context']
+                       if p.kind not in (_VAR_POS, _VAR_KW)
+                       and not p.has_default and p.name not in declared and p.name != 'context']
             if unbound:
                 raise FunctionLoadError(f'the following parameters are declared in Python but '
                                         f'not in the bindings: {", ".join(unbound)}')
         except (Exception, SystemExit) as exc:
             return self.fail(_error_line(source, exc), exc)
         self.callable = fn
-        self.is_async = inspect.iscoroutinefunction(fn)
+        self.is_async = _is_coroutine_function(fn)
         self.trigger_arg = trigger_arg
         self.out_arg = out_arg
         self.returns = output == '$return'

@@ -879,3 +879,46 @@ class SetupTest(LoaderTestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class SignatureTest(unittest.TestCase):
+    """The loader reads plain functions' parameters from their code object;
+    it must agree with inspect on every shape of signature."""
+
+    def test_agrees_with_inspect(self):
+        import functools
+        import inspect
+
+        def plain(req, context): pass
+        def defaults(req, context=None, *, out, flag=1): pass
+        def varargs(req, *args, context, **kwargs): pass
+        def posonly(a, /, req, *, k=2): pass
+        async def coro(req): pass
+
+        def deco(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return fn(*args, **kwargs)
+            return wrapper
+
+        class Callable:
+            def __call__(self, req, context=None): pass
+
+            def method(self, req): pass
+
+        kinds = {inspect.Parameter.POSITIONAL_ONLY: loader._POS_ONLY,
+                 inspect.Parameter.POSITIONAL_OR_KEYWORD: loader._ARG,
+                 inspect.Parameter.VAR_POSITIONAL: loader._VAR_POS,
+                 inspect.Parameter.KEYWORD_ONLY: loader._KWONLY,
+                 inspect.Parameter.VAR_KEYWORD: loader._VAR_KW}
+        for fn in (plain, defaults, varargs, posonly, coro, deco(defaults),
+                   deco(coro), Callable(), Callable().method,
+                   functools.partial(defaults, out=1)):
+            with self.subTest(fn=fn):
+                expected = [(p.name, kinds[p.kind], p.default is not p.empty)
+                            for p in inspect.signature(fn).parameters.values()]
+                got = [(p.name, p.kind, p.has_default)
+                       for p in loader._parameters(fn).values()]
+                self.assertEqual(got, expected)
+                self.assertEqual(loader._is_coroutine_function(fn),
+                                 inspect.iscoroutinefunction(fn))
