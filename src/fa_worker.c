@@ -161,7 +161,12 @@ static void complete(conn_t *c, const char *invocation_id,
     struct iovec vec[3];
     int i;
 
-    if (resp && apr_atomic_read32(&c->state) == CONN_BUSY) {
+    if (!resp) {
+        /* no answer to give (the request could not even be read): closing
+         * the connection is the child's 502, not an endless wait */
+        apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY);
+    }
+    else if (apr_atomic_read32(&c->state) == CONN_BUSY) {
         const apr_array_header_t *arr = apr_table_elts(resp->headers);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
         for (i = 0; i < arr->nelts; ++i) {
