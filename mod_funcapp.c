@@ -598,7 +598,10 @@ static int handler(request_rec *r)
     rv = fa_dispatch_invoke(conf->dispatch, r->pool, &req,
                             r->method_number == M_GET
                             || r->method_number == M_OPTIONS,
-                            client_fd(r), &resp);
+                            /* only a task can be told to stop: a def
+                             * function runs to its end anyway, so its
+                             * request needs no poll on the client */
+                            function->is_async ? client_fd(r) : -1, &resp);
     if (rv == FA_CLIENT_GONE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "FA063: %s: the client "
                       "went away; function %s was told", invocation_id,

@@ -11,7 +11,7 @@ use Time::HiRes qw(time sleep);
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(fire base_url wait_for_pids log_size log_since);
 
-plan tests => 26;
+plan tests => 25;
 
 my $base = base_url('async_1x1');
 my $ID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -138,7 +138,8 @@ sub timed_get {
     ok($r->{status} == 0);
     my @done = log_since($from, qr/sync_slow ($ID): sync function finished \1/);
     ok(@done == 1);
-    ok(log_since($from, qr/FA063: $ID: the client went away; function sync_slow/) == 1);
+    # the worker did not write into a dead connection's place: the next
+    # request on this 1 x 1 app is answered normally
     my ($code) = timed_get("$base/api/ssleep/0");
     ok($code == 200);
     ok(GET_BODY("$base/api/tasks") eq '1');
