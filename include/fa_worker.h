@@ -1,11 +1,12 @@
 /**
  * fa_worker: a worker process.
  *
- * One I/O thread reads request frames from every connection (apr_pollset);
- * each complete request goes to an apr_thread_pool of
- * PythonThreadpoolThreadCount threads, which run the function with the GIL
- * and write the response; while a request runs, its connection is out of
- * the pollset, so only one thread ever touches a connection at a time.
+ * One I/O thread reads request frames from every connection (apr_pollset),
+ * without the GIL.  A request for a def function goes to an apr_thread_pool
+ * of PythonThreadpoolThreadCount threads, one for an async def function to
+ * the event loop thread (fa_python); the thread that ran it writes the
+ * response and hands the connection back with one compare-and-swap of its
+ * state, so only one thread ever reads or writes a connection at a time.
  */
 #ifndef FA_WORKER_H
 #define FA_WORKER_H

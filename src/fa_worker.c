@@ -66,7 +66,8 @@ struct worker {
     apr_thread_pool_t *threads;
     fa_python_table_t table;
     apr_thread_mutex_t *done_lock;
-    conn_t *done;               /* finished requests, for the I/O thread */
+    conn_t *done;               /* hung up while busy, for the I/O thread
+                                 * to close once their request is done */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
     apr_time_t last_request;
@@ -130,13 +131,10 @@ static void respond_500(fa_response_t *resp, apr_pool_t *p)
     resp->body_len = 0;
 }
 
-/* Registers @a c in the pollset.  I/O thread only. */
-static void poll_conn(conn_t *c, apr_int16_t events)
+/* A new connection stays in the pollset, busy or not, until it is
+ * closed.  I/O thread only. */
+static void poll_conn(conn_t *c)
 {
-    if (c->polled) {
-        apr_pollset_remove(c->w->pollset, &c->pfd);
-    }
-    c->pfd.reqevents = events;
     c->polled = apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
 }
 
@@ -469,7 +467,7 @@ static void on_acceptable(worker_t *w)
         c->pfd.reqevents = APR_POLLIN;
         c->pfd.client_data = c;
         apr_atomic_inc32(&w->nconns);
-        poll_conn(c, APR_POLLIN);
+        poll_conn(c);
     }
 }
 
