@@ -4,21 +4,21 @@ The C worker calls setup() once after Python starts, then invoke() from its
 thread pool (sync functions) or awaits invoke_async() on its event loop
 (async functions), always with the GIL held. Everything here follows what
 the Azure Functions Python worker does, so an app behaves as on Azure.
+
+What it imports at start is kept to what every worker needs (logging, json,
+urllib, typing, inspect and asyncio each come in only when something uses
+them): every module costs each worker memory and start-up time.
 """
 
 import contextvars
 import importlib
 import importlib.machinery
-import importlib.util
 import io
-import json
-import logging
 import marshal
 import os
 import sys
-import threading
 import types
-import urllib.parse
+from _thread import _local as _thread_local  # threading.local, without threading
 
 import _funcapp
 
@@ -29,8 +29,8 @@ _MAX_PARTIAL_LINE = 65536
 _TEXT_PLAIN = ('Content-Type', 'text/plain; charset=utf-8')
 _OCTET_STREAM = ('Content-Type', 'application/octet-stream')
 _FAILED = (500, [], b'')
-
-_log = logging.getLogger('mod_funcapp')
+# logging's level numbers, for code that runs before (or without) it
+_DEBUG, _INFO, _WARNING, _ERROR = 10, 20, 30, 40
 
 
 # --- Embedded azure.functions ----------------------------------------------
@@ -50,7 +50,8 @@ class _EmbeddedFinder:
 
     @staticmethod
     def _entry(fullname: str):
-        entry = _funcapp.sources.get(fullname) if _embedded(fullname) else None
+        # (is_package, bytecode compiled at build time or None)
+        entry = _funcapp.embedded(fullname) if _embedded(fullname) else None
         if entry is None:
             raise ImportError(f'no embedded source for {fullname}', name=fullname)
         return entry
@@ -73,7 +74,8 @@ class _EmbeddedFinder:
 
     def get_source(self, fullname):
         # Also what linecache uses to show our lines in tracebacks.
-        return self._entry(fullname)[1]
+        self._entry(fullname)
+        return _funcapp.source(fullname)
 
     def is_package(self, fullname):
         return self._entry(fullname)[0]
@@ -87,11 +89,11 @@ class _EmbeddedFinder:
         exec(self.get_code(module.__name__), module.__dict__)
 
     def get_code(self, fullname):
-        # (is_package, source[, bytecode compiled at build time, or None])
-        is_package, source, *code = self._entry(fullname)
-        if code and code[0] is not None:
-            return marshal.loads(code[0])
-        return compile(source, self._filename(fullname, is_package), 'exec', dont_inherit=True)
+        is_package, code = self._entry(fullname)
+        if code is not None:
+            return marshal.loads(code)
+        return compile(self.get_source(fullname), self._filename(fullname, is_package), 'exec',
+                       dont_inherit=True)
 
 
 def _install_finder() -> None:
@@ -123,7 +125,7 @@ class _Invocation:
 _current = contextvars.ContextVar('mod_funcapp_invocation', default=None)
 # The Context.thread_local_storage of every invocation, as on Azure: a thread
 # the function starts sets its invocation_id to have its lines attributed.
-_tls = threading.local()
+_tls = _thread_local()
 _active_names: dict = {}  # invocation id -> function name, for _tls lookups
 
 
@@ -148,18 +150,17 @@ def _emit(levelno: int, text: str) -> None:
     _funcapp.log(levelno, text)
 
 
-class _Handler(logging.Handler):
-    """Sends records to httpd's error log through the C module."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(logging.Formatter('%(message)s'))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            _emit(record.levelno, self.format(record))
-        except Exception:
-            self.handleError(record)
+def _say(levelno: int, message: str, exc: BaseException = None, tb=None) -> None:
+    """The loader's own messages, at the configured level whatever the app
+    does to logging; with `exc`, its traceback (from `tb`) as logging
+    formats exc_info."""
+    if levelno < _level:
+        return
+    if exc is not None:
+        import traceback
+        lines = traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
+        message = f"{message}\n{''.join(lines).rstrip(chr(10))}"
+    _emit(levelno, message)
 
 
 class _LineLogger(io.TextIOBase):
@@ -192,7 +193,7 @@ class _LineLogger(io.TextIOBase):
         text = pending[self._slot] + s
         if '\n' in text:
             *lines, text = text.split('\n')
-            if logging.root.isEnabledFor(self._levelno):
+            if _enabled(self._levelno):
                 for line in lines:
                     if line:  # a bare print() is layout, not a log line
                         _emit(self._levelno, line)
@@ -207,27 +208,94 @@ class _LineLogger(io.TextIOBase):
 
 
 def _flush_pending(invocation: _Invocation) -> None:
-    for slot, levelno in ((0, logging.INFO), (1, logging.WARNING)):
+    for slot, levelno in ((0, _INFO), (1, _WARNING)):
         if invocation.pending[slot]:
-            if logging.root.isEnabledFor(levelno):
+            if _enabled(levelno):
                 _emit(levelno, invocation.pending[slot])
             invocation.pending[slot] = ''
 
 
-_handler = _Handler()
+# The app's logging records reach the error log through a handler on the
+# root logger.  logging brings traceback, re, string, weakref and more: some
+# 3 MB and milliseconds a worker, which an app that never logs should not
+# pay.  So the handler goes in the moment the app imports logging (or at
+# setup, if something imported it already); print() and the loader's own
+# messages do without it.
+
+_level = _WARNING   # the configured level (LogLevel funcapp:...)
+_logging = None     # the logging module, once the handler is on its root
+_handler = None
 
 
-def _setup_logging(log_level: int) -> None:
+def _enabled(levelno: int) -> bool:
+    if _logging is not None:
+        return _logging.root.isEnabledFor(levelno)
+    return levelno >= _level
+
+
+def _install_logging(logging) -> None:
+    global _logging, _handler
+    if _handler is None:
+        class _Handler(logging.Handler):
+            """Sends records to httpd's error log through the C module."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.setFormatter(logging.Formatter('%(message)s'))
+
+            def emit(self, record) -> None:
+                try:
+                    _emit(record.levelno, self.format(record))
+                except Exception:
+                    self.handleError(record)
+        _handler = _Handler()
     root = logging.getLogger()
     if _handler not in root.handlers:
         root.addHandler(_handler)
-    root.setLevel(log_level)
-    # Our own messages keep flowing even if the app reconfigures the root.
-    _log.handlers[:] = [_handler]
-    _log.propagate = False
-    _log.setLevel(log_level)
-    sys.stdout = _LineLogger(logging.INFO, 0, '<stdout>')
-    sys.stderr = _LineLogger(logging.WARNING, 1, '<stderr>')
+    root.setLevel(_level)
+    _logging = logging
+
+
+class _LoggingHook:
+    """On sys.meta_path until logging is imported: finds it as the path
+    finder would, and installs the handler right after its code has run."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != 'logging':
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _RunAfter(spec.loader, _install_logging)
+        return spec
+
+
+class _RunAfter:
+    """A module loader that calls `then(module)` once `loader` has run it."""
+
+    def __init__(self, loader, then) -> None:
+        self._loader = loader
+        self._then = then
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        # the module keeps the real loader (get_source for tracebacks ...)
+        module.__loader__ = module.__spec__.loader = self._loader
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _LoggingHook)]
+        self._loader.exec_module(module)
+        self._then(module)
+
+
+def _setup_logging(log_level: int) -> None:
+    global _level
+    _level = log_level
+    if 'logging' in sys.modules:
+        _install_logging(sys.modules['logging'])
+    elif not any(isinstance(f, _LoggingHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _LoggingHook())
+    sys.stdout = _LineLogger(_INFO, 0, '<stdout>')
+    sys.stderr = _LineLogger(_WARNING, 1, '<stderr>')
 
 
 # --- Concrete classes over whichever azure.functions got imported -----------
@@ -252,7 +320,7 @@ class _ContextImpl:
         return self._function.directory
 
     @property
-    def thread_local_storage(self) -> threading.local:
+    def thread_local_storage(self) -> _thread_local:
         return _tls
 
     @property
@@ -341,6 +409,7 @@ class _Package:
             name = name.lower()
             merged[name] = f'{merged[name]}, {value}' if name in merged else value
         params: dict = {}
+        import urllib.parse   # the real package's request wants them parsed
         for name, value in urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query,
                                                   keep_blank_values=True):
             params[name] = f'{params[name]},{value}' if name in params else value
@@ -458,8 +527,8 @@ class _Function:
 
     def fail(self, error: str, exc: BaseException = None) -> '_Function':
         self.error = error
-        _log.error('cannot load function %s: %s', self.name, error,
-                   exc_info=None if exc is None or isinstance(exc, FunctionLoadError) else exc)
+        _say(_ERROR, f'cannot load function {self.name}: {error}',
+             None if isinstance(exc, FunctionLoadError) else exc)
         return self
 
     def bind(self, source: str, fn, trigger_arg, output, other_bindings=None) -> '_Function':
@@ -526,7 +595,7 @@ class _Function:
 
 
 def _refuse(message: str):
-    _log.error('%s', message)
+    _say(_ERROR, message)
     return _FAILED
 
 
@@ -609,10 +678,10 @@ def _index_v2(app_root: str, script: str) -> list:
         trigger = indexed_function.get_trigger()
         trigger_type = str(getattr(trigger, 'type', None))
         if trigger_type.lower() != 'httptrigger':
-            _log.info('function %s: %s trigger is not HTTP, not served', name, trigger_type)
+            _say(_INFO, f'function {name}: {trigger_type} trigger is not HTTP, not served')
             continue
         if _disabled(name):
-            _log.info('function %s: disabled by AzureWebJobs.%s.Disabled', name, name)
+            _say(_INFO, f'function {name}: disabled by AzureWebJobs.{name}.Disabled')
             continue
         bindings = [b for b in indexed_function.get_bindings() if b is not trigger]
         outputs = [b for b in bindings if str(getattr(b, 'type', '')).lower() == 'http']
@@ -629,6 +698,7 @@ def _index_v2(app_root: str, script: str) -> list:
 def _install_app_namespace(app_root: str) -> None:
     # The Azure worker imports v1 functions as __app__.<folder>[.<module>],
     # so relative imports inside and between function folders work.
+    import importlib.util
     spec = importlib.machinery.ModuleSpec('__app__', None, is_package=True)
     spec.submodule_search_locations = [app_root]
     sys.modules['__app__'] = importlib.util.module_from_spec(spec)
@@ -659,6 +729,7 @@ def _index_v1(app_root: str) -> list:
 
 
 def _v1_function(app_root, name, directory, config_path):
+    import json
     try:
         with open(config_path, encoding='utf-8-sig') as f:
             config = json.load(f)
@@ -669,10 +740,10 @@ def _v1_function(app_root, name, directory, config_path):
     bindings = [b for b in config.get('bindings') or () if isinstance(b, dict)]
     trigger = next((b for b in bindings if str(b.get('type', '')).lower() == 'httptrigger'), None)
     if trigger is None:
-        _log.info('function %s: no httpTrigger binding, not served', name)
+        _say(_INFO, f'function {name}: no httpTrigger binding, not served')
         return None
     if config.get('disabled') is True or _disabled(name):
-        _log.info('function %s: disabled', name)
+        _say(_INFO, f'function {name}: disabled')
         return None
     outputs = [b for b in bindings if str(b.get('type', '')).lower() == 'http'
                and str(b.get('direction', 'out')).lower() == 'out']
@@ -710,6 +781,7 @@ def _import_handler(path: str) -> types.ModuleType:
         sys.path.append(directory)
     is_package = os.path.basename(path) == '__init__.py'
     module_name = f'__funcapp_handler{len(_handler_modules)}__'
+    import importlib.util
     spec = importlib.util.spec_from_file_location(
         module_name, path, submodule_search_locations=[directory] if is_package else None)
     if spec is None:
@@ -789,13 +861,13 @@ def _finish(invocation: _Invocation, invocation_id: str, token) -> None:
 
 def _failed(exc: BaseException):
     # Start the traceback at the user's code, not at this module.
-    _log.error('function raised %s', type(exc).__name__,
-               exc_info=(type(exc), exc, exc.__traceback__.tb_next or exc.__traceback__))
+    _say(_ERROR, f'function raised {type(exc).__name__}', exc,
+         exc.__traceback__.tb_next or exc.__traceback__)
     return _FAILED
 
 
 def _unavailable(function: _Function):
-    _log.error('function %s unavailable: %s', function.name, function.error)
+    _say(_ERROR, f'function {function.name} unavailable: {function.error}')
     return _FAILED
 
 
@@ -841,7 +913,7 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
         except (Exception, SystemExit) as exc:
             return _failed(exc)
         except asyncio.CancelledError:
-            _log.info('cancelled: the client went away')
+            _say(_INFO, 'cancelled: the client went away')
             raise
     finally:
         _finish(invocation, invocation_id, token)
@@ -876,7 +948,7 @@ async def _serve(token, args) -> None:
     except asyncio.CancelledError:
         pass
     except BaseException as exc:  # the loader's own failure: still answer
-        _log.error('mod_funcapp: invoke_async failed: %r', exc)
+        _say(_ERROR, f'mod_funcapp: invoke_async failed: {exc!r}')
         result = _FAILED
     finally:
         _tasks.pop(token, None)
@@ -888,6 +960,7 @@ def start_event_loop(wake_fd: int) -> None:
     # imported here, not at the top: a worker with no async function never
     # starts the loop, and starts faster without asyncio
     import asyncio
+    import threading
     global _loop
     _loop = asyncio.new_event_loop()
     _loop.add_reader(wake_fd, _take)

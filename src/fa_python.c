@@ -8,6 +8,7 @@
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <jansson.h>
 
 #include "fa_pysrc.h"
 #include "fa_python.h"
@@ -65,10 +66,71 @@ static PyObject *py_log(PyObject *self, PyObject *args)
 static PyObject *py_take(PyObject *self, PyObject *unused);
 static PyObject *py_respond(PyObject *self, PyObject *args);
 
+static const fa_pysrc_t *find_embedded(PyObject *name)
+{
+    const char *utf8 = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    const fa_pysrc_t *s;
+
+    if (!utf8) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "a module name must be a str");
+        }
+        return NULL;
+    }
+    for (s = fa_pysrc; s->module; ++s) {
+        if (!strcmp(s->module, utf8)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* _funcapp.embedded(name): (is_package, bytecode or None) of a module built
+ * into mod_funcapp, or None.  Made on each call, never kept, and the
+ * bytecode is a read-only view of the module's own data, not a copy: each
+ * worker keeps no second copy of what it imported. */
+static PyObject *py_embedded(PyObject *self, PyObject *name)
+{
+    const fa_pysrc_t *s = find_embedded(name);
+    PyObject *code;
+
+    (void)self;
+    if (!s) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    code = s->code_len && s->magic == PyImport_GetMagicNumber()
+        ? PyMemoryView_FromMemory((char *)s->code, (Py_ssize_t)s->code_len,
+                                  PyBUF_READ)
+        : (Py_INCREF(Py_None), Py_None);
+    return code ? Py_BuildValue("(ON)", s->is_package ? Py_True : Py_False,
+                                code) : NULL;
+}
+
+/* _funcapp.source(name): an embedded module's source text, or None; for
+ * tracebacks, and to compile when this Python's bytecode differs. */
+static PyObject *py_source(PyObject *self, PyObject *name)
+{
+    const fa_pysrc_t *s = find_embedded(name);
+
+    (void)self;
+    if (!s) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_FromString(s->source);
+}
+
 static PyMethodDef funcapp_methods[] = {
     {"log", py_log, METH_VARARGS, "Writes to httpd's error log."},
     {"take", py_take, METH_NOARGS, "Requests queued for the event loop."},
     {"respond", py_respond, METH_VARARGS, "Answers a request of the loop."},
+    {"embedded", py_embedded, METH_O, "An embedded module's bytecode."},
+    {"source", py_source, METH_O, "An embedded module's source."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -79,29 +141,7 @@ static struct PyModuleDef funcapp_module = {
 
 static PyObject *init_funcapp(void)
 {
-    PyObject *m = PyModule_Create(&funcapp_module);
-    PyObject *sources = PyDict_New();
-    const fa_pysrc_t *s;
-
-    if (!m || !sources) {
-        return NULL;
-    }
-    for (s = fa_pysrc; s->module; ++s) {
-        PyObject *code = s->code_len && s->magic == PyImport_GetMagicNumber()
-            ? PyBytes_FromStringAndSize(s->code, (Py_ssize_t)s->code_len)
-            : (Py_INCREF(Py_None), Py_None);
-        PyObject *entry = code ? Py_BuildValue("(OsN)", s->is_package
-                                               ? Py_True : Py_False,
-                                               s->source, code) : NULL;
-        if (!entry || PyDict_SetItemString(sources, s->module, entry) < 0) {
-            return NULL;
-        }
-        Py_DECREF(entry);
-    }
-    if (PyModule_AddObject(m, "sources", sources) < 0) {
-        return NULL;
-    }
-    return m;
+    return PyModule_Create(&funcapp_module);
 }
 
 static void log_python_error(const char *what)
@@ -204,14 +244,69 @@ static PyObject *table_dict(const apr_table_t *t)
 
 static apr_status_t start_loop(apr_pool_t *p, PyObject *loader);
 
+/* The loader's function table as JSON, by jansson: Python's json module
+ * would cost every worker its import (re, decoder, scanner ...) for one
+ * dump.  The table holds None, bools, ints, strings, lists and str-keyed
+ * dicts; anything else is an error. */
+static json_t *json_from_python(PyObject *o)
+{
+    json_t *j = NULL;
+
+    if (o == Py_None) {
+        return json_null();
+    }
+    if (PyBool_Check(o)) {
+        return json_boolean(o == Py_True);
+    }
+    if (PyLong_Check(o)) {
+        long long v = PyLong_AsLongLong(o);
+        return (v == -1 && PyErr_Occurred()) ? NULL : json_integer(v);
+    }
+    if (PyUnicode_Check(o)) {
+        Py_ssize_t len;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(o, &len);
+        return utf8 ? json_stringn(utf8, (size_t)len) : NULL;
+    }
+    if (PyList_Check(o)) {
+        Py_ssize_t i;
+        j = json_array();
+        for (i = 0; j && i < PyList_GET_SIZE(o); ++i) {
+            json_t *item = json_from_python(PyList_GET_ITEM(o, i));
+            if (!item || json_array_append_new(j, item) != 0) {
+                json_decref(j);
+                j = NULL;
+            }
+        }
+        return j;
+    }
+    if (PyDict_Check(o)) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        j = json_object();
+        while (j && PyDict_Next(o, &pos, &key, &value)) {
+            const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+            json_t *item = name ? json_from_python(value) : NULL;
+            if (!item || json_object_set_new(j, name, item) != 0) {
+                json_decref(j);
+                j = NULL;
+            }
+        }
+        return j;
+    }
+    PyErr_Format(PyExc_TypeError, "function table: %s is not JSON",
+                 Py_TYPE(o)->tp_name);
+    return NULL;
+}
+
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
                              fa_python_done_fn *done, fa_python_table_t *out)
 {
     PyConfig config;
     PyStatus status;
     PyObject *loader = NULL, *handlers = NULL, *settings = NULL;
-    PyObject *table = NULL, *json = NULL, *text = NULL;
-    const char *utf8;
+    PyObject *table = NULL;
+    json_t *json = NULL;
+    char *text = NULL;
     Py_ssize_t len;
 
     the_app = app;
@@ -238,15 +333,22 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
         || !(table = PyObject_CallMethod(loader, "setup", "zOOi",
                                          app->config->app_dir, handlers,
                                          settings, app->python_log_level))
-        || !(json = PyImport_ImportModule("json"))
-        || !(text = PyObject_CallMethod(json, "dumps", "O", table))
-        || !(utf8 = PyUnicode_AsUTF8AndSize(text, &len))
+        || !(json = json_from_python(table))
         || !(invoke_fn = PyObject_GetAttrString(loader, "invoke"))) {
+        json_decref(json);
         log_python_error("the loader failed");
         return APR_EGENERAL;
     }
-    out->json = apr_pstrmemdup(p, utf8, (apr_size_t)len);
-    out->json_len = (apr_size_t)len;
+    text = json_dumps(json, JSON_COMPACT);
+    json_decref(json);
+    if (!text) {
+        fa_log(&app->log, FA_LOG_CRIT, 0, "FA041: the function table cannot be "
+               "written as JSON");
+        return APR_EGENERAL;
+    }
+    out->json = apr_pstrdup(p, text);
+    out->json_len = strlen(text);
+    free(text);
     out->nfunctions = (int)PyList_Size(table);
     out->is_async = apr_pcalloc(p, (apr_size_t)out->nfunctions + 1);
     for (len = 0; len < out->nfunctions; ++len) {
@@ -261,8 +363,6 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
     if (len < out->nfunctions && start_loop(p, loader) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    Py_DECREF(text);
-    Py_DECREF(json);
     Py_DECREF(table);
     Py_DECREF(settings);
     Py_DECREF(handlers);

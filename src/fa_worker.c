@@ -1,5 +1,8 @@
 /* fa_worker: the worker process's I/O thread and thread pool. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -600,6 +603,12 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
         || fa_python_start(p, app, on_done, &w->table) != APR_SUCCESS) {
         _exit(3);
     }
+#ifdef __GLIBC__
+    /* Importing the app freed much of what it allocated (source text,
+     * compiler trees); hand those pages back rather than keep them
+     * resident in every idle worker. */
+    malloc_trim(0);
+#endif
 
     apr_os_sock_put(&w->listener, &fd, p);
     apr_socket_opt_set(w->listener, APR_SO_NONBLOCK, 1);
@@ -614,15 +623,15 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     pfd.client_data = w;
     apr_pollset_add(w->pollset, &pfd);
 
-    /* Pool threads must not take the stop signals: only this thread's
-     * poll is woken by them. */
-    set_signals(1);
-    if (apr_thread_pool_create(&w->threads, app->config->thread_count,
-                               app->config->thread_count, p)
+    /* Threads are started as requests first need them, up to the count,
+     * and then kept: a worker whose app never runs 32 requests at once
+     * does not keep 32 stacks.  They may take the stop signals; the
+     * handler only wakes this thread's poll. */
+    if (apr_thread_pool_create(&w->threads, 1, app->config->thread_count, p)
         != APR_SUCCESS) {
         _exit(5);
     }
-    set_signals(0);
+    apr_thread_pool_idle_max_set(w->threads, app->config->thread_count);
     wake_pollset = w->pollset;
     if (draining) {
         apr_pollset_wakeup(w->pollset);

@@ -42,7 +42,9 @@ def _embedded_sources() -> dict:
 _funcapp = types.ModuleType('_funcapp')
 _funcapp.records = []
 _funcapp.log = lambda levelno, text: _funcapp.records.append((levelno, text))
-_funcapp.sources = _embedded_sources()
+_SOURCES = _embedded_sources()
+_funcapp.embedded = lambda name: (_SOURCES[name][0], None) if name in _SOURCES else None
+_funcapp.source = lambda name: _SOURCES[name][1] if name in _SOURCES else None
 sys.modules['_funcapp'] = _funcapp
 
 _spec = importlib.util.spec_from_file_location('_funcapp_loader',
@@ -922,3 +924,68 @@ class SignatureTest(unittest.TestCase):
                 self.assertEqual(got, expected)
                 self.assertEqual(loader._is_coroutine_function(fn),
                                  inspect.iscoroutinefunction(fn))
+
+
+class FreshInterpreterTest(unittest.TestCase):
+    """In a new interpreter, as in a worker: what setup() imports, and the
+    logging handler arriving when the app first imports logging."""
+
+    SCRIPT = textwrap.dedent('''
+        import os, sys, types, importlib.util
+        PYTHON_DIR, APP = sys.argv[1], sys.argv[2]
+        sources = {}
+        for dirpath, dirnames, filenames in os.walk(os.path.join(PYTHON_DIR, 'azure')):
+            for filename in filenames:
+                if filename.endswith('.py'):
+                    path = os.path.join(dirpath, filename)
+                    parts = os.path.relpath(path, PYTHON_DIR)[:-3].split(os.sep)
+                    is_package = parts[-1] == '__init__'
+                    with open(path, encoding='utf-8') as f:
+                        sources['.'.join(parts[:-1] if is_package else parts)] = (
+                            is_package, f.read())
+        records = []
+        fake = types.ModuleType('_funcapp')
+        fake.log = lambda levelno, text: records.append((levelno, text))
+        fake.embedded = lambda name: (sources[name][0], None) if name in sources else None
+        fake.source = lambda name: sources[name][1] if name in sources else None
+        sys.modules['_funcapp'] = fake
+        spec = importlib.util.spec_from_file_location(
+            '_funcapp_loader', os.path.join(PYTHON_DIR, '_funcapp_loader.py'))
+        loader = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loader)
+        del sys.modules['importlib.util']  # the test's own use, not the loader's
+        table = loader.setup(APP, [], {}, 20)
+        heavy = sorted(m for m in ('logging', 'json', 're', 'typing', 'urllib.parse',
+                                   'inspect', 'asyncio', 'pkgutil', 'importlib.util',
+                                   'threading', 'traceback')
+                       if m in sys.modules)
+        status, headers, body = loader.invoke(0, 'GET', 'http://h/api/say', [], {}, b'', 'i-1')
+        sys.__stdout__.write(repr((heavy, [e['name'] for e in table], status, body,
+                                   records, 'logging' in sys.modules)))
+    ''')
+
+    def test_setup_imports_little_and_logging_arrives_with_the_app(self):
+        import subprocess
+        with tempfile.TemporaryDirectory() as app:
+            with open(os.path.join(app, 'function_app.py'), 'w', encoding='utf-8') as f:
+                f.write(textwrap.dedent('''
+                    import azure.functions as func
+                    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+                    @app.route(route='say')
+                    def say(req):
+                        import logging   # first imported here, at the first request
+                        logging.getLogger('app').info('info line')
+                        logging.debug('below the level')
+                        print('printed')
+                        return 'ok'
+                '''))
+            out = subprocess.run([sys.executable, '-I', '-c', self.SCRIPT, PYTHON_DIR, app],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        heavy, names, status, body, records, has_logging = eval(out.stdout)
+        self.assertEqual(heavy, [], 'modules a worker should not import at start')
+        self.assertEqual(names, ['say'])
+        self.assertEqual((status, body), (200, b'ok'))
+        self.assertEqual(records, [(20, 'say i-1: info line'), (20, 'say i-1: printed')])
+        self.assertTrue(has_logging)

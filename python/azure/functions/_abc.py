@@ -5,22 +5,27 @@ subclasses them (test doubles, middleware), and the worker supplies the
 concrete Context and Out, exactly as the Azure Python worker does.
 """
 
+from __future__ import annotations  # annotations stay text: no typing import
+
 import abc
-import threading
-import typing
-
-T = typing.TypeVar('T')
+import types
 
 
-class Out(abc.ABC, typing.Generic[T]):
-    """An output binding the function sets instead of returning a value."""
+class Out(abc.ABC):
+    """An output binding the function sets instead of returning a value.
+
+    Subscriptable as typing.Generic is (`func.Out[func.HttpResponse]` in a
+    signature), without importing typing.
+    """
+
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     @abc.abstractmethod
-    def set(self, val: T) -> None:
+    def set(self, val: object) -> None:
         """Set the value of the output binding."""
 
     @abc.abstractmethod
-    def get(self) -> T:
+    def get(self) -> object:
         """Get the value of the output binding."""
 
 
@@ -39,7 +44,7 @@ class TraceContext(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def attributes(self) -> typing.Dict[str, str]:
+    def attributes(self) -> dict[str, str]:
         """Extra trace attributes."""
 
 
@@ -58,7 +63,7 @@ class RetryContext(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def exception(self) -> typing.Any:
+    def exception(self) -> object:
         """The exception that caused the retry."""
 
 
@@ -72,7 +77,7 @@ class Context(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def thread_local_storage(self) -> threading.local:
+    def thread_local_storage(self) -> object:
         """Per-thread storage; setting its `invocation_id` in a thread the
         function started makes that thread's log lines carry the invocation.
         """
@@ -94,7 +99,7 @@ class Context(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def retry_context(self) -> typing.Optional[RetryContext]:
+    def retry_context(self) -> RetryContext | None:
         """Context for retries."""
 
 
@@ -113,17 +118,17 @@ class HttpRequest(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def headers(self) -> typing.Mapping[str, str]:
+    def headers(self) -> collections.abc.Mapping[str, str]:
         """Request headers, case-insensitive."""
 
     @property
     @abc.abstractmethod
-    def params(self) -> typing.Mapping[str, str]:
+    def params(self) -> collections.abc.Mapping[str, str]:
         """Query string parameters."""
 
     @property
     @abc.abstractmethod
-    def route_params(self) -> typing.Mapping[str, str]:
+    def route_params(self) -> collections.abc.Mapping[str, str]:
         """Route template parameters."""
 
     @abc.abstractmethod
@@ -131,7 +136,7 @@ class HttpRequest(abc.ABC):
         """Request body."""
 
     @abc.abstractmethod
-    def get_json(self) -> typing.Any:
+    def get_json(self) -> object:
         """Request body decoded as JSON; ValueError when it is not JSON."""
 
 
@@ -155,7 +160,7 @@ class HttpResponse(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def headers(self) -> typing.MutableMapping[str, str]:
+    def headers(self) -> collections.abc.MutableMapping[str, str]:
         """Response headers."""
 
     @abc.abstractmethod

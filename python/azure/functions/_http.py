@@ -1,11 +1,9 @@
 """HttpRequest and HttpResponse, with the real package's constructors."""
 
+from __future__ import annotations  # annotations stay text: no typing import
+
 import collections.abc
-import http
-import json
 import types
-import typing
-import urllib.parse
 
 from . import _abc
 
@@ -20,13 +18,11 @@ class HttpRequestHeaders(collections.abc.Mapping):
 
     __slots__ = ('_source', '_dict')
 
-    def __init__(self, source: typing.Union[typing.Mapping[str, str],
-                                            typing.Iterable[typing.Tuple[str, str]],
-                                            None] = None) -> None:
+    def __init__(self, source: collections.abc.Mapping[str, str] | collections.abc.Iterable[tuple[str, str]] | None = None) -> None:
         self._source = source
-        self._dict: typing.Optional[typing.Dict[str, str]] = None
+        self._dict: dict[str, str] | None = None
 
-    def _headers(self) -> typing.Dict[str, str]:
+    def _headers(self) -> dict[str, str]:
         merged = self._dict
         if merged is None:
             merged = {}
@@ -42,7 +38,7 @@ class HttpRequestHeaders(collections.abc.Mapping):
     def __getitem__(self, key: str) -> str:
         return self._headers()[key.lower()]
 
-    def __contains__(self, key: typing.Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._headers()
 
     def __iter__(self):
@@ -55,7 +51,7 @@ class HttpRequestHeaders(collections.abc.Mapping):
         return f'{type(self).__name__}({self._headers()!r})'
 
 
-def _header_value(value: typing.Any) -> str:
+def _header_value(value: object) -> str:
     value = value if isinstance(value, str) else str(value)
     if '\n' in value or '\r' in value:
         # Same refusal as werkzeug's Headers in the real package: a newline
@@ -73,10 +69,8 @@ class HttpResponseHeaders(collections.abc.MutableMapping):
     first one and `items()` yields every (name, value) pair in order.
     """
 
-    def __init__(self, source: typing.Union[typing.Mapping[str, typing.Any],
-                                            typing.Iterable[typing.Tuple[str, typing.Any]],
-                                            None] = None) -> None:
-        self._pairs: typing.List[typing.Tuple[str, str]] = []
+    def __init__(self, source: collections.abc.Mapping[str, object] | collections.abc.Iterable[tuple[str, object]] | None = None) -> None:
+        self._pairs: list[tuple[str, str]] = []
         if source is not None:
             self.extend(source)
 
@@ -85,19 +79,19 @@ class HttpResponseHeaders(collections.abc.MutableMapping):
         for name, value in (source.items() if hasattr(source, 'items') else source):
             self.add(name, value)
 
-    def add(self, key: str, value: typing.Any) -> None:
+    def add(self, key: str, value: object) -> None:
         """Append a header, keeping any existing one of the same name."""
         self._pairs.append((str(key), _header_value(value)))
 
     add_header = add
 
-    def get_all(self, key: str) -> typing.List[str]:
+    def get_all(self, key: str) -> list[str]:
         lkey = key.lower()
         return [v for k, v in self._pairs if k.lower() == lkey]
 
     getlist = get_all
 
-    def set(self, key: str, value: typing.Any) -> None:
+    def set(self, key: str, value: object) -> None:
         self[key] = value
 
     def remove(self, key: str) -> None:
@@ -112,11 +106,11 @@ class HttpResponseHeaders(collections.abc.MutableMapping):
                 return v
         raise KeyError(key)
 
-    def __setitem__(self, key: str, value: typing.Any) -> None:
+    def __setitem__(self, key: str, value: object) -> None:
         # Replace in place to keep the header order, drop the repeats.
         value = _header_value(value)
         lkey = key.lower()
-        pairs: typing.List[typing.Tuple[str, str]] = []
+        pairs: list[tuple[str, str]] = []
         replaced = False
         for k, v in self._pairs:
             if k.lower() != lkey:
@@ -134,7 +128,7 @@ class HttpResponseHeaders(collections.abc.MutableMapping):
         if len(self._pairs) == count:
             raise KeyError(key)
 
-    def __contains__(self, key: typing.Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
         lkey = key.lower()
@@ -146,19 +140,20 @@ class HttpResponseHeaders(collections.abc.MutableMapping):
     def __len__(self):
         return len(self._pairs)
 
-    def items(self) -> typing.List[typing.Tuple[str, str]]:  # type: ignore[override]
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
         return list(self._pairs)
 
-    def values(self) -> typing.List[str]:  # type: ignore[override]
+    def values(self) -> list[str]:  # type: ignore[override]
         return [v for _, v in self._pairs]
 
     def __repr__(self):
         return f'{type(self).__name__}({self._pairs!r})'
 
 
-def _query_params(url: str) -> typing.Dict[str, str]:
+def _query_params(url: str) -> dict[str, str]:
     # Repeated parameters are joined with "," as the Functions host does.
-    params: typing.Dict[str, str] = {}
+    params: dict[str, str] = {}
+    import urllib.parse  # here: most functions never read their query string
     query = urllib.parse.urlsplit(url).query
     for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
         params[name] = f'{params[name]},{value}' if name in params else value
@@ -177,11 +172,10 @@ class HttpRequest(_abc.HttpRequest):
     """
 
     def __init__(self, method: str, url: str, *,
-                 headers: typing.Union[typing.Mapping[str, str],
-                                       typing.Iterable[typing.Tuple[str, str]], None] = None,
-                 params: typing.Optional[typing.Mapping[str, str]] = None,
-                 route_params: typing.Optional[typing.Mapping[str, str]] = None,
-                 body: typing.Union[bytes, bytearray, str, None] = b'') -> None:
+                 headers: collections.abc.Mapping[str, str] | collections.abc.Iterable[tuple[str, str]] | None = None,
+                 params: collections.abc.Mapping[str, str] | None = None,
+                 route_params: collections.abc.Mapping[str, str] | None = None,
+                 body: bytes | bytearray | str | None = b'') -> None:
         if body is None:
             body = b''
         elif isinstance(body, str):
@@ -213,20 +207,21 @@ class HttpRequest(_abc.HttpRequest):
         return self.__headers
 
     @property
-    def params(self) -> typing.Mapping[str, str]:
+    def params(self) -> collections.abc.Mapping[str, str]:
         if self.__params is None:
             self.__params = types.MappingProxyType(_query_params(self.__url))
         return self.__params
 
     @property
-    def route_params(self) -> typing.Mapping[str, str]:
+    def route_params(self) -> collections.abc.Mapping[str, str]:
         return self.__route_params
 
     def get_body(self) -> bytes:
         return self.__body
 
-    def get_json(self) -> typing.Any:
+    def get_json(self) -> object:
         try:
+            import json
             return json.loads(self.__body.decode('utf-8'))
         except ValueError as e:
             raise ValueError('HTTP request does not contain valid JSON data') from e
@@ -262,13 +257,11 @@ class HttpResponse(_abc.HttpResponse):
     :param charset: default 'utf-8'.
     """
 
-    def __init__(self, body: typing.Union[str, bytes, bytearray, None] = None, *,
-                 status_code: typing.Union[int, http.HTTPStatus, None] = None,
-                 headers: typing.Union[typing.Mapping[str, typing.Any],
-                                       typing.Iterable[typing.Tuple[str, typing.Any]],
-                                       None] = None,
-                 mimetype: typing.Optional[str] = None,
-                 charset: typing.Optional[str] = None) -> None:
+    def __init__(self, body: str | bytes | bytearray | None = None, *,
+                 status_code: int | None = None,
+                 headers: collections.abc.Mapping[str, object] | collections.abc.Iterable[tuple[str, object]] | None = None,
+                 mimetype: str | None = None,
+                 charset: str | None = None) -> None:
         self.__status_code = 200 if status_code is None else int(status_code)
         self.__mimetype = 'text/plain' if mimetype is None else mimetype
         self.__charset = 'utf-8' if charset is None else charset

@@ -8,8 +8,10 @@ get_bindings() (the trigger plus the 'http' output named by
 binding_arg_name). Only the HTTP trigger is provided.
 """
 
+from __future__ import annotations  # annotations stay text: no typing import
+
+import collections.abc
 import enum
-import typing
 
 
 class StringifyEnum(enum.Enum):
@@ -37,10 +39,7 @@ class HttpMethod(StringifyEnum):
     OPTIONS = 'OPTIONS'
 
 
-E = typing.TypeVar('E', bound=enum.Enum)
-
-
-def _to_enum(value: typing.Union[str, E], enum_cls: typing.Type[E]) -> E:
+def _to_enum(value: str | enum.Enum, enum_cls: type[enum.Enum]) -> enum.Enum:
     # Strings are member names, case-insensitively (the values of AuthLevel
     # and HttpMethod are their names in another case, so both work).
     if isinstance(value, enum_cls):
@@ -56,9 +55,9 @@ class HttpTrigger:
     """The httpTrigger binding of a function."""
     type = 'httpTrigger'
 
-    def __init__(self, name: str, methods: typing.Optional[typing.List[HttpMethod]] = None,
-                 auth_level: typing.Optional[AuthLevel] = None,
-                 route: typing.Optional[str] = None) -> None:
+    def __init__(self, name: str, methods: list[HttpMethod] | None = None,
+                 auth_level: AuthLevel | None = None,
+                 route: str | None = None) -> None:
         self.name = name
         self.methods = methods
         self.auth_level = auth_level
@@ -76,10 +75,10 @@ class HttpOutput:
 class Function:
     """A user function with its trigger and bindings."""
 
-    def __init__(self, func: typing.Callable, script_file: str = 'function_app.py') -> None:
+    def __init__(self, func: collections.abc.Callable, script_file: str = 'function_app.py') -> None:
         self._name = func.__name__
         self._func = func
-        self._trigger: typing.Optional[HttpTrigger] = None
+        self._trigger: HttpTrigger | None = None
         self._bindings: list = []
         self.function_script_file = script_file
         self.http_type = 'function'
@@ -94,7 +93,7 @@ class Function:
     def add_binding(self, binding) -> None:
         self._bindings.append(binding)
 
-    def set_function_name(self, function_name: typing.Optional[str] = None) -> None:
+    def set_function_name(self, function_name: str | None = None) -> None:
         if function_name:
             self._name = function_name
 
@@ -104,13 +103,13 @@ class Function:
     def is_http_function(self) -> bool:
         return self._trigger is not None and self._trigger.type == HttpTrigger.type
 
-    def get_trigger(self) -> typing.Optional[HttpTrigger]:
+    def get_trigger(self) -> HttpTrigger | None:
         return self._trigger
 
     def get_bindings(self) -> list:
         return self._bindings
 
-    def get_user_function(self) -> typing.Callable:
+    def get_user_function(self) -> collections.abc.Callable:
         return self._func
 
     def get_function_name(self) -> str:
@@ -127,7 +126,7 @@ class FunctionBuilder:
     None instead), so decorated functions stay unit-testable.
     """
 
-    def __init__(self, func: typing.Callable, function_script_file: str = 'function_app.py'
+    def __init__(self, func: collections.abc.Callable, function_script_file: str = 'function_app.py'
                  ) -> None:
         self._function = Function(func, function_script_file)
 
@@ -150,7 +149,7 @@ class FunctionBuilder:
         self._function.add_binding(binding)
         return self
 
-    def build(self, auth_level: typing.Optional[AuthLevel] = None) -> Function:
+    def build(self, auth_level: AuthLevel | None = None) -> Function:
         """Validate and fill the defaults that depend on the final name/app."""
         function = self._function
         trigger = function.get_trigger()
@@ -174,7 +173,7 @@ class DecoratorApi:
     """
 
     def __init__(self, *args, **kwargs) -> None:
-        self._function_builders: typing.List[FunctionBuilder] = []
+        self._function_builders: list[FunctionBuilder] = []
 
     def _builder(self, func) -> FunctionBuilder:
         if isinstance(func, FunctionBuilder):
@@ -187,23 +186,22 @@ class DecoratorApi:
             self._function_builders.append(builder)
         return builder
 
-    def function_name(self, name: str) -> typing.Callable:
+    def function_name(self, name: str) -> collections.abc.Callable:
         """Name the function (default: the Python function's name)."""
         def decorator(func):
             return self._builder(func).configure_function_name(name)
         return decorator
 
-    def http_type(self, http_type: str) -> typing.Callable:
+    def http_type(self, http_type: str) -> collections.abc.Callable:
         """Record the http type (used by the real package for WSGI/ASGI apps)."""
         def decorator(func):
             return self._builder(func).configure_http_type(http_type)
         return decorator
 
-    def route(self, route: typing.Optional[str] = None, trigger_arg_name: str = 'req',
+    def route(self, route: str | None = None, trigger_arg_name: str = 'req',
               binding_arg_name: str = '$return',
-              methods: typing.Union[typing.Iterable[typing.Union[str, HttpMethod]],
-                                    str, HttpMethod, None] = None,
-              auth_level: typing.Union[AuthLevel, str, None] = None) -> typing.Callable:
+              methods: collections.abc.Iterable[str | HttpMethod] | str | HttpMethod | None = None,
+              auth_level: AuthLevel | str | None = None) -> collections.abc.Callable:
         """Make the function an HTTP function.
 
         :param route: route template; default the function name.
@@ -228,7 +226,7 @@ class FunctionRegister(DecoratorApi):
     """A top-level app: the worker indexes the one instance found in
     function_app.py."""
 
-    def __init__(self, auth_level: typing.Union[AuthLevel, str], *args, **kwargs) -> None:
+    def __init__(self, auth_level: AuthLevel | str, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._auth_level = _to_enum(auth_level, AuthLevel)
 
@@ -237,7 +235,7 @@ class FunctionRegister(DecoratorApi):
         """Auth level of HTTP functions that do not set one."""
         return self._auth_level
 
-    def get_functions(self) -> typing.List[Function]:
+    def get_functions(self) -> list[Function]:
         return [builder.build(self._auth_level) for builder in self._function_builders]
 
     def register_functions(self, function_container: DecoratorApi) -> None:
@@ -253,7 +251,7 @@ class FunctionRegister(DecoratorApi):
 class FunctionApp(FunctionRegister):
     """The function app of a v2 function_app.py."""
 
-    def __init__(self, http_auth_level: typing.Union[AuthLevel, str] = AuthLevel.FUNCTION
+    def __init__(self, http_auth_level: AuthLevel | str = AuthLevel.FUNCTION
                  ) -> None:
         super().__init__(auth_level=http_auth_level)
 
