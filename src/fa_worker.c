@@ -30,6 +30,23 @@
  * requests already on their way from old httpd children. */
 #define DRAIN_QUIET apr_time_from_msec(500)
 
+/* Sync requests wait in one queue, in arrival order, for a runner: a task
+ * on the thread pool that runs queued requests one after another until
+ * none is left.  A thread a request makes every thread fight for the GIL:
+ * with 32 threads, a function of a few microseconds costs its worker some
+ * 16 futex calls a request and a quarter of its throughput.  So while a
+ * few runners keep the queue moving, no more are started; once it has not
+ * moved for STALL_AFTER, the runners are blocked (sleeping, waiting on
+ * I/O) and the waiting requests get runners of their own, up to
+ * PythonThreadpoolThreadCount, as on Azure. */
+#ifndef FEW_RUNNERS
+#define FEW_RUNNERS 2
+#endif
+#ifndef STALL_MS
+#define STALL_MS 2
+#endif
+#define STALL_AFTER apr_time_from_msec(STALL_MS)
+
 typedef struct worker worker_t;
 
 /* A connection is IDLE between requests (the I/O thread reads it), BUSY
@@ -58,6 +75,7 @@ typedef struct conn {
     int polled;                 /* in the pollset (I/O thread only) */
     int is_async;
     struct conn *next_done;
+    struct conn *next_queued;
 } conn_t;
 
 struct worker {
@@ -71,6 +89,13 @@ struct worker {
     apr_thread_mutex_t *done_lock;
     conn_t *done;               /* hung up while busy, for the I/O thread
                                  * to close once their request is done */
+    apr_thread_mutex_t *queue_lock;
+    conn_t *queue_head, *queue_tail;    /* sync requests waiting to run */
+    int queued;
+    int runners;                /* runner tasks on the thread pool */
+    apr_uint32_t taken;         /* requests runners took from the queue */
+    apr_uint32_t taken_seen;    /* I/O thread only: ... at its last look */
+    apr_time_t moved_at;        /* I/O thread only: when it saw it move */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
     apr_time_t last_request;
@@ -225,14 +250,12 @@ static void complete(conn_t *c, const char *invocation_id,
     }
 }
 
-static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
+static void run_request(conn_t *c)
 {
-    conn_t *c = data;
     apr_pool_t *rp;
     fa_request_t req;
     apr_status_t rv;
 
-    (void)thd;
     apr_pool_create(&rp, NULL);
     rv = fa_wire_decode_request(rp, c->payload, c->payload_len, &req);
     if (rv != APR_SUCCESS) {
@@ -251,7 +274,90 @@ static void *APR_THREAD_FUNC run_request(apr_thread_t *thd, void *data)
         fa_python_invoke(rp, &req, &c->payload, c);
     }
     apr_pool_destroy(rp);
-    return NULL;
+}
+
+static void *APR_THREAD_FUNC runner(apr_thread_t *thd, void *data)
+{
+    worker_t *w = data;
+    conn_t *c;
+
+    (void)thd;
+    for (;;) {
+        apr_thread_mutex_lock(w->queue_lock);
+        c = w->queue_head;
+        if (!c) {
+            --w->runners;
+            apr_thread_mutex_unlock(w->queue_lock);
+            return NULL;
+        }
+        w->queue_head = c->next_queued;
+        if (!w->queue_head) {
+            w->queue_tail = NULL;
+        }
+        --w->queued;
+        ++w->taken;
+        apr_thread_mutex_unlock(w->queue_lock);
+        run_request(c);
+    }
+}
+
+/* With queue_lock held.  Never more runners than threads: each has its
+ * thread at once. */
+static void start_runners(worker_t *w, int n)
+{
+    for (; n > 0 && w->runners < w->app->config->thread_count; --n) {
+        ++w->runners;
+        apr_thread_pool_push(w->threads, runner, w,
+                             APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+    }
+}
+
+static void enqueue(conn_t *c)
+{
+    worker_t *w = c->w;
+
+    c->next_queued = NULL;
+    apr_thread_mutex_lock(w->queue_lock);
+    if (w->queue_tail) {
+        w->queue_tail->next_queued = c;
+    }
+    else {
+        w->queue_head = c;
+    }
+    w->queue_tail = c;
+    ++w->queued;
+    if (w->runners < FEW_RUNNERS) {
+        start_runners(w, 1);
+    }
+    apr_thread_mutex_unlock(w->queue_lock);
+}
+
+/* I/O thread: starts runners for waiting requests when the queue has not
+ * moved for STALL_AFTER; returns how long it may poll before looking
+ * again (-1: nothing waits). */
+static apr_interval_time_t unstall(worker_t *w)
+{
+    apr_interval_time_t look_again = -1;
+    apr_time_t now;
+
+    apr_thread_mutex_lock(w->queue_lock);
+    if (w->queued > 0) {
+        now = apr_time_now();
+        if (w->taken != w->taken_seen || !w->moved_at) {
+            w->taken_seen = w->taken;
+            w->moved_at = now;
+        }
+        else if (now - w->moved_at >= STALL_AFTER) {
+            start_runners(w, w->queued);
+            w->moved_at = now;
+        }
+        look_again = STALL_AFTER;
+    }
+    else {
+        w->moved_at = 0;
+    }
+    apr_thread_mutex_unlock(w->queue_lock);
+    return look_again;
 }
 
 static void on_done(void *token, const char *invocation_id,
@@ -339,8 +445,7 @@ static void dispatch(conn_t *c)
         fa_python_submit(c, &c->payload, c->payload_len);
     }
     else {
-        apr_thread_pool_push(w->threads, run_request, c,
-                             APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+        enqueue(c);
     }
 }
 
@@ -492,13 +597,17 @@ static void stop_listening(worker_t *w)
 
 static void serve(worker_t *w)
 {
+    apr_interval_time_t timeout = -1;
+
     for (;;) {
         const apr_pollfd_t *ready;
         apr_int32_t n, i;
         apr_status_t rv;
 
-        rv = apr_pollset_poll(w->pollset, draining ? apr_time_from_msec(100)
-                              : -1, &n, &ready);
+        if (draining && (timeout < 0 || timeout > apr_time_from_msec(100))) {
+            timeout = apr_time_from_msec(100);
+        }
+        rv = apr_pollset_poll(w->pollset, timeout, &n, &ready);
         if (draining) {
             stop_listening(w);
         }
@@ -523,6 +632,7 @@ static void serve(worker_t *w)
             return;
         }
         take_done(w);
+        timeout = unstall(w);
         if (draining && apr_atomic_read32(&w->inflight) == 0
             && (apr_atomic_read32(&w->nconns) == 0
                 || apr_time_now() - w->last_request > DRAIN_QUIET)) {
@@ -599,6 +709,8 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
         _exit(0);
     }
     if (apr_thread_mutex_create(&w->done_lock, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS
+        || apr_thread_mutex_create(&w->queue_lock, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
         || fa_python_start(p, app, on_done, &w->table) != APR_SUCCESS) {
         _exit(3);
