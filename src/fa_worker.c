@@ -1,5 +1,6 @@
 /* fa_worker: the worker process's I/O thread and thread pool. */
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -93,9 +94,15 @@ struct worker {
     conn_t *queue_head, *queue_tail;    /* sync requests waiting to run */
     int queued;
     int runners;                /* runner tasks on the thread pool */
+    pid_t *runner_tids;         /* theirs; 0: a free slot */
+    pid_t *stalled_tids;        /* I/O thread only: a copy, to look at */
     apr_uint32_t taken;         /* requests runners took from the queue */
-    apr_uint32_t taken_seen;    /* I/O thread only: ... at its last look */
-    apr_time_t moved_at;        /* I/O thread only: when it saw it move */
+    /* I/O thread only: */
+    conn_t *batch_head, *batch_tail;    /* read, not yet queued */
+    int batch_n;
+    int watching;               /* requests were waiting at the last look */
+    apr_uint32_t taken_seen;    /* taken, at the last look */
+    apr_time_t moved_at;        /* when the queue was last seen moving */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
     apr_time_t last_request;
@@ -279,17 +286,16 @@ static void run_request(conn_t *c)
 static void *APR_THREAD_FUNC runner(apr_thread_t *thd, void *data)
 {
     worker_t *w = data;
+    pid_t *mine;
     conn_t *c;
 
     (void)thd;
-    for (;;) {
-        apr_thread_mutex_lock(w->queue_lock);
-        c = w->queue_head;
-        if (!c) {
-            --w->runners;
-            apr_thread_mutex_unlock(w->queue_lock);
-            return NULL;
-        }
+    apr_thread_mutex_lock(w->queue_lock);
+    /* there are never more runners than slots */
+    for (mine = w->runner_tids; *mine; ++mine) {
+    }
+    *mine = gettid();
+    while ((c = w->queue_head) != NULL) {
         w->queue_head = c->next_queued;
         if (!w->queue_head) {
             w->queue_tail = NULL;
@@ -298,7 +304,49 @@ static void *APR_THREAD_FUNC runner(apr_thread_t *thd, void *data)
         ++w->taken;
         apr_thread_mutex_unlock(w->queue_lock);
         run_request(c);
+        apr_thread_mutex_lock(w->queue_lock);
     }
+    *mine = 0;
+    --w->runners;
+    apr_thread_mutex_unlock(w->queue_lock);
+    return NULL;
+}
+
+/* Whether one of @a tids is on a CPU or waiting for one (state R in
+ * /proc/self/task/TID/stat): then the queue is slow, not blocked, and more
+ * runners would only fight for the GIL and the CPUs (on a busy machine a
+ * runner can wait for a CPU longer than STALL_AFTER).  Read only while
+ * the queue is stalled, and without queue_lock: a runner waiting for the
+ * lock would look blocked. */
+static int a_runner_runs(const pid_t *tids, int n_tids)
+{
+    int i;
+
+    for (i = 0; i < n_tids; ++i) {
+        char path[64], stat[512];
+        const char *end;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%ld/stat",
+                 (long)tids[i]);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        n = read(fd, stat, sizeof(stat) - 1);
+        close(fd);
+        if (n <= 0) {
+            continue;
+        }
+        stat[n] = '\0';
+        /* "tid (name) S ...": the name may hold anything, ')' included */
+        end = strrchr(stat, ')');
+        if (end && end[1] == ' ' && end[2] == 'R') {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* With queue_lock held.  Never more runners than threads: each has its
@@ -312,46 +360,80 @@ static void start_runners(worker_t *w, int n)
     }
 }
 
+/* I/O thread: a request read in this round of the poll; they join the
+ * queue together, in one hold of its lock, by hand_over(). */
 static void enqueue(conn_t *c)
 {
     worker_t *w = c->w;
 
     c->next_queued = NULL;
-    apr_thread_mutex_lock(w->queue_lock);
-    if (w->queue_tail) {
-        w->queue_tail->next_queued = c;
+    if (w->batch_tail) {
+        w->batch_tail->next_queued = c;
     }
     else {
-        w->queue_head = c;
+        w->batch_head = c;
     }
-    w->queue_tail = c;
-    ++w->queued;
-    if (w->runners < FEW_RUNNERS) {
-        start_runners(w, 1);
-    }
-    apr_thread_mutex_unlock(w->queue_lock);
+    w->batch_tail = c;
+    ++w->batch_n;
 }
 
-/* I/O thread: starts runners for waiting requests when the queue has not
- * moved for STALL_AFTER; returns how long it may poll before looking
- * again (-1: nothing waits). */
-static apr_interval_time_t unstall(worker_t *w)
+/* I/O thread, after each round of the poll: queues what it read, starts
+ * runners while there are fewer than FEW_RUNNERS, and more when the queue
+ * has not moved for STALL_AFTER.  Returns how long the next poll may wait
+ * before a look at the queue again (-1: nothing waits). */
+static apr_interval_time_t hand_over(worker_t *w)
 {
     apr_interval_time_t look_again = -1;
     apr_time_t now;
 
+    if (!w->batch_n && !w->watching) {
+        return -1;
+    }
     apr_thread_mutex_lock(w->queue_lock);
-    if (w->queued > 0) {
+    if (w->batch_n) {
+        if (w->queue_tail) {
+            w->queue_tail->next_queued = w->batch_head;
+        }
+        else {
+            w->queue_head = w->batch_head;
+        }
+        w->queue_tail = w->batch_tail;
+        w->queued += w->batch_n;
+        w->batch_head = w->batch_tail = NULL;
+        w->batch_n = 0;
+        if (w->runners < FEW_RUNNERS) {
+            start_runners(w, FEW_RUNNERS - w->runners);
+        }
+    }
+    w->watching = w->queued > 0;
+    if (w->watching) {
         now = apr_time_now();
+        look_again = STALL_AFTER;
         if (w->taken != w->taken_seen || !w->moved_at) {
             w->taken_seen = w->taken;
             w->moved_at = now;
         }
         else if (now - w->moved_at >= STALL_AFTER) {
-            start_runners(w, w->queued);
+            pid_t *tids = w->stalled_tids;
+            int i, n = 0;
+            for (i = 0; i < w->app->config->thread_count; ++i) {
+                if (w->runner_tids[i]) {
+                    tids[n++] = w->runner_tids[i];
+                }
+            }
+            /* a runner not started yet waits for its thread to be
+             * scheduled: as good as running */
+            i = n < w->runners;
+            apr_thread_mutex_unlock(w->queue_lock);
+            if (i || a_runner_runs(tids, n)) {
+                return look_again;
+            }
+            apr_thread_mutex_lock(w->queue_lock);
+            if (w->taken == w->taken_seen) {
+                start_runners(w, w->queued);
+            }
             w->moved_at = now;
         }
-        look_again = STALL_AFTER;
     }
     else {
         w->moved_at = 0;
@@ -632,7 +714,7 @@ static void serve(worker_t *w)
             return;
         }
         take_done(w);
-        timeout = unstall(w);
+        timeout = hand_over(w);
         if (draining && apr_atomic_read32(&w->inflight) == 0
             && (apr_atomic_read32(&w->nconns) == 0
                 || apr_time_now() - w->last_request > DRAIN_QUIET)) {
@@ -722,6 +804,10 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     malloc_trim(0);
 #endif
 
+    w->runner_tids = apr_pcalloc(p, sizeof(pid_t)
+                                    * (apr_size_t)app->config->thread_count);
+    w->stalled_tids = apr_pcalloc(p, sizeof(pid_t)
+                                     * (apr_size_t)app->config->thread_count);
     apr_os_sock_put(&w->listener, &fd, p);
     apr_socket_opt_set(w->listener, APR_SO_NONBLOCK, 1);
     if (apr_pollset_create(&w->pollset, 256, p, APR_POLLSET_THREADSAFE
@@ -735,15 +821,18 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     pfd.client_data = w;
     apr_pollset_add(w->pollset, &pfd);
 
-    /* Threads are started as requests first need them, up to the count,
-     * and then kept: a worker whose app never runs 32 requests at once
-     * does not keep 32 stacks.  They may take the stop signals; the
-     * handler only wakes this thread's poll. */
-    if (apr_thread_pool_create(&w->threads, 1, app->config->thread_count, p)
+    /* Every thread made now: the pool makes one on demand only when none
+     * is idle at the moment of a push, so a burst of runners pushed while
+     * threads were still waking would wait behind blocked ones.  Pool
+     * threads must not take the stop signals: only this thread's poll is
+     * woken by them. */
+    set_signals(1);
+    if (apr_thread_pool_create(&w->threads, app->config->thread_count,
+                               app->config->thread_count, p)
         != APR_SUCCESS) {
         _exit(5);
     }
-    apr_thread_pool_idle_max_set(w->threads, app->config->thread_count);
+    set_signals(0);
     wake_pollset = w->pollset;
     if (draining) {
         apr_pollset_wakeup(w->pollset);
