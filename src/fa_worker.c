@@ -401,8 +401,11 @@ static apr_interval_time_t hand_over(worker_t *w)
         w->queued += w->batch_n;
         w->batch_head = w->batch_tail = NULL;
         w->batch_n = 0;
+        /* no more runners than requests: one woken for nothing costs
+         * as much as one that runs */
         if (w->runners < FEW_RUNNERS) {
-            start_runners(w, FEW_RUNNERS - w->runners);
+            start_runners(w, FEW_RUNNERS - w->runners < w->queued
+                          ? FEW_RUNNERS - w->runners : w->queued);
         }
     }
     w->watching = w->queued > 0;
