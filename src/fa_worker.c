@@ -349,8 +349,14 @@ static int a_runner_runs(const pid_t *tids, int n_tids)
     return 0;
 }
 
-/* With queue_lock held.  Never more runners than threads: each has its
- * thread at once. */
+static void *APR_THREAD_FUNC nudge(apr_thread_t *thd, void *data)
+{
+    (void)thd;
+    (void)data;
+    return NULL;
+}
+
+/* With queue_lock held.  Never more runners than the pool's threads. */
 static void start_runners(worker_t *w, int n)
 {
     for (; n > 0 && w->runners < w->app->config->thread_count; --n) {
@@ -424,11 +430,26 @@ static apr_interval_time_t hand_over(worker_t *w)
                     tids[n++] = w->runner_tids[i];
                 }
             }
-            /* a runner not started yet waits for its thread to be
-             * scheduled: as good as running */
-            i = n < w->runners;
+            int pending = w->runners - n;   /* pushed, not started */
             apr_thread_mutex_unlock(w->queue_lock);
-            if (i || a_runner_runs(tids, n)) {
+            if (pending > 0) {
+                /* With a thread idle, it is only waiting to be scheduled:
+                 * as good as running.  With none, it waits behind blocked
+                 * runners for a thread the pool never made (it makes one
+                 * only at a push that finds none idle, and pushes in a
+                 * burst find the threads that are just waking): a no-op
+                 * push a stuck runner makes one, which takes the oldest
+                 * task first. */
+                if (!apr_thread_pool_idle_count(w->threads)) {
+                    while (pending-- > 0) {
+                        apr_thread_pool_push(w->threads, nudge, NULL,
+                                             APR_THREAD_TASK_PRIORITY_NORMAL,
+                                             NULL);
+                    }
+                }
+                return look_again;
+            }
+            if (a_runner_runs(tids, n)) {
                 return look_again;
             }
             apr_thread_mutex_lock(w->queue_lock);
@@ -824,18 +845,21 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     pfd.client_data = w;
     apr_pollset_add(w->pollset, &pfd);
 
-    /* Every thread made now: the pool makes one on demand only when none
-     * is idle at the moment of a push, so a burst of runners pushed while
-     * threads were still waking would wait behind blocked ones.  Pool
-     * threads must not take the stop signals: only this thread's poll is
-     * woken by them. */
+    /* Threads for the first runners now, the others when a stall first
+     * needs them, then kept: each costs its worker some 16 kB (stack pages
+     * and a pool), which a worker whose app never blocks never pays.
+     * Threads the pool makes later may take the stop signals; the handler
+     * only wakes this thread's poll. */
     set_signals(1);
-    if (apr_thread_pool_create(&w->threads, app->config->thread_count,
+    if (apr_thread_pool_create(&w->threads,
+                               FEW_RUNNERS < app->config->thread_count
+                               ? FEW_RUNNERS : app->config->thread_count,
                                app->config->thread_count, p)
         != APR_SUCCESS) {
         _exit(5);
     }
     set_signals(0);
+    apr_thread_pool_idle_max_set(w->threads, app->config->thread_count);
     wake_pollset = w->pollset;
     if (draining) {
         apr_pollset_wakeup(w->pollset);
