@@ -7,8 +7,10 @@ use Apache::Test;
 use Apache::TestUtil qw(t_debug);
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(fire base_url wait_for_pids);
+use JSON::PP ();
+use Time::HiRes ();
 
-plan tests => 16;
+plan tests => 18;
 
 sub waves_of {
     my @r = @_;
@@ -63,6 +65,24 @@ sub waves_of {
     t_debug("first wave $first, second wave $second");
     ok($first == 32);
     ok($second == 18);
+}
+
+# A quick request behind blocked ones: the two threads that run requests
+# while the queue moves are both asleep, and the quick one gets a thread of
+# its own within milliseconds, not when they wake a second later.
+{
+    my $base = base_url('waves_1x32');
+    my $bin = Apache::Test::vars('t_dir') . '/bin/waves';
+    open(my $slow, '-|', "/usr/bin/python3 $bin --json '$base/api/sleep/1' 2")
+        or die "waves: $!";
+    Time::HiRes::sleep(0.3);
+    my @quick = fire("$base/api/sleep/0", 1);
+    my $out = do { local $/; <$slow> };
+    close $slow;
+    my @slow = @{ JSON::PP::decode_json($out)->{results} };
+    t_debug("quick behind 2 blocked: $quick[0]{seconds} s");
+    ok($quick[0]{status} == 200 && $quick[0]{seconds} < 0.3);
+    ok((grep { $_->{status} == 200 } @slow) == 2);
 }
 
 # 2 workers x 32 threads, 50 requests: one wave.
