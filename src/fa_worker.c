@@ -37,9 +37,11 @@
  * with 32 threads, a function of a few microseconds costs its worker some
  * 16 futex calls a request and a quarter of its throughput.  So while a
  * few runners keep the queue moving, no more are started; once it has not
- * moved for STALL_AFTER, the runners are blocked (sleeping, waiting on
- * I/O) and the waiting requests get runners of their own, up to
- * PythonThreadpoolThreadCount, as on Azure. */
+ * moved for STALL_AFTER and no runner is running (or waiting for a CPU),
+ * the runners are blocked (sleeping, waiting on I/O) and the waiting
+ * requests get runners of their own, up to PythonThreadpoolThreadCount, as
+ * on Azure.  Both numbers can be set at build time (-DFEW_RUNNERS=,
+ * -DSTALL_MS=) to measure others. */
 #ifndef FEW_RUNNERS
 #define FEW_RUNNERS 2
 #endif
@@ -97,16 +99,16 @@ struct worker {
     pid_t *runner_tids;         /* theirs; 0: a free slot */
     pid_t *stalled_tids;        /* I/O thread only: a copy, to look at */
     apr_uint32_t taken;         /* requests runners took from the queue */
+    apr_uint32_t inflight;
+    apr_uint32_t nconns;
     /* I/O thread only: */
     conn_t *batch_head, *batch_tail;    /* read, not yet queued */
     int batch_n;
     int watching;               /* requests were waiting at the last look */
     apr_uint32_t taken_seen;    /* taken, at the last look */
     apr_time_t moved_at;        /* when the queue was last seen moving */
-    apr_uint32_t inflight;
-    apr_uint32_t nconns;
     apr_time_t last_request;
-    char scratch[16384];        /* I/O thread only */
+    char scratch[16384];
 };
 
 static volatile sig_atomic_t draining;
