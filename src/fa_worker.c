@@ -319,7 +319,8 @@ static void *APR_THREAD_FUNC runner(apr_thread_t *thd, void *data)
  * runners would only fight for the GIL and the CPUs (on a busy machine a
  * runner can wait for a CPU longer than STALL_AFTER).  Read only while
  * the queue is stalled, and without queue_lock: a runner waiting for the
- * lock would look blocked. */
+ * lock would look blocked.  Where /proc cannot be read (a chroot), the
+ * stall alone decides. */
 static int a_runner_runs(const pid_t *tids, int n_tids)
 {
     int i;
