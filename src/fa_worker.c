@@ -43,7 +43,7 @@
  * on Azure.  Both numbers can be set at build time (-DFEW_RUNNERS=,
  * -DSTALL_MS=) to measure others. */
 #ifndef FEW_RUNNERS
-#define FEW_RUNNERS 3
+#define FEW_RUNNERS 4
 #endif
 #ifndef STALL_MS
 #define STALL_MS 2

@@ -68,7 +68,7 @@ sub waves_of {
 }
 
 # A quick request behind blocked ones: the few threads that run requests
-# while the queue moves (3) are all asleep, and the quick one gets a thread
+# while the queue moves (4) are all asleep, and the quick one gets a thread
 # of its own within milliseconds, not when they wake a second later.
 {
     my $base = base_url('waves_1x32');
