@@ -435,6 +435,9 @@ static apr_interval_time_t hand_over(worker_t *w)
             }
             int pending = w->runners - n;   /* pushed, not started */
             apr_thread_mutex_unlock(w->queue_lock);
+            if (a_runner_runs(tids, n)) {
+                return look_again;
+            }
             if (pending > 0) {
                 /* With a thread idle, it is only waiting to be scheduled:
                  * as good as running.  With none, it waits behind blocked
@@ -450,9 +453,6 @@ static apr_interval_time_t hand_over(worker_t *w)
                                              NULL);
                     }
                 }
-                return look_again;
-            }
-            if (a_runner_runs(tids, n)) {
                 return look_again;
             }
             apr_thread_mutex_lock(w->queue_lock);
@@ -848,9 +848,11 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     pfd.client_data = w;
     apr_pollset_add(w->pollset, &pfd);
 
-    /* Threads for the first runners now, the others when a stall first
-     * needs them, then kept: each costs its worker some 16 kB (stack pages
-     * and a pool), which a worker whose app never blocks never pays.
+    /* Threads for the first runners now, the others when a stall needs
+     * them, kept a second after their last request: each costs its worker
+     * some 16 kB (stack pages and a pool), and more idle threads make
+     * slower answers (the pool wakes the one idle longest, with the
+     * coldest caches: 200 us at one connection became 390 us with 11).
      * Threads the pool makes later may take the stop signals; the handler
      * only wakes this thread's poll. */
     set_signals(1);
@@ -862,7 +864,10 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
         _exit(5);
     }
     set_signals(0);
-    apr_thread_pool_idle_max_set(w->threads, app->config->thread_count);
+    apr_thread_pool_idle_max_set(w->threads,
+                                 FEW_RUNNERS < app->config->thread_count
+                                 ? FEW_RUNNERS : app->config->thread_count);
+    apr_thread_pool_idle_wait_set(w->threads, apr_time_from_sec(1));
     wake_pollset = w->pollset;
     if (draining) {
         apr_pollset_wakeup(w->pollset);
