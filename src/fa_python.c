@@ -66,10 +66,31 @@ static PyObject *py_log(PyObject *self, PyObject *args)
 static PyObject *py_take(PyObject *self, PyObject *unused);
 static PyObject *py_respond(PyObject *self, PyObject *args);
 
+/* The embedded module of that name, or NULL. */
+static const fa_pysrc_t *lookup_embedded(const char *name)
+{
+    const fa_pysrc_t *s;
+
+    for (s = fa_pysrc; s->module; ++s) {
+        if (!strcmp(s->module, name)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Whether this interpreter reads the bytecode compiled at build time
+ * (same magic number); if not, the source is compiled instead. */
+static int has_bytecode(const fa_pysrc_t *s)
+{
+    return s->code_len && s->magic == PyImport_GetMagicNumber();
+}
+
+/* lookup_embedded for a name from Python: NULL with an exception set when
+ * the name is not a str. */
 static const fa_pysrc_t *find_embedded(PyObject *name)
 {
     const char *utf8 = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
-    const fa_pysrc_t *s;
 
     if (!utf8) {
         if (!PyErr_Occurred()) {
@@ -77,12 +98,7 @@ static const fa_pysrc_t *find_embedded(PyObject *name)
         }
         return NULL;
     }
-    for (s = fa_pysrc; s->module; ++s) {
-        if (!strcmp(s->module, utf8)) {
-            return s;
-        }
-    }
-    return NULL;
+    return lookup_embedded(utf8);
 }
 
 /* _funcapp.embedded(name): (is_package, bytecode or None) of a module built
@@ -101,7 +117,7 @@ static PyObject *py_embedded(PyObject *self, PyObject *name)
         }
         Py_RETURN_NONE;
     }
-    code = s->code_len && s->magic == PyImport_GetMagicNumber()
+    code = has_bytecode(s)
         ? PyMemoryView_FromMemory((char *)s->code, (Py_ssize_t)s->code_len,
                                   PyBUF_READ)
         : (Py_INCREF(Py_None), Py_None);
@@ -161,12 +177,11 @@ static void log_python_error(const char *what)
     PyErr_Clear();
 }
 
-/* The code object of an embedded module: the bytecode compiled at build
- * time when this interpreter reads it (same magic number), else its
- * source, compiled now. */
+/* The code object of an embedded module: its bytecode if this interpreter
+ * reads it, else its source, compiled now. */
 static PyObject *embedded_code(const fa_pysrc_t *s, const char *path)
 {
-    if (s->code_len && s->magic == PyImport_GetMagicNumber()) {
+    if (has_bytecode(s)) {
         PyObject *code = PyMarshal_ReadObjectFromString(s->code,
                                                         (Py_ssize_t)s->code_len);
         if (code) {
@@ -179,25 +194,23 @@ static PyObject *embedded_code(const fa_pysrc_t *s, const char *path)
 
 static PyObject *import_embedded(const char *name)
 {
-    const fa_pysrc_t *s;
+    const fa_pysrc_t *s = lookup_embedded(name);
+    char path[256];
+    PyObject *code, *mod;
 
-    for (s = fa_pysrc; s->module; ++s) {
-        if (!strcmp(s->module, name)) {
-            char path[256];
-            PyObject *code, *mod;
-            snprintf(path, sizeof(path), "<mod_funcapp>/%s", s->path);
-            code = embedded_code(s, path);
-            if (!code) {
-                return NULL;
-            }
-            mod = PyImport_ExecCodeModuleEx(name, code, path);
-            Py_DECREF(code);
-            return mod;
-        }
+    if (!s) {
+        PyErr_Format(PyExc_ImportError, "%s is not built into mod_funcapp",
+                     name);
+        return NULL;
     }
-    PyErr_Format(PyExc_ImportError, "%s is not built into mod_funcapp",
-                 name);
-    return NULL;
+    snprintf(path, sizeof(path), "<mod_funcapp>/%s", s->path);
+    code = embedded_code(s, path);
+    if (!code) {
+        return NULL;
+    }
+    mod = PyImport_ExecCodeModuleEx(name, code, path);
+    Py_DECREF(code);
+    return mod;
 }
 
 static PyObject *handlers_list(const fa_app_config_t *cfg)

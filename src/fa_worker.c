@@ -427,13 +427,13 @@ static apr_interval_time_t hand_over(worker_t *w)
         }
         else if (now - w->moved_at >= STALL_AFTER) {
             pid_t *tids = w->stalled_tids;
-            int i, n = 0;
+            int i, n = 0, pending;
             for (i = 0; i < w->app->config->thread_count; ++i) {
                 if (w->runner_tids[i]) {
                     tids[n++] = w->runner_tids[i];
                 }
             }
-            int pending = w->runners - n;   /* pushed, not started */
+            pending = w->runners - n;   /* pushed, not started */
             apr_thread_mutex_unlock(w->queue_lock);
             if (a_runner_runs(tids, n)) {
                 return look_again;
@@ -768,6 +768,7 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     apr_pollfd_t pfd;
     struct sigaction sa;
     pid_t parent = getppid();
+    int few;
 
     {
         /* so `ps -o comm` and top tell workers from httpd children */
@@ -855,18 +856,15 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
      * coldest caches: 200 us at one connection became 390 us with 11).
      * Threads the pool makes later may take the stop signals; the handler
      * only wakes this thread's poll. */
+    few = FEW_RUNNERS < app->config->thread_count ? FEW_RUNNERS
+                                                  : app->config->thread_count;
     set_signals(1);
-    if (apr_thread_pool_create(&w->threads,
-                               FEW_RUNNERS < app->config->thread_count
-                               ? FEW_RUNNERS : app->config->thread_count,
-                               app->config->thread_count, p)
+    if (apr_thread_pool_create(&w->threads, few, app->config->thread_count, p)
         != APR_SUCCESS) {
         _exit(5);
     }
     set_signals(0);
-    apr_thread_pool_idle_max_set(w->threads,
-                                 FEW_RUNNERS < app->config->thread_count
-                                 ? FEW_RUNNERS : app->config->thread_count);
+    apr_thread_pool_idle_max_set(w->threads, few);
     apr_thread_pool_idle_wait_set(w->threads, apr_time_from_sec(1));
     wake_pollset = w->pollset;
     if (draining) {

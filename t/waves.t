@@ -10,7 +10,7 @@ use FuncappTest qw(fire base_url wait_for_pids);
 use JSON::PP ();
 use Time::HiRes ();
 
-plan tests => 18;
+plan tests => 19;
 
 sub waves_of {
     my @r = @_;
@@ -83,6 +83,8 @@ sub waves_of {
     t_debug("quick behind 4 blocked: $quick[0]{seconds} s");
     ok($quick[0]{status} == 200 && $quick[0]{seconds} < 0.3);
     ok((grep { $_->{status} == 200 } @slow) == 4);
+    # they did block meanwhile: the quick one really was behind them
+    ok(!grep { $_->{seconds} < 0.9 } @slow);
 }
 
 # 2 workers x 32 threads, 50 requests: one wave.

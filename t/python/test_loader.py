@@ -12,6 +12,7 @@ import http
 import importlib.util
 import json
 import logging
+import marshal
 import os
 import sys
 import tempfile
@@ -931,18 +932,9 @@ class FreshInterpreterTest(unittest.TestCase):
     logging handler arriving when the app first imports logging."""
 
     SCRIPT = textwrap.dedent('''
-        import os, sys, types, importlib.util
+        import marshal, os, sys, types, importlib.util
         PYTHON_DIR, APP = sys.argv[1], sys.argv[2]
-        sources = {}
-        for dirpath, dirnames, filenames in os.walk(os.path.join(PYTHON_DIR, 'azure')):
-            for filename in filenames:
-                if filename.endswith('.py'):
-                    path = os.path.join(dirpath, filename)
-                    parts = os.path.relpath(path, PYTHON_DIR)[:-3].split(os.sep)
-                    is_package = parts[-1] == '__init__'
-                    with open(path, encoding='utf-8') as f:
-                        sources['.'.join(parts[:-1] if is_package else parts)] = (
-                            is_package, f.read())
+        sources = marshal.loads(sys.stdin.buffer.read())  # _embedded_sources(), sent
         records = []
         fake = types.ModuleType('_funcapp')
         fake.log = lambda levelno, text: records.append((levelno, text))
@@ -981,9 +973,10 @@ class FreshInterpreterTest(unittest.TestCase):
                         return 'ok'
                 '''))
             out = subprocess.run([sys.executable, '-I', '-c', self.SCRIPT, PYTHON_DIR, app],
-                                 capture_output=True, text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        heavy, names, status, body, records, has_logging = eval(out.stdout)
+                                 input=marshal.dumps(_SOURCES), capture_output=True,
+                                 timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr.decode())
+        heavy, names, status, body, records, has_logging = eval(out.stdout.decode())
         self.assertEqual(heavy, [], 'modules a worker should not import at start')
         self.assertEqual(names, ['say'])
         self.assertEqual((status, body), (200, b'ok'))
