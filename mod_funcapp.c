@@ -7,6 +7,7 @@
  * The core (src/, include/) has no httpd headers, so its unit tests link it
  * alone; logging is handed to it as a callback.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "fa_config.h"
 #include "fa_dispatch.h"
 #include "fa_supervisor.h"
+#include "fa_http.h"
 #include "fa_worker.h"
 
 module AP_MODULE_DECLARE_DATA funcapp_module;
@@ -173,12 +175,6 @@ static void glue_log(void *baton, int level, apr_status_t rv, const char *msg)
     ap_log_error(APLOG_MARK, level, rv, (server_rec *)baton, "%s", msg);
 }
 
-static int python_level(int level)
-{
-    return level >= APLOG_DEBUG ? 10 : level >= APLOG_INFO ? 20
-         : level >= APLOG_WARNING ? 30 : level >= APLOG_ERR ? 40 : 50;
-}
-
 /* ---- start-up ---------------------------------------------------------- */
 
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -305,7 +301,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             app->log.baton = s;
             app->log.level = ap_get_server_module_loglevel(s,
                                                            APLOG_MODULE_INDEX);
-            app->python_log_level = python_level(app->log.level);
+            app->python_log_level = fa_log_level_to_python(app->log.level);
             app->worker_init = worker_init;
             app->glue = s;
             APR_ARRAY_PUSH(apps, fa_app_t *) = app;
@@ -394,16 +390,101 @@ static int map_to_storage(request_rec *r)
            ? OK : DECLINED;
 }
 
+/* A request body being read: malloc'd so that it grows in place (realloc
+ * moves large blocks by remapping pages, not by copying them), freed with
+ * the request. */
+typedef struct body_buf {
+    char *data;
+    apr_size_t len, cap;
+} body_buf_t;
+
+static apr_status_t free_body(void *data)
+{
+    free(((body_buf_t *)data)->data);
+    return APR_SUCCESS;
+}
+
+/* Room for @a more bytes, growing by doubling but never past @a limit + 1
+ * bytes: a 100 MB chunked upload allocates 100 MB, not the sum of every
+ * size it went through. */
+static int body_reserve(body_buf_t *b, apr_size_t more, apr_size_t limit)
+{
+    apr_size_t cap = b->cap;
+    char *bigger;
+
+    if (b->len + more < cap) {
+        return OK;
+    }
+    while (b->len + more >= cap) {
+        cap = cap > limit / 2 ? limit + 1 : cap * 2;
+    }
+    bigger = realloc(b->data, cap);
+    if (!bigger) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    b->data = bigger;
+    b->cap = cap;
+    return OK;
+}
+
+/* The first size of the buffer: the Content-Length when there is one. */
+static int body_size_hint(request_rec *r, apr_off_t limit, apr_size_t *cap)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t n;
+
+    *cap = 8192;
+    if (!cl) {
+        return OK;
+    }
+    if (apr_strtoff(&n, cl, NULL, 10) != APR_SUCCESS || n < 0) {
+        return HTTP_BAD_REQUEST;
+    }
+    if (n > limit) {
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    *cap = (apr_size_t)n + 1;
+    return OK;
+}
+
+/* Appends the data buckets of @a bb to @a b; sets *eos at the end. */
+static int body_append(body_buf_t *b, apr_bucket_brigade *bb,
+                       apr_size_t limit, int *eos)
+{
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t n;
+        int status;
+        if (APR_BUCKET_IS_EOS(e)) {
+            *eos = 1;
+            return OK;
+        }
+        if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
+            return HTTP_BAD_REQUEST;
+        }
+        if (n > limit - b->len) {
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+        if ((status = body_reserve(b, n, limit)) != OK) {
+            return status;
+        }
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+    }
+    return OK;
+}
+
 /* Reads the whole body, refusing more than LimitRequestBody or Azure's
  * 100 MB, whichever is lower. */
 static int read_body(request_rec *r, const char **body, apr_size_t *len)
 {
     apr_off_t limit = ap_get_limit_req_body(r);
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    body_buf_t *b;
     apr_bucket_brigade *bb;
-    apr_size_t cap, have = 0;
-    char *buf;
-    int seen_eos = 0;
+    int status, eos = 0;
 
     if (!ap_request_has_body(r)) {
         /* most GETs: no input filters to run at all */
@@ -414,69 +495,31 @@ static int read_body(request_rec *r, const char **body, apr_size_t *len)
     if (limit <= 0 || limit > FA_MAX_BODY) {
         limit = FA_MAX_BODY;
     }
-    cap = 8192;
-    if (cl) {
-        apr_off_t n;
-        if (apr_strtoff(&n, cl, NULL, 10) != APR_SUCCESS || n < 0) {
-            return HTTP_BAD_REQUEST;
-        }
-        if (n > limit) {
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
-        }
-        cap = (apr_size_t)n + 1;
+    b = apr_pcalloc(r->pool, sizeof(*b));
+    if ((status = body_size_hint(r, limit, &b->cap)) != OK) {
+        return status;
     }
-    buf = apr_palloc(r->pool, cap);
+    if (!(b->data = malloc(b->cap))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(r->pool, b, free_body, apr_pool_cleanup_null);
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    while (!seen_eos) {
-        apr_bucket *b;
+    while (!eos) {
         apr_status_t rv = ap_get_brigade(r->input_filters, bb,
                                          AP_MODE_READBYTES, APR_BLOCK_READ,
                                          65536);
         if (rv != APR_SUCCESS) {
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
         }
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-             b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t n;
-            if (APR_BUCKET_IS_EOS(b)) {
-                seen_eos = 1;
-                break;
-            }
-            if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ)
-                != APR_SUCCESS) {
-                return HTTP_BAD_REQUEST;
-            }
-            if ((apr_off_t)(have + n) > limit) {
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            }
-            if (have + n >= cap) {
-                char *bigger;
-                while (have + n >= cap) {
-                    cap *= 2;
-                }
-                bigger = apr_palloc(r->pool, cap);
-                memcpy(bigger, buf, have);
-                buf = bigger;
-            }
-            memcpy(buf + have, data, n);
-            have += n;
-        }
+        status = body_append(b, bb, (apr_size_t)limit, &eos);
         apr_brigade_cleanup(bb);
+        if (status != OK) {
+            return status;
+        }
     }
-    *body = buf;
-    *len = have;
+    *body = b->data;
+    *len = b->len;
     return OK;
-}
-
-/* Hop-by-hop and framing headers are httpd's business, not the app's. */
-static int is_hop_header(const char *name)
-{
-    return !strcasecmp(name, "Content-Length")
-        || !strcasecmp(name, "Transfer-Encoding")
-        || !strcasecmp(name, "Connection")
-        || !strcasecmp(name, "Keep-Alive")
-        || !strcasecmp(name, "Upgrade");
 }
 
 static int send_response(request_rec *r, const fa_response_t *resp)
@@ -486,7 +529,7 @@ static int send_response(request_rec *r, const fa_response_t *resp)
     int i;
 
     for (i = 0; i < arr->nelts; ++i) {
-        if (!fa_header_is_valid(e[i].key, e[i].val)) {
+        if (!fa_http_header_is_valid(e[i].key, e[i].val)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FA060: refused "
                           "response header '%s' with invalid characters",
                           e[i].key);
@@ -501,7 +544,7 @@ static int send_response(request_rec *r, const fa_response_t *resp)
         if (!strcasecmp(e[i].key, "Content-Type")) {
             ap_set_content_type(r, apr_pstrdup(r->pool, e[i].val));
         }
-        else if (!is_hop_header(e[i].key)) {
+        else if (!fa_http_is_hop_header(e[i].key)) {
             apr_table_add(r->headers_out, e[i].key, e[i].val);
         }
     }

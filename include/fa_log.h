@@ -31,4 +31,10 @@ void fa_log(const fa_logger_t *log, int level, apr_status_t rv,
             const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/** The level of a Python `logging` record (10 debug .. 50 critical). */
+int fa_log_level_from_python(int py_level);
+
+/** The `logging` level that passes what @a level lets through. */
+int fa_log_level_to_python(int level);
+
 #endif

@@ -2,8 +2,18 @@
  * fa_python: the embedded CPython of a worker process (the only place
  * Python runs: never in the httpd parent or its children).
  *
- * The Python side (the compatible azure.functions package and the loader)
- * is compiled into the module as source text and imported from memory.
+ * Runs in a worker process.  The Python side (the compatible
+ * azure.functions package and the loader) is compiled into the module and
+ * imported from memory.  A def function runs in the thread that calls
+ * fa_python_invoke (a runner of the worker's thread pool); an async def
+ * function runs as a task on the worker's one event loop thread, which
+ * this unit starts and owns.  Requests come as fa_invocation_t, which
+ * stays the caller's: this unit only reports each one done, exactly once.
+ *
+ * Split by concern: fa_python.c (interpreter start, the `_funcapp`
+ * module, the function table), fa_pyimport.c (the embedded importer),
+ * fa_pyinvoke.c (marshalling and the sync invoke), fa_pyloop.c (the
+ * bridge to the event loop).
  */
 #ifndef FA_PYTHON_H
 #define FA_PYTHON_H
@@ -11,13 +21,14 @@
 #include <apr_pools.h>
 
 #include "fa_app.h"
+#include "fa_invocation.h"
 #include "fa_wire.h"
 
-/** Called when a request is done (from a pool thread or the loop): @a resp is NULL when the
- * task was cancelled or failed before it had a response.  Runs in the
- * loop's thread without the GIL; @a p dies when it returns. */
-typedef void fa_python_done_fn(void *token, const char *invocation_id,
-                               fa_response_t *resp, apr_pool_t *p);
+/** Called once an invocation is done, from the thread that ran it (a pool
+ * thread or the loop), without the GIL.  @a resp (in @a inv's pool, its
+ * body possibly borrowed until the call returns) is NULL when the task was
+ * cancelled or failed before it had a response. */
+typedef void fa_python_done_fn(fa_invocation_t *inv, fa_response_t *resp);
 
 /** The app's function table, as indexed by the loader. */
 typedef struct fa_python_table {
@@ -29,34 +40,27 @@ typedef struct fa_python_table {
 } fa_python_table_t;
 
 /**
- * Initialises Python, imports the app, indexes its functions and starts
- * the worker's event loop thread, which reports finished requests to
- * @a done.  Returns with the GIL released, ready for fa_python_invoke from
- * any thread and fa_python_submit from the I/O thread.
+ * Initialises Python, imports the app, indexes its functions and, if the
+ * app has an async function, starts the worker's event loop thread.
+ * Returns with the GIL released, ready for fa_python_invoke from any
+ * thread and fa_python_submit from the I/O thread.
  */
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
                              fa_python_done_fn *done, fa_python_table_t *out);
 
 /**
- * Runs function @a req->function_index in the calling thread and reports
- * its response to the done callback given to fa_python_start, exactly
- * once, with the GIL released and the body borrowed (valid until the
- * callback returns).  A function that fails is a 500 response with its
- * traceback logged.  Frees *@a payload (the frame @a req points into) as
- * soon as the request is in Python objects, and sets it to NULL.
+ * Runs @a inv's function in the calling thread and reports it done.  A
+ * function that fails is a 500 response with its traceback logged.  Drops
+ * the invocation's payload as soon as the request is in Python objects.
  */
-void fa_python_invoke(apr_pool_t *p, const fa_request_t *req, char **payload,
-                      void *token);
+void fa_python_invoke(fa_invocation_t *inv);
 
-/**
- * Queues a request for an async function on the event loop, without the
- * GIL.  *@a payload (a request frame's payload) must stay valid until the
- * loop frees it (and sets it to NULL) or @a token is reported done.
- */
-void fa_python_submit(void *token, char **payload, apr_size_t len);
+/** Queues @a inv for an async function on the event loop, without the
+ * GIL.  I/O thread. */
+void fa_python_submit(fa_invocation_t *inv);
 
-/** Cancels the task of @a token (its client went away); it is still
- * reported done, with a NULL response. */
-void fa_python_cancel(void *token);
+/** Cancels @a inv's task (its client went away); it is still reported
+ * done, with a NULL response. */
+void fa_python_cancel(fa_invocation_t *inv);
 
 #endif

@@ -18,3 +18,20 @@ void fa_log(const fa_logger_t *log, int level, apr_status_t rv,
     va_end(ap);
     log->fn(log->baton, level, rv, buf);
 }
+
+/* The one map between the two scales, both ways. */
+int fa_log_level_from_python(int py_level)
+{
+    return py_level >= 50 ? FA_LOG_CRIT
+         : py_level >= 40 ? FA_LOG_ERR
+         : py_level >= 30 ? FA_LOG_WARNING
+         : py_level >= 20 ? FA_LOG_INFO : FA_LOG_DEBUG;
+}
+
+int fa_log_level_to_python(int level)
+{
+    return level >= FA_LOG_DEBUG ? 10
+         : level >= FA_LOG_INFO ? 20
+         : level >= FA_LOG_WARNING ? 30
+         : level >= FA_LOG_ERR ? 40 : 50;
+}

@@ -1,0 +1,98 @@
+/**
+ * fa_runq: the worker process's queue of sync requests and the rule that
+ * decides how many threads run them.
+ *
+ * Runs in a worker process.  The I/O thread pushes the requests it read in
+ * one poll round as a batch and asks when to look again; runners (tasks on
+ * the worker's thread pool) take requests one after another until none is
+ * left.  The queue owns nothing it holds: items are embedded in the
+ * caller's objects (the worker's connections).  Everything the runners
+ * and the I/O thread share is under the queue's own lock; what only the
+ * I/O thread touches (the stall watch) needs none.
+ *
+ * Why runners and a stall rule: a thread a request makes every thread
+ * fight for the GIL (with 32 threads, a function of a few microseconds
+ * costs its worker some 16 futex calls a request and a quarter of its
+ * throughput).  So while a few runners keep the queue moving, no more are
+ * started; once it has not moved for the stall time and no runner is on a
+ * CPU (or waiting for one), the runners are blocked (sleeping, waiting on
+ * I/O) and the waiting requests get runners of their own, up to
+ * PythonThreadpoolThreadCount, as on Azure.
+ *
+ * The thread pool, the "is a runner on a CPU" probe and the clock are
+ * passed in, so the rule can be tested with a fake clock.
+ */
+#ifndef FA_RUNQ_H
+#define FA_RUNQ_H
+
+#include <sys/types.h>
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+typedef struct fa_runq fa_runq_t;
+
+/** Embedded in what is queued; the queue links it, the owner frees it. */
+typedef struct fa_runq_item {
+    struct fa_runq_item *next;
+} fa_runq_item_t;
+
+/** The requests read in one poll round: they join the queue together, in
+ * one hold of its lock.  I/O thread only. */
+typedef struct fa_runq_batch {
+    fa_runq_item_t *head, *tail;
+    int n;
+} fa_runq_batch_t;
+
+typedef struct fa_runq_hooks {
+    void *baton;
+    /** Starts one runner: a task that calls fa_runq_run (the worker
+     * pushes one to its thread pool).  Called with the queue's lock. */
+    void (*start_runner)(void *baton);
+    /** Runs one request, without the queue's lock. */
+    void (*run)(void *baton, fa_runq_item_t *item);
+    /** Whether one of @a tids is on a CPU or waiting for one: then the
+     * queue is slow, not blocked, and more runners would only fight for
+     * the GIL and the CPUs. */
+    int (*any_running)(void *baton, const pid_t *tids, int n);
+    /** Idle threads of the pool now. */
+    int (*idle_threads)(void *baton);
+    /** Makes the pool create @a n threads for runners it left waiting. */
+    void (*nudge)(void *baton, int n);
+    apr_time_t (*now)(void *baton);
+} fa_runq_hooks_t;
+
+/**
+ * A queue whose runners never outnumber @a max_runners (the pool's
+ * threads); while it moves, @a few runners serve it; after @a stall_after
+ * without moving and no runner on a CPU, every queued request gets one.
+ */
+apr_status_t fa_runq_create(fa_runq_t **q, apr_pool_t *p, int max_runners,
+                            int few, apr_interval_time_t stall_after,
+                            const fa_runq_hooks_t *hooks);
+
+/** Adds @a item to @a batch.  I/O thread only. */
+void fa_runq_batch_add(fa_runq_batch_t *batch, fa_runq_item_t *item);
+
+/**
+ * Queues @a batch (possibly empty: then it only looks), starts runners
+ * while fewer than `few` run, and more when the queue has stalled.
+ * I/O thread only, after each poll round.  Returns how long the next poll
+ * may wait before it looks again (-1: nothing waits).
+ */
+apr_interval_time_t fa_runq_push(fa_runq_t *q, fa_runq_batch_t *batch);
+
+/**
+ * The body of a runner: takes and runs queued requests until none is
+ * left, then returns.  @a self identifies the calling thread to the
+ * any_running probe (the worker passes gettid()).
+ */
+void fa_runq_run(fa_runq_t *q, pid_t self);
+
+/** Requests queued, not yet taken (a snapshot, for tests and status). */
+int fa_runq_queued(fa_runq_t *q);
+
+/** Runners started and not yet finished (a snapshot). */
+int fa_runq_runners(fa_runq_t *q);
+
+#endif

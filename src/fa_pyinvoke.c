@@ -1,0 +1,212 @@
+/* fa_pyinvoke: requests into Python objects, results out of them, and the
+ * sync invoke (see fa_python.h). */
+#include "fa_python_private.h"
+
+#include <apr_strings.h>
+
+#include "fa_http.h"
+
+/* One thread state a pool thread, made once: PyGILState_Ensure would make
+ * and free one on every request. */
+static __thread PyThreadState *thread_state;
+
+/* Bytes that are not UTF-8 survive as surrogates, as in os.environ. */
+PyObject *fa_pyinvoke_table_dict(const apr_table_t *t)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    PyObject *dict = PyDict_New();
+    int i;
+
+    for (i = 0; dict && i < arr->nelts; ++i) {
+        PyObject *v = PyUnicode_DecodeUTF8(e[i].val, strlen(e[i].val),
+                                           "surrogateescape");
+        if (!v || PyDict_SetItemString(dict, e[i].key, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(dict);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return dict;
+}
+
+static PyObject *pairs_list(const apr_table_t *t)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    PyObject *list = PyList_New(arr->nelts);
+    int i;
+
+    for (i = 0; list && i < arr->nelts; ++i) {
+        /* Header bytes are Latin-1 on the wire; decoding them so loses
+         * nothing. */
+        PyObject *k = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key),
+                                             NULL);
+        PyObject *v = PyUnicode_DecodeLatin1(e[i].val, strlen(e[i].val),
+                                             NULL);
+        PyObject *pair = (k && v) ? PyTuple_Pack(2, k, v) : NULL;
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        if (!pair) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, pair);
+    }
+    return list;
+}
+
+PyObject *fa_pyinvoke_args(const fa_invocation_t *inv)
+{
+    const fa_request_t *req = &inv->req;
+    PyObject *headers = pairs_list(req->headers);
+    PyObject *params = fa_pyinvoke_table_dict(req->route_params);
+    PyObject *url = PyUnicode_DecodeUTF8(req->url, strlen(req->url),
+                                         "surrogateescape");
+    PyObject *body = PyBytes_FromStringAndSize(req->body,
+                                               (Py_ssize_t)req->body_len);
+    PyObject *args = NULL;
+
+    if (headers && params && url && body) {
+        args = Py_BuildValue("(IsOOOOs)", (unsigned int)inv->function_index,
+                             req->method, url, headers, params, body,
+                             inv->id);
+    }
+    Py_XDECREF(headers);
+    Py_XDECREF(params);
+    Py_XDECREF(url);
+    Py_XDECREF(body);
+    return args;
+}
+
+/* A header name or value from Python, as a C string; NULL when it has a
+ * NUL inside (a C string would cut it short, so it is refused instead). */
+static const char *header_text(PyObject *s, int *has_nul)
+{
+    Py_ssize_t len;
+    const char *text = PyUnicode_AsUTF8AndSize(s, &len);
+
+    if (text && strlen(text) != (size_t)len) {
+        *has_nul = 1;
+        return NULL;
+    }
+    return text;
+}
+
+/* One (name, value) pair of the loader's result into @a headers. */
+static apr_status_t read_header(apr_pool_t *p, PyObject *pair,
+                                apr_table_t *headers, const char **bad)
+{
+    const char *k = NULL, *v = NULL;
+    int has_nul = 0;
+
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2
+        || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0))
+        || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 1))) {
+        return APR_EGENERAL;
+    }
+    if (!(k = header_text(PyTuple_GET_ITEM(pair, 0), &has_nul))
+        || !(v = header_text(PyTuple_GET_ITEM(pair, 1), &has_nul))) {
+        PyErr_Clear();
+        if (has_nul) {
+            /* the name up to its NUL, for the log */
+            *bad = apr_pstrdup(p, k ? k : PyUnicode_AsUTF8(
+                               PyTuple_GET_ITEM(pair, 0)));
+            PyErr_Clear();
+            return APR_EINVAL;
+        }
+        return APR_EGENERAL;
+    }
+    apr_table_add(headers, k, v);
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_result(apr_pool_t *p, PyObject *result,
+                                fa_response_t *resp, const char **bad_header)
+{
+    PyObject *headers;
+    Py_ssize_t i, n, len;
+    char *data;
+    apr_status_t rv;
+
+    if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) != 3
+        || !PyLong_Check(PyTuple_GET_ITEM(result, 0))
+        || !PyList_Check(PyTuple_GET_ITEM(result, 1))
+        || !PyBytes_Check(PyTuple_GET_ITEM(result, 2))) {
+        return APR_EGENERAL;
+    }
+    resp->status = (int)PyLong_AsLong(PyTuple_GET_ITEM(result, 0));
+    headers = PyTuple_GET_ITEM(result, 1);
+    n = PyList_GET_SIZE(headers);
+    resp->headers = apr_table_make(p, (int)n + 1);
+    for (i = 0; i < n; ++i) {
+        rv = read_header(p, PyList_GET_ITEM(headers, i), resp->headers,
+                         bad_header);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    PyBytes_AsStringAndSize(PyTuple_GET_ITEM(result, 2), &data, &len);
+    /* borrowed: the caller keeps @a result alive until the body is sent */
+    resp->body = data;
+    resp->body_len = (apr_size_t)len;
+    return APR_SUCCESS;
+}
+
+/* The loader's (status, headers, body) as a response; logs why not. */
+static apr_status_t result_response(fa_invocation_t *inv, PyObject *result,
+                                    fa_response_t *resp)
+{
+    const char *bad_header = NULL;
+    apr_status_t rv = read_result(inv->pool, result, resp, &bad_header);
+
+    if (rv != APR_SUCCESS && bad_header) {
+        fa_log(&fa_pybridge.app->log, FA_LOG_ERR, 0, "FA043: %s: refused "
+               "response header '%s' with invalid characters (NUL); "
+               "answering 500", inv->id, bad_header);
+    }
+    else if (rv != APR_SUCCESS) {
+        fa_log(&fa_pybridge.app->log, FA_LOG_ERR, 0, "FA042: %s: the loader "
+               "returned a malformed result", inv->id);
+    }
+    return rv;
+}
+
+void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
+{
+    fa_response_t resp, *rp = NULL;
+
+    if (result) {
+        if (result_response(inv, result, &resp) != APR_SUCCESS) {
+            fa_http_response_500(&resp, inv->pool);
+        }
+        rp = &resp;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    fa_pybridge.done(inv, rp);
+    Py_END_ALLOW_THREADS
+}
+
+void fa_python_invoke(fa_invocation_t *inv)
+{
+    PyObject *args, *result = NULL;
+
+    if (!thread_state) {
+        thread_state = PyThreadState_New(fa_pybridge.interp);
+    }
+    PyEval_RestoreThread(thread_state);
+    args = fa_pyinvoke_args(inv);
+    fa_invocation_drop_payload(inv);
+    if (args) {
+        result = PyObject_CallObject(fa_pybridge.invoke_fn, args);
+        Py_DECREF(args);
+    }
+    if (!result) {
+        fa_python_log_error("invoking the function failed in the loader");
+        result = Py_BuildValue("(i[]y)", 500, "");
+    }
+    fa_pyinvoke_answer(inv, result);
+    Py_XDECREF(result);
+    PyEval_SaveThread();
+}

@@ -1,0 +1,58 @@
+/**
+ * fa_python_private: what the units of the Python bridge share.
+ *
+ * Runs in a worker process.  Set once by fa_python_start, read-only after:
+ * the app (for its logger), the interpreter (for the pool threads' thread
+ * states) and the done callback.
+ */
+#ifndef FA_PYTHON_PRIVATE_H
+#define FA_PYTHON_PRIVATE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "fa_python.h"
+
+typedef struct fa_pybridge {
+    fa_app_t *app;
+    PyInterpreterState *interp;
+    fa_python_done_fn *done;
+    PyObject *invoke_fn;         /* the loader's invoke() */
+} fa_pybridge_t;
+
+extern fa_pybridge_t fa_pybridge;
+
+/** Logs the pending Python exception as one FA040 line and clears it. */
+void fa_python_log_error(const char *what);
+
+/* fa_pyimport.c: the embedded importer. */
+
+/** Imports embedded module @a name (its bytecode, or its source compiled
+ * now) without the import system: for the loader's own importer, before
+ * the finder that serves the rest is installed. */
+PyObject *fa_pyimport_exec(const char *name);
+/** _funcapp.embedded(name): (is_package, bytecode or None), or None. */
+PyObject *fa_pyimport_embedded(PyObject *self, PyObject *name);
+/** _funcapp.source(name): an embedded module's source text, or None. */
+PyObject *fa_pyimport_source(PyObject *self, PyObject *name);
+
+/* fa_pyinvoke.c: marshalling. */
+
+/** An APR table (route values, app settings) as a dict of str. */
+PyObject *fa_pyinvoke_table_dict(const apr_table_t *t);
+/** The arguments of the loader's invoke() for @a inv's request. */
+PyObject *fa_pyinvoke_args(const fa_invocation_t *inv);
+/** Turns the loader's (status, headers, body) @a result (or NULL: none)
+ * into a response and reports @a inv done with the GIL released; the body
+ * is borrowed from @a result, which the caller keeps alive meanwhile. */
+void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result);
+
+/* fa_pyloop.c: the event loop bridge. */
+
+/** Starts the loop thread (the loader's start_event_loop), with the GIL. */
+apr_status_t fa_pyloop_start(apr_pool_t *p, PyObject *loader);
+/** _funcapp.take() and _funcapp.respond(). */
+PyObject *fa_pyloop_take(PyObject *self, PyObject *unused);
+PyObject *fa_pyloop_respond(PyObject *self, PyObject *args);
+
+#endif

@@ -1,0 +1,385 @@
+/* fa_worker_conn: a worker's connections from httpd children: reading
+ * request frames, handing them to the run queue or the event loop, and
+ * writing the answers (see fa_worker_private.h for who owns what). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_portable.h>
+
+#include "fa_http.h"
+#include "fa_worker_private.h"
+
+/* Headers, URL and route values of one request fit in this beside the
+ * body; a frame above FA_MAX_BODY plus this is refused unread. */
+#define MAX_REQUEST_OVERHEAD (4 * 1024 * 1024)
+
+static void close_conn(conn_t *c)
+{
+    apr_socket_close(c->sock);
+    free(c->payload);
+    apr_atomic_dec32(&c->w->nconns);
+    apr_pool_destroy(c->pool);
+}
+
+/* A new connection stays in the pollset, busy or not, until it is
+ * closed.  I/O thread only. */
+static void poll_conn(conn_t *c)
+{
+    c->polled = apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
+}
+
+static void unpoll_conn(conn_t *c)
+{
+    if (c->polled) {
+        apr_pollset_remove(c->w->pollset, &c->pfd);
+        c->polled = 0;
+    }
+}
+
+static void drop_conn(conn_t *c)
+{
+    unpoll_conn(c);
+    close_conn(c);
+}
+
+/* The response as it may go out: refused headers and bodies over the
+ * limit become a 500, said why in the log. */
+static fa_response_t *checked(fa_invocation_t *inv, fa_response_t *resp,
+                              fa_response_t *failed)
+{
+    const fa_logger_t *log = &((conn_t *)inv->owner)->w->app->log;
+    const apr_array_header_t *arr = apr_table_elts(resp->headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; ++i) {
+        if (!fa_http_header_is_valid(e[i].key, e[i].val)) {
+            fa_log(log, FA_LOG_ERR, 0, "FA031: %s: refused response header "
+                   "'%s' with invalid characters; answering 500", inv->id,
+                   e[i].key);
+            fa_http_response_500(failed, inv->pool);
+            return failed;
+        }
+    }
+    if (resp->body_len > FA_MAX_BODY) {
+        /* children refuse frames over the limit; say why here */
+        fa_log(log, FA_LOG_ERR, 0, "FA038: %s: response body of %lu bytes "
+               "is over the %d-byte limit; answering 500", inv->id,
+               (unsigned long)resp->body_len, FA_MAX_BODY);
+        fa_http_response_500(failed, inv->pool);
+        return failed;
+    }
+    return resp;
+}
+
+static void send_response(conn_t *c, fa_invocation_t *inv,
+                          fa_response_t *resp)
+{
+    fa_response_t failed;
+    struct iovec vec[3];
+    char *head;
+    apr_size_t head_len;
+
+    resp = checked(inv, resp, &failed);
+    if (fa_wire_encode_response(inv->pool, resp, &head, &head_len)
+        != APR_SUCCESS) {
+        fa_log(&c->w->app->log, FA_LOG_ERR, 0, "FA032: %s: response cannot "
+               "be framed (header too long?); answering 500", inv->id);
+        fa_http_response_500(&failed, inv->pool);
+        resp = &failed;
+        fa_wire_encode_response(inv->pool, resp, &head, &head_len);
+    }
+    fa_wire_frame_iov(vec, head, head_len, resp->body, resp->body_len);
+    /* a failed write means the child hung up: the I/O thread will read
+     * the end of stream and close the connection */
+    fa_wire_send(c->fd, vec, 3);
+}
+
+/* From the thread that ran the request (a runner or the event loop):
+ * writes the response, then hands the connection back to the I/O thread.
+ * The invocation is freed here; an async cancellation may still name it
+ * afterwards, as a token only (see fa_pyloop.c). */
+void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
+{
+    conn_t *c = inv->owner;
+    worker_t *w = c->w;
+
+    if (!resp) {
+        /* no answer to give: closing the connection is the child's 502,
+         * not an endless wait */
+        apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY);
+    }
+    else if (apr_atomic_read32(&c->state) == CONN_BUSY) {
+        send_response(c, inv, resp);
+    }
+    apr_atomic_dec32(&w->inflight);
+    /* Back to the I/O thread, which may see the child's next request as
+     * soon as this succeeds: nothing here touches c afterwards. */
+    if (apr_atomic_cas32(&c->state, CONN_IDLE, CONN_BUSY) == CONN_BUSY) {
+        fa_invocation_destroy(inv);
+        if (fa_worker_draining) {
+            apr_pollset_wakeup(w->pollset);
+        }
+        return;
+    }
+    fa_invocation_destroy(inv);
+    /* GONE: only the I/O thread may close it */
+    apr_thread_mutex_lock(w->done_lock);
+    c->next_done = w->done;
+    w->done = c;
+    apr_thread_mutex_unlock(w->done_lock);
+    /* One wake-up a batch: a non-empty list has one on its way already. */
+    if (!c->next_done) {
+        apr_pollset_wakeup(w->pollset);
+    }
+}
+
+void fa_worker_run_queued(void *baton, fa_runq_item_t *item)
+{
+    conn_t *c = (conn_t *)item;
+
+    (void)baton;
+    if (apr_atomic_read32(&c->state) == CONN_GONE) {
+        /* queued behind busy threads and its client left meanwhile */
+        fa_worker_complete(c->inv, NULL);
+    }
+    else {
+        /* reports through fa_worker_complete */
+        fa_python_invoke(c->inv);
+    }
+}
+
+void fa_worker_close_done(worker_t *w)
+{
+    conn_t *c, *next;
+
+    apr_thread_mutex_lock(w->done_lock);
+    c = w->done;
+    w->done = NULL;
+    apr_thread_mutex_unlock(w->done_lock);
+    for (; c; c = next) {
+        next = c->next_done;
+        drop_conn(c);
+    }
+}
+
+/* An event on a busy connection: either its httpd child hung up (its
+ * client went away, or httpd is stopping), or the child already sent its
+ * next request in the moment between our response and the answering
+ * thread handing the connection back, a few instructions later.  Only a
+ * hang-up counts: an async task is cancelled; a sync function finishes
+ * and its response is dropped. */
+static void on_busy_event(conn_t *c)
+{
+    char byte;
+    ssize_t n;
+
+    n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+        return;
+    }
+    if (apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY) != CONN_BUSY) {
+        return;   /* answered meanwhile: the next round reads the EOF */
+    }
+    unpoll_conn(c);
+    if (c->is_async) {
+        fa_python_cancel(c->inv);
+    }
+}
+
+static void send_table(conn_t *c)
+{
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    struct iovec vec[2];
+
+    fa_wire_make_header(hdr, FA_FRAME_TABLE, c->w->table.json_len);
+    vec[0].iov_base = hdr;
+    vec[0].iov_len = sizeof(hdr);
+    vec[1].iov_base = (void *)c->w->table.json;
+    vec[1].iov_len = c->w->table.json_len;
+    if (fa_wire_send(c->fd, vec, 2) != APR_SUCCESS) {
+        drop_conn(c);
+    }
+}
+
+/* A complete request frame, decoded here once: async functions go to the
+ * event loop, the rest to the run queue, in this poll round's batch. */
+static void dispatch(conn_t *c, char *payload, apr_size_t len)
+{
+    worker_t *w = c->w;
+    apr_status_t rv;
+
+    rv = fa_invocation_decode(&c->inv, payload, len, c);
+    if (rv != APR_SUCCESS) {
+        fa_log(&w->app->log, FA_LOG_ERR, rv, "FA030: malformed request "
+               "frame (%lu bytes); closing the connection",
+               (unsigned long)len);
+        drop_conn(c);
+        return;
+    }
+    c->is_async = c->inv->function_index
+                      < (apr_uint32_t)w->table.nfunctions
+                  && w->table.is_async[c->inv->function_index];
+    apr_atomic_set32(&c->state, CONN_BUSY);
+    /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
+    apr_atomic_inc32(&w->inflight);
+    w->last_request = apr_time_now();
+    if (c->is_async) {
+        fa_python_submit(c->inv);
+    }
+    else {
+        fa_runq_batch_add(&w->batch, &c->queued);
+    }
+}
+
+/* A whole frame is in: a table request is answered at once, a request
+ * dispatched. */
+static void on_frame(conn_t *c)
+{
+    char *payload = c->payload;
+
+    c->payload = NULL;
+    c->hdr_have = 0;
+    if (c->type == FA_FRAME_TABLE_GET) {
+        free(payload);
+        send_table(c);
+        return;
+    }
+    dispatch(c, payload, c->payload_len);
+}
+
+/* Reads what is there of the current frame. */
+static void on_readable(conn_t *c)
+{
+    worker_t *w = c->w;
+    apr_status_t rv;
+    apr_size_t n;
+
+    for (;;) {
+        if (c->hdr_have < FA_WIRE_HEADER_LEN) {
+            /* A whole small request usually comes in one read: into the
+             * I/O thread's scratch buffer, never past this frame, since a
+             * child sends its next frame only after our answer. */
+            char *scratch = w->scratch;
+            apr_size_t got;
+            n = FA_WIRE_HEADER_LEN - c->hdr_have;
+            if (c->hdr_have == 0) {
+                n = sizeof(w->scratch);
+            }
+            rv = apr_socket_recv(c->sock, scratch, &n);
+            if (rv != APR_SUCCESS) {
+                break;
+            }
+            got = n < FA_WIRE_HEADER_LEN - c->hdr_have
+                  ? n : FA_WIRE_HEADER_LEN - c->hdr_have;
+            memcpy(c->hdr + c->hdr_have, scratch, got);
+            c->hdr_have += got;
+            if (c->hdr_have < FA_WIRE_HEADER_LEN) {
+                continue;
+            }
+            rv = fa_wire_parse_header(c->hdr, FA_MAX_BODY
+                                      + MAX_REQUEST_OVERHEAD, &c->type,
+                                      &c->payload_len);
+            if (rv != APR_SUCCESS || (c->type != FA_FRAME_REQUEST
+                                      && c->type != FA_FRAME_TABLE_GET)
+                || n - got > c->payload_len) {
+                fa_log(&w->app->log, FA_LOG_ERR, rv, "FA033: bad frame "
+                       "from an httpd child; closing the connection");
+                goto drop;
+            }
+            c->payload = malloc(c->payload_len ? c->payload_len : 1);
+            if (!c->payload) {
+                fa_log(&w->app->log, FA_LOG_ERR, APR_ENOMEM, "FA034: no "
+                       "memory for a %lu-byte frame",
+                       (unsigned long)c->payload_len);
+                goto drop;
+            }
+            memcpy(c->payload, scratch + got, n - got);
+            c->payload_have = n - got;
+        }
+        if (c->payload_have < c->payload_len) {
+            n = c->payload_len - c->payload_have;
+            rv = apr_socket_recv(c->sock, c->payload + c->payload_have, &n);
+            if (rv != APR_SUCCESS) {
+                break;
+            }
+            c->payload_have += n;
+            if (c->payload_have < c->payload_len) {
+                continue;
+            }
+        }
+        on_frame(c);
+        return;
+    }
+    if (APR_STATUS_IS_EAGAIN(rv)) {
+        return;
+    }
+    /* EOF between frames is an httpd child closing its connection. */
+    if (!(rv == APR_EOF && c->hdr_have == 0)) {
+        fa_log(&w->app->log, FA_LOG_DEBUG, rv, "FA035: connection lost "
+               "mid-frame");
+    }
+drop:
+    drop_conn(c);
+}
+
+void fa_worker_conn_event(conn_t *c)
+{
+    if (apr_atomic_read32(&c->state) != CONN_IDLE) {
+        on_busy_event(c);
+    }
+    else {
+        on_readable(c);
+    }
+}
+
+static int peer_allowed(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        return 0;
+    }
+    return cred.uid == geteuid() || cred.uid == 0;
+}
+
+void fa_worker_accept(worker_t *w)
+{
+    for (;;) {
+        apr_pool_t *cp;
+        apr_socket_t *sock;
+        apr_os_sock_t fd;
+        conn_t *c;
+
+        apr_pool_create(&cp, NULL);
+        if (apr_socket_accept(&sock, w->listener, cp) != APR_SUCCESS) {
+            apr_pool_destroy(cp);
+            return;
+        }
+        apr_os_sock_get(&fd, sock);
+        if (!peer_allowed(fd)) {
+            fa_log(&w->app->log, FA_LOG_ERR, 0, "FA036: refused a connection "
+                   "from a process of another user");
+            apr_socket_close(sock);
+            apr_pool_destroy(cp);
+            continue;
+        }
+        apr_socket_timeout_set(sock, 0);
+        c = apr_pcalloc(cp, sizeof(*c));
+        c->w = w;
+        c->pool = cp;
+        c->sock = sock;
+        c->fd = fd;
+        c->pfd.desc_type = APR_POLL_SOCKET;
+        c->pfd.desc.s = sock;
+        c->pfd.reqevents = APR_POLLIN;
+        c->pfd.client_data = c;
+        apr_atomic_inc32(&w->nconns);
+        poll_conn(c);
+    }
+}

@@ -1,0 +1,105 @@
+/**
+ * fa_worker_private: the worker process's state, shared by its stages
+ * (fa_worker.c) and its connections (fa_worker_conn.c).
+ *
+ * Runs in a worker process.  Who touches what:
+ * - the I/O thread alone: the pollset's membership, the listener, the
+ *   connections' frame readers, the batch of requests read in one poll
+ *   round, last_request;
+ * - the thread that runs a request (a runner or the event loop): its
+ *   connection while the connection is BUSY, then hands it back with one
+ *   compare-and-swap of its state;
+ * - both, under done_lock: the list of connections that hung up while busy;
+ * - both, atomically: inflight, nconns, each connection's state;
+ * - the run queue guards its own state (fa_runq.h).
+ */
+#ifndef FA_WORKER_PRIVATE_H
+#define FA_WORKER_PRIVATE_H
+
+#include <signal.h>
+
+#include <apr_poll.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_pool.h>
+
+#include "fa_app.h"
+#include "fa_invocation.h"
+#include "fa_python.h"
+#include "fa_runq.h"
+#include "fa_wire.h"
+
+/* A connection is IDLE between requests (the I/O thread reads it), BUSY
+ * while its request runs (the running thread owns it until it answers),
+ * GONE when its httpd child hung up meanwhile (the I/O thread closes it
+ * once the request is done).  Transitions out of BUSY are compare-and-swap,
+ * so the I/O thread and the answering thread agree on who has it. */
+#define CONN_IDLE 0
+#define CONN_BUSY 1
+#define CONN_GONE 2
+
+typedef struct worker worker_t;
+
+typedef struct conn {
+    fa_runq_item_t queued;      /* first: the run queue links it */
+    worker_t *w;
+    apr_pool_t *pool;
+    apr_socket_t *sock;
+    int fd;
+    apr_pollfd_t pfd;
+    /* I/O thread only: */
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    apr_size_t hdr_have;
+    fa_frame_type_e type;
+    char *payload;              /* malloc'd: bodies can be 100 MB */
+    apr_size_t payload_len, payload_have;
+    int polled;                 /* in the pollset */
+    /* Set by the I/O thread before the connection turns BUSY, read by the
+     * answering thread; stays in the pollset while busy, to see a hang-up
+     * (everything but the response is done by the I/O thread). */
+    fa_invocation_t *inv;
+    int is_async;
+    apr_uint32_t state;         /* CONN_IDLE, CONN_BUSY or CONN_GONE */
+    struct conn *next_done;     /* under done_lock */
+} conn_t;
+
+struct worker {
+    fa_app_t *app;
+    int slot;
+    apr_pool_t *pool;
+    apr_pollset_t *pollset;
+    apr_thread_pool_t *threads;
+    fa_runq_t *runq;
+    fa_python_table_t table;
+
+    /* I/O thread only: */
+    apr_socket_t *listener;     /* NULL once draining */
+    fa_runq_batch_t batch;      /* sync requests read in this poll round */
+    apr_time_t last_request;
+    char scratch[16384];        /* a small frame's first read */
+
+    /* Shared: */
+    apr_thread_mutex_t *done_lock;
+    conn_t *done;               /* hung up while busy, for the I/O thread
+                                 * to close once their request is done */
+    apr_uint32_t inflight;
+    apr_uint32_t nconns;
+};
+
+/** Set by SIGTERM/SIGINT: finish what is in flight, take nothing new. */
+extern volatile sig_atomic_t fa_worker_draining;
+
+/* fa_worker_conn.c, all on the I/O thread but complete: */
+
+/** Accepts the connections waiting on the listener. */
+void fa_worker_accept(worker_t *w);
+/** An event on a connection, idle or busy. */
+void fa_worker_conn_event(conn_t *c);
+/** Closes the connections that hung up while busy, once done. */
+void fa_worker_close_done(worker_t *w);
+/** The done callback given to fa_python_start: from the thread that ran
+ * the request. */
+void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp);
+/** Runs one queued sync request (the run queue's run hook). */
+void fa_worker_run_queued(void *baton, fa_runq_item_t *item);
+
+#endif
