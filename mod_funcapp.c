@@ -170,11 +170,14 @@ static const command_rec funcapp_cmds[] = {
 
 /* ---- logging handed to the core ---------------------------------------- */
 
-static void glue_log(void *baton, int level, apr_status_t rv, const char *msg)
+/* The core's own file and line, as mod_md logs: httpd's %F shows where
+ * in the core a line comes from, not this callback. */
+static void glue_log(void *baton, const char *file, int line, int level,
+                     apr_status_t rv, const char *msg)
 {
-    ap_log_error(APLOG_MARK, level, rv, (server_rec *)baton, "%s", msg);
+    ap_log_error(file, line, APLOG_MODULE_INDEX, level, rv,
+                 (server_rec *)baton, "%s", msg);
 }
-
 /* ---- start-up ---------------------------------------------------------- */
 
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -1,12 +1,14 @@
 /* fa_log: formatting in front of the glue's log callback. */
 #include <stdarg.h>
-#include <stdio.h>
+
+#include <apr_strings.h>
 
 #include "fa_log.h"
 
-void fa_log(const fa_logger_t *log, int level, apr_status_t rv,
-            const char *fmt, ...)
+void fa_log_at(const char *file, int line, const fa_logger_t *log,
+               int level, apr_status_t rv, const char *fmt, ...)
 {
+    /* httpd cuts an error-log line at 8 kB; a fixed buffer needs no pool */
     char buf[2048];
     va_list ap;
 
@@ -14,9 +16,9 @@ void fa_log(const fa_logger_t *log, int level, apr_status_t rv,
         return;
     }
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    apr_vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    log->fn(log->baton, level, rv, buf);
+    log->fn(log->baton, file, line, level, rv, buf);
 }
 
 /* The one map between the two scales, both ways. */
