@@ -47,12 +47,14 @@ all: mod_funcapp.so
 build/fa_pysrc.c: build/embed_python.py $(PY_FILES)
 	$(PYTHON) build/embed_python.py python $@
 
-mod_funcapp.so: mod_funcapp.c $(CORE_SRC) $(PY_SRC) $(HEADERS)
+GLUE_SRC  = mod_funcapp.c mod_funcapp_config.c mod_funcapp_handler.c
+
+mod_funcapp.so: $(GLUE_SRC) mod_funcapp.h $(CORE_SRC) $(PY_SRC) $(HEADERS)
 	$(APXS) -c -o mod_funcapp.la \
 	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-Wno-missing-field-initializers \
 	    -Wc,-DFA_PYTHON_PROGRAM='\"$(PY_PREFIX)/bin/python$(PY_VERSION)\"' \
 	    -Iinclude $(PY_INCLUDES) \
-	    mod_funcapp.c $(CORE_SRC) $(PY_SRC) -ljansson $(PY_LDFLAGS) \
+	    $(GLUE_SRC) $(CORE_SRC) $(PY_SRC) -ljansson $(PY_LDFLAGS) \
 	    > build/apxs.log 2>&1 || { cat build/apxs.log; exit 1; }
 	cp .libs/mod_funcapp.so $@
 

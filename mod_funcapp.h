@@ -1,0 +1,40 @@
+/**
+ * mod_funcapp.h: what the glue files share.
+ *
+ * Runs in the httpd parent (configuration, start-up) and the httpd
+ * children (requests).  A server_conf_t is made by httpd for each server
+ * (main and virtual hosts) in pconf; its app is this generation's, made
+ * by post_config; its dispatch is the child's, made by child_init.
+ */
+#ifndef MOD_FUNCAPP_H
+#define MOD_FUNCAPP_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#include "fa_app.h"
+#include "fa_config.h"
+#include "fa_dispatch.h"
+
+extern module AP_MODULE_DECLARE_DATA funcapp_module;
+
+#define FUNCAPP_HANDLER "funcapp"
+
+/** What a server (main or virtual host) serves, if anything. */
+typedef struct {
+    fa_app_config_t *config;    /* shared by vhosts that inherit it */
+    fa_app_t *app;              /* this generation's run-time app */
+    fa_dispatch_t *dispatch;    /* in httpd children */
+} server_conf_t;
+
+/* mod_funcapp_config.c: the directives. */
+extern const command_rec fa_glue_cmds[];
+void *fa_glue_create_server_conf(apr_pool_t *p, server_rec *s);
+void *fa_glue_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* mod_funcapp_handler.c: requests. */
+int fa_glue_translate_name(request_rec *r);
+int fa_glue_map_to_storage(request_rec *r);
+int fa_glue_handler(request_rec *r);
+
+#endif

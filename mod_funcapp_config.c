@@ -1,0 +1,139 @@
+/*
+ * mod_funcapp_config: the directives, and each server's configuration.
+ *
+ * Runs in the httpd parent while it reads httpd.conf; what it builds
+ * lives in pconf and is inherited by the children and the workers.  Each
+ * value is checked here, so `apachectl configtest` names the directive
+ * and the range of a bad one.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_main.h"
+
+#include <apr_strings.h>
+
+#include "mod_funcapp.h"
+
+void *fa_glue_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(p, sizeof(server_conf_t));
+}
+
+void *fa_glue_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    server_conf_t *base = basev, *add = addv;
+    server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    /* A virtual host with no app directives serves the main server's app
+     * with the same workers; one with some gets an app of its own that
+     * inherits the rest. */
+    if (!add->config || !base->config) {
+        conf->config = add->config ? add->config : base->config;
+    }
+    else {
+        conf->config = fa_config_merge(p, base->config, add->config);
+    }
+    return conf;
+}
+
+static fa_app_config_t *app_config(cmd_parms *cmd)
+{
+    server_conf_t *conf = ap_get_module_config(cmd->server->module_config,
+                                               &funcapp_module);
+    if (!conf->config) {
+        conf->config = fa_config_make(cmd->pool);
+    }
+    return conf->config;
+}
+
+static const char *cmd_function_app(cmd_parms *cmd, void *dc, const char *arg)
+{
+    fa_app_config_t *cfg = app_config(cmd);
+    const char *dir = ap_server_root_relative(cmd->pool, arg), *error;
+
+    (void)dc;
+    if (!dir || fa_config_check_app_dir(cmd->pool, dir, &error)
+        != APR_SUCCESS) {
+        return dir ? error : apr_psprintf(cmd->pool, "FunctionApp: bad path "
+                                          "'%s'", arg);
+    }
+    if (cfg->app_dir) {
+        return "FunctionApp: only one app a server (virtual host)";
+    }
+    cfg->app_dir = dir;
+    return NULL;
+}
+
+static const char *cmd_count(cmd_parms *cmd, void *dc, const char *arg)
+{
+    fa_app_config_t *cfg = app_config(cmd);
+    int is_processes = cmd->info != NULL;
+    const char *error;
+    int n;
+
+    (void)dc;
+    if (fa_config_parse_count(cmd->pool, cmd->directive->directive, arg,
+                              is_processes ? FA_PROCESS_COUNT_MIN
+                                           : FA_THREAD_COUNT_MIN,
+                              is_processes ? FA_PROCESS_COUNT_MAX
+                                           : FA_THREAD_COUNT_MAX,
+                              &n, &error) != APR_SUCCESS) {
+        return error;
+    }
+    *(is_processes ? &cfg->process_count : &cfg->thread_count) = n;
+    return NULL;
+}
+
+static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
+                               const char *value)
+{
+    (void)dc;
+    apr_table_set(app_config(cmd)->settings, name, value);
+    return NULL;
+}
+
+static const char *cmd_handler(cmd_parms *cmd, void *dc, const char *args)
+{
+    fa_app_config_t *cfg = app_config(cmd);
+    apr_array_header_t *opts = apr_array_make(cmd->temp_pool, 2,
+                                              sizeof(char *));
+    const char *route = ap_getword_conf(cmd->pool, &args);
+    const char *file = ap_getword_conf(cmd->pool, &args);
+    const char *error;
+    char *word;
+
+    (void)dc;
+    if (!*route || !*file) {
+        return "FunctionHandler needs ROUTE FILE[:CALLABLE] "
+               "[methods=GET,POST] [authLevel=anonymous|function|admin]";
+    }
+    while (*(word = ap_getword_conf(cmd->pool, &args))) {
+        APR_ARRAY_PUSH(opts, char *) = word;
+    }
+    if (fa_config_parse_handler(cmd->pool, route, file, opts->nelts,
+                                (char *const *)opts->elts,
+                                cfg->app_dir ? cfg->app_dir
+                                             : ap_server_root,
+                                apr_array_push(cfg->handlers), &error)
+        != APR_SUCCESS) {
+        apr_array_pop(cfg->handlers);
+        return error;
+    }
+    return NULL;
+}
+
+const command_rec fa_glue_cmds[] = {
+    AP_INIT_TAKE1("FunctionApp", cmd_function_app, NULL, RSRC_CONF,
+                  "the function app's root directory"),
+    AP_INIT_TAKE1("FunctionsWorkerProcessCount", cmd_count, (void *)1,
+                  RSRC_CONF, "worker processes for the app, 1..10"),
+    AP_INIT_TAKE1("PythonThreadpoolThreadCount", cmd_count, NULL, RSRC_CONF,
+                  "threads per worker for sync functions, 1..32"),
+    AP_INIT_TAKE2("FunctionAppSetting", cmd_setting, NULL, RSRC_CONF,
+                  "an app setting (NAME VALUE), set in the workers' "
+                  "os.environ"),
+    AP_INIT_RAW_ARGS("FunctionHandler", cmd_handler, NULL, RSRC_CONF,
+                     "ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]"),
+    {NULL}
+};

@@ -1,0 +1,338 @@
+/*
+ * mod_funcapp_handler: a request's way through the httpd child: the route
+ * prefix, the function table's route match, the body, the dispatch to a
+ * worker and the response.
+ *
+ * Runs in the httpd children, in the thread that serves the request;
+ * everything it makes lives in the request pool (the body in one malloc'd
+ * buffer freed with it).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include <apr_strings.h>
+
+#include "fa_http.h"
+#include "mod_funcapp.h"
+
+APLOG_USE_MODULE(funcapp);
+
+/* ---- requests ---------------------------------------------------------- */
+
+/* Length of the route prefix that @a uri starts with, or -1. */
+static int match_prefix(const char *uri, const char *prefix)
+{
+    apr_size_t n = strlen(prefix);
+
+    if (uri[0] != '/') {
+        return -1;
+    }
+    if (n == 0) {
+        return 1;
+    }
+    /* Azure matches the prefix case-insensitively, like every literal. */
+    if (strncasecmp(uri + 1, prefix, n) != 0) {
+        return -1;
+    }
+    if (uri[n + 1] == '\0') {
+        return (int)n + 1;
+    }
+    return uri[n + 1] == '/' ? (int)n + 2 : -1;
+}
+
+int fa_glue_translate_name(request_rec *r)
+{
+    server_conf_t *conf = ap_get_module_config(r->server->module_config,
+                                               &funcapp_module);
+    if (!conf->app || !r->uri
+        || match_prefix(r->uri, conf->app->config->route_prefix) < 0) {
+        return DECLINED;
+    }
+    r->handler = FUNCAPP_HANDLER;
+    r->filename = apr_pstrcat(r->pool, FUNCAPP_HANDLER ":", r->uri, NULL);
+    return OK;
+}
+
+int fa_glue_map_to_storage(request_rec *r)
+{
+    /* No file system behind a function: skip the directory walk. */
+    return (r->handler && !strcmp(r->handler, FUNCAPP_HANDLER))
+           ? OK : DECLINED;
+}
+
+/* A request body being read: malloc'd so that it grows in place (realloc
+ * moves large blocks by remapping pages, not by copying them), freed with
+ * the request. */
+typedef struct body_buf {
+    char *data;
+    apr_size_t len, cap;
+} body_buf_t;
+
+static apr_status_t free_body(void *data)
+{
+    free(((body_buf_t *)data)->data);
+    return APR_SUCCESS;
+}
+
+/* Room for @a more bytes, growing by doubling but never past @a limit + 1
+ * bytes: a 100 MB chunked upload allocates 100 MB, not the sum of every
+ * size it went through. */
+static int body_reserve(body_buf_t *b, apr_size_t more, apr_size_t limit)
+{
+    apr_size_t cap = b->cap;
+    char *bigger;
+
+    if (b->len + more < cap) {
+        return OK;
+    }
+    while (b->len + more >= cap) {
+        cap = cap > limit / 2 ? limit + 1 : cap * 2;
+    }
+    bigger = realloc(b->data, cap);
+    if (!bigger) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    b->data = bigger;
+    b->cap = cap;
+    return OK;
+}
+
+/* The first size of the buffer: the Content-Length when there is one. */
+static int body_size_hint(request_rec *r, apr_off_t limit, apr_size_t *cap)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t n;
+
+    *cap = 8192;
+    if (!cl) {
+        return OK;
+    }
+    if (apr_strtoff(&n, cl, NULL, 10) != APR_SUCCESS || n < 0) {
+        return HTTP_BAD_REQUEST;
+    }
+    if (n > limit) {
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    *cap = (apr_size_t)n + 1;
+    return OK;
+}
+
+/* Appends the data buckets of @a bb to @a b; sets *eos at the end. */
+static int body_append(body_buf_t *b, apr_bucket_brigade *bb,
+                       apr_size_t limit, int *eos)
+{
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t n;
+        int status;
+        if (APR_BUCKET_IS_EOS(e)) {
+            *eos = 1;
+            return OK;
+        }
+        if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
+            return HTTP_BAD_REQUEST;
+        }
+        if (n > limit - b->len) {
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+        if ((status = body_reserve(b, n, limit)) != OK) {
+            return status;
+        }
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+    }
+    return OK;
+}
+
+/* Reads the whole body, refusing more than LimitRequestBody or Azure's
+ * 100 MB, whichever is lower. */
+static int read_body(request_rec *r, const char **body, apr_size_t *len)
+{
+    apr_off_t limit = ap_get_limit_req_body(r);
+    body_buf_t *b;
+    apr_bucket_brigade *bb;
+    int status, eos = 0;
+
+    if (!ap_request_has_body(r)) {
+        /* most GETs: no input filters to run at all */
+        *body = "";
+        *len = 0;
+        return OK;
+    }
+    if (limit <= 0 || limit > FA_MAX_BODY) {
+        limit = FA_MAX_BODY;
+    }
+    b = apr_pcalloc(r->pool, sizeof(*b));
+    if ((status = body_size_hint(r, limit, &b->cap)) != OK) {
+        return status;
+    }
+    if (!(b->data = malloc(b->cap))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(r->pool, b, free_body, apr_pool_cleanup_null);
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    while (!eos) {
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb,
+                                         AP_MODE_READBYTES, APR_BLOCK_READ,
+                                         65536);
+        if (rv != APR_SUCCESS) {
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+        status = body_append(b, bb, (apr_size_t)limit, &eos);
+        apr_brigade_cleanup(bb);
+        if (status != OK) {
+            return status;
+        }
+    }
+    *body = b->data;
+    *len = b->len;
+    return OK;
+}
+
+static int send_response(request_rec *r, const fa_response_t *resp)
+{
+    const apr_array_header_t *arr = apr_table_elts(resp->headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; ++i) {
+        if (!fa_http_header_is_valid(e[i].key, e[i].val)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FA060: refused "
+                          "response header '%s' with invalid characters",
+                          e[i].key);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    r->status = resp->status;
+    /* httpd 2.4 turns a status it has no reason phrase for (418, 299...)
+     * into "500 Internal Server Error" on the status line. */
+    r->status_line = ap_get_status_line_ex(r->pool, resp->status);
+    for (i = 0; i < arr->nelts; ++i) {
+        if (!strcasecmp(e[i].key, "Content-Type")) {
+            ap_set_content_type(r, apr_pstrdup(r->pool, e[i].val));
+        }
+        else if (!fa_http_is_hop_header(e[i].key)) {
+            apr_table_add(r->headers_out, e[i].key, e[i].val);
+        }
+    }
+    if (resp->status == HTTP_NO_CONTENT || resp->status == HTTP_NOT_MODIFIED
+        || resp->status < 200) {
+        return OK;
+    }
+    ap_set_content_length(r, (apr_off_t)resp->body_len);
+    if (resp->body_len && !r->header_only) {
+        ap_rwrite(resp->body, (int)resp->body_len, r);
+    }
+    return OK;
+}
+
+/* A 405 answered here rather than returned to httpd: httpd's own error
+ * response replaces Allow with the methods of r->allowed (plus TRACE), not
+ * those of the route's functions. */
+static int method_not_allowed(request_rec *r, const char *allow)
+{
+    int status = ap_discard_request_body(r);
+
+    if (status != OK) {
+        return status;
+    }
+    r->status = HTTP_METHOD_NOT_ALLOWED;
+    apr_table_setn(r->headers_out, "Allow", allow);
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+/* The client's socket, watched for a hang-up while a function runs. */
+static int client_fd(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+
+    return sock && apr_os_sock_get(&fd, sock) == APR_SUCCESS ? fd : -1;
+}
+
+int fa_glue_handler(request_rec *r)
+{
+    server_conf_t *conf;
+    fa_route_result_e result;
+    const fa_function_t *function;
+    const char *allow = NULL, *path;
+    fa_request_t req;
+    fa_response_t resp;
+    char invocation_id[37];
+    apr_status_t rv;
+    int status, skip;
+
+    if (!r->handler || strcmp(r->handler, FUNCAPP_HANDLER)) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->server->module_config, &funcapp_module);
+    if (!conf->dispatch) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    skip = match_prefix(r->uri, conf->app->config->route_prefix);
+    if (skip < 0) {
+        return HTTP_NOT_FOUND;
+    }
+    path = r->uri + skip;
+
+    memset(&req, 0, sizeof(req));
+    req.route_params = apr_table_make(r->pool, 4);
+    rv = fa_dispatch_route(conf->dispatch, r->pool, path, r->method, &result,
+                           &function, req.route_params, &allow);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA061: the function app "
+                      "is not answering (still starting, or failing)");
+        /* err_headers_out: httpd's error page drops headers_out */
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    /* No function comes with a 405: test for it before the 404. */
+    if (result == FA_ROUTE_METHOD_NOT_ALLOWED && allow) {
+        return method_not_allowed(r, allow);
+    }
+    if (result != FA_ROUTE_MATCHED || !function) {
+        return HTTP_NOT_FOUND;
+    }
+
+    if ((status = read_body(r, &req.body, &req.body_len)) != OK) {
+        return status;
+    }
+    fa_dispatch_invocation_id(invocation_id);
+    req.invocation_id = invocation_id;
+    req.function_index = (apr_uint32_t)function->index;
+    req.method = r->method;
+    req.url = ap_construct_url(r->pool, r->unparsed_uri, r);
+    req.headers = r->headers_in;
+    rv = fa_dispatch_invoke(conf->dispatch, r->pool, &req,
+                            r->method_number == M_GET
+                            || r->method_number == M_OPTIONS,
+                            /* only a task can be told to stop: a def
+                             * function runs to its end anyway, so its
+                             * request needs no poll on the client */
+                            function->is_async ? client_fd(r) : -1, &resp);
+    if (rv == FA_CLIENT_GONE) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "FA063: %s: the client "
+                      "went away; function %s was told", invocation_id,
+                      function->name);
+        r->connection->aborted = 1;
+        return OK;
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA062: %s: no worker "
+                      "answered function %s", invocation_id, function->name);
+        return HTTP_BAD_GATEWAY;
+    }
+    return send_response(r, &resp);
+}
