@@ -871,7 +871,7 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
         apr_pollset_wakeup(w->pollset);
     }
 
-    apr_atomic_set32(&app->slots[slot].ready, 1);
+    fa_slot_set_ready(app->slots, slot);
     fa_log(&app->log, FA_LOG_INFO, 0, "FA010: worker %d (pid %ld) of "
            "generation %u ready with %d thread(s) for %s", slot,
            (long)getpid(), app->generation, app->config->thread_count,
