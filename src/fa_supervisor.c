@@ -233,6 +233,7 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
         setpgid(0, 0);
         apr_pool_create(&p, NULL);
         gen->entry(app, w->slot, delay, p);
+        /* an entry point that returns never got its process going */
         _exit(FA_EXIT_SETUP);
     }
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
