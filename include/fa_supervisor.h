@@ -51,7 +51,7 @@ apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
 void fa_supervisor_parent_signals(void);
 void fa_supervisor_child_signals(void);
 
-/* ---- the policies, as pure functions for the unit tests ---------------- */
+/* ---- the policies, exposed for the unit tests ------------------------- */
 
 /**
  * The delay before restarting a worker that died after @a lived.  Deaths
