@@ -185,8 +185,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     log.fn = glue_log;
     log.baton = main_s;
     log.level = ap_get_server_module_loglevel(main_s, APLOG_MODULE_INDEX);
-    if (fa_supervisor_start(pconf, plong, apps, &log, httpd_exiting)
-        != APR_SUCCESS) {
+    if (fa_supervisor_start(pconf, plong, apps, &log, httpd_exiting,
+                            fa_worker_main) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     fa_supervisor_parent_signals();

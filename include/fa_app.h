@@ -13,15 +13,23 @@
 
 #include "fa_config.h"
 #include "fa_log.h"
+#include "fa_slot.h"
 
-/** One worker process's place, in memory shared by parent, children and
- * workers; fields are only touched with apr_atomic_*. */
-typedef struct fa_slot {
-    apr_uint32_t outstanding; /* requests children sent and await */
-    apr_uint32_t pid;         /* the worker now serving, 0 while none */
-    apr_uint32_t ready;       /* 1 once the worker has indexed the app */
-    apr_uint32_t incarnation; /* bumped at every (re)start of the slot */
-} fa_slot_t;
+/**
+ * One worker process's place, in memory shared by the parent, its children
+ * and the app's workers; touched only through fa_slot.h.
+ *
+ * outstanding: added to and taken from by httpd children (a request sent
+ *              and awaited); read by children to pick the least busy.
+ * ready:       set by the worker once it has indexed the app, cleared by
+ *              the parent when it reaps the worker; read by children, who
+ *              send to a slot that is not ready only when no ready one can
+ *              take the request.
+ */
+struct fa_slot {
+    apr_uint32_t outstanding;
+    apr_uint32_t ready;
+};
 
 typedef struct fa_app fa_app_t;
 
@@ -34,7 +42,7 @@ struct fa_app {
     apr_uint32_t generation;
     fa_app_config_t *config;
     int nslots;                    /* = config->process_count */
-    fa_slot_t *slots;              /* shared memory */
+    fa_slot_t *slots;              /* shared memory, see fa_slot.h */
     const char **socket_paths;     /* one a slot */
     int *listen_fds;               /* made by the parent, one a slot */
     long worker_uid, worker_gid;   /* owner of the sockets; -1 to keep */

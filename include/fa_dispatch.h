@@ -28,6 +28,25 @@ typedef struct fa_function {
     const char *error;        /* why it cannot run (import failed), or NULL */
 } fa_function_t;
 
+/** The function table as a worker sent it: functions[i] is its entry i,
+ * and the router matches to those indices. */
+typedef struct fa_function_table {
+    fa_function_t *functions;
+    int nfunctions;
+    fa_router_t *router;
+} fa_function_table_t;
+
+/**
+ * Parses the worker's JSON function table (an array of objects with name,
+ * route, methods, auth_level, is_async, error) into @a table, in @a p.
+ * A function whose route does not compile is logged to @a log and not
+ * routed, one without a name or route is not routed either; the others
+ * are.  APR_EGENERAL, logged, when @a text is not a JSON array.
+ */
+apr_status_t fa_dispatch_parse_table(fa_function_table_t *table,
+                                     const char *text, apr_size_t len,
+                                     apr_pool_t *p, const fa_logger_t *log);
+
 /** Writes a new invocation id (a random UUID, 36 characters and a NUL)
  * to @a out. */
 void fa_dispatch_invocation_id(char *out);
@@ -63,5 +82,9 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
                                 int client_fd, fa_response_t *resp);
+
+/** The retry rule of fa_dispatch_invoke, for the tests: after failed
+ * attempt @a attempt (0 for the first), whether to try another worker. */
+int fa_dispatch_retry(int attempt, int sent, int idempotent);
 
 #endif

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "fa_dispatch.h"
+#include "fa_slot.h"
 
 /* Idle connections kept a worker; more than the child's threads would
  * never be used at once. */
@@ -248,101 +249,84 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
                     *len - (have - FA_WIRE_HEADER_LEN), timeout_ms);
 }
 
-/* Picks the worker with the fewest outstanding requests and counts one
- * more on it.  Reading the counters and then adding would let two children
- * that look at once pick the same idle worker; the compare-and-swap makes
- * the choice and the count one step, and a loser looks again. */
 static int reserve_slot(fa_dispatch_t *d, int exclude)
 {
-    fa_app_t *app = d->app;
-    int attempt, k;
-
-    for (attempt = 0; ; ++attempt) {
-        apr_uint32_t start = apr_atomic_inc32(&d->next);
-        apr_uint32_t best_score = 0xffffffff, best_seen = 0;
-        int best = exclude >= 0 ? exclude : 0;
-
-        for (k = 0; k < app->nslots; ++k) {
-            int i = (int)((start + (apr_uint32_t)k)
-                          % (apr_uint32_t)app->nslots);
-            apr_uint32_t seen, score;
-            if (i == exclude) {
-                continue;
-            }
-            seen = apr_atomic_read32(&app->slots[i].outstanding);
-            score = seen;
-            /* A slot whose worker is (re)starting still queues requests in
-             * its socket's backlog, but only when no ready worker can. */
-            if (!apr_atomic_read32(&app->slots[i].ready)) {
-                score += 1u << 20;
-            }
-            if (score < best_score) {
-                best_score = score;
-                best_seen = seen;
-                best = i;
-            }
-        }
-        if (best_score == 0xffffffff || attempt >= 8) {
-            apr_atomic_inc32(&app->slots[best].outstanding);
-            return best;
-        }
-        if (apr_atomic_cas32(&app->slots[best].outstanding, best_seen + 1,
-                             best_seen) == best_seen) {
-            return best;
-        }
-    }
+    return fa_slot_reserve(d->app->slots, d->app->nslots, exclude, &d->next);
 }
 
 static void release_slot(fa_dispatch_t *d, int slot)
 {
-    apr_atomic_dec32(&d->app->slots[slot].outstanding);
+    fa_slot_release(d->app->slots, slot);
+}
+
+/* One function of the table; an entry without a name or a route is kept
+ * (indices are the worker's) but never routed to. */
+static void parse_function(fa_function_table_t *table, apr_pool_t *p,
+                           const fa_logger_t *log, json_t *item, int i)
+{
+    fa_function_t *f = &table->functions[i];
+    const char *methods = json_string_value(json_object_get(item, "methods"));
+    const char *err;
+
+    f->index = i;
+    f->name = apr_pstrdup(p, json_string_value(json_object_get(item,
+                                                               "name")));
+    f->route = apr_pstrdup(p, json_string_value(json_object_get(item,
+                                                                "route")));
+    f->auth_level = apr_pstrdup(p, json_string_value(
+                                json_object_get(item, "auth_level")));
+    f->is_async = json_is_true(json_object_get(item, "is_async"));
+    f->error = apr_pstrdup(p, json_string_value(json_object_get(item,
+                                                                "error")));
+    if (!f->name || !f->route) {
+        return;
+    }
+    if (fa_router_add(table->router, f->route, methods, i, &err)
+        != APR_SUCCESS) {
+        fa_log(log, FA_LOG_ERR, 0, "FA051: function %s is not served: %s",
+               f->name, err);
+    }
+}
+
+apr_status_t fa_dispatch_parse_table(fa_function_table_t *table,
+                                     const char *text, apr_size_t len,
+                                     apr_pool_t *p, const fa_logger_t *log)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr), *item;
+    size_t i;
+
+    if (!root || !json_is_array(root)) {
+        fa_log(log, FA_LOG_ERR, 0, "FA050: malformed function table from a "
+               "worker: %s", root ? "not an array" : jerr.text);
+        json_decref(root);
+        return APR_EGENERAL;
+    }
+    table->router = fa_router_make(p);
+    table->nfunctions = (int)json_array_size(root);
+    table->functions = apr_pcalloc(p, sizeof(fa_function_t)
+                                   * (json_array_size(root) + 1));
+    json_array_foreach(root, i, item) {
+        parse_function(table, p, log, item, (int)i);
+    }
+    json_decref(root);
+    return APR_SUCCESS;
 }
 
 static apr_status_t parse_table(fa_dispatch_t *d, const char *text,
                                 apr_size_t len)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr), *item;
-    fa_router_t *router;
-    size_t i;
+    fa_function_table_t table;
+    apr_status_t rv;
 
-    if (!root || !json_is_array(root)) {
-        fa_log(&d->app->log, FA_LOG_ERR, 0, "FA050: malformed function table "
-               "from a worker: %s", root ? "not an array" : jerr.text);
-        json_decref(root);
-        return APR_EGENERAL;
+    rv = fa_dispatch_parse_table(&table, text, len, d->pool, &d->app->log);
+    if (rv == APR_SUCCESS) {
+        d->functions = table.functions;
+        d->nfunctions = table.nfunctions;
+        /* last: a router is what tells other threads the table is in */
+        d->router = table.router;
     }
-    router = fa_router_make(d->pool);
-    d->functions = apr_pcalloc(d->pool, sizeof(fa_function_t)
-                               * (json_array_size(root) + 1));
-    json_array_foreach(root, i, item) {
-        fa_function_t *f = &d->functions[i];
-        const char *methods = json_string_value(json_object_get(item,
-                                                                "methods"));
-        const char *err;
-        f->index = (int)i;
-        f->name = apr_pstrdup(d->pool, json_string_value(json_object_get(item,
-                              "name")));
-        f->route = apr_pstrdup(d->pool, json_string_value(json_object_get(
-                               item, "route")));
-        f->auth_level = apr_pstrdup(d->pool, json_string_value(
-                                    json_object_get(item, "auth_level")));
-        f->is_async = json_is_true(json_object_get(item, "is_async"));
-        f->error = apr_pstrdup(d->pool, json_string_value(json_object_get(
-                               item, "error")));
-        if (!f->name || !f->route) {
-            continue;
-        }
-        if (fa_router_add(router, f->route, methods, (int)i, &err)
-            != APR_SUCCESS) {
-            fa_log(&d->app->log, FA_LOG_ERR, 0, "FA051: function %s is not "
-                   "served: %s", f->name, err);
-        }
-    }
-    d->nfunctions = (int)json_array_size(root);
-    json_decref(root);
-    d->router = router;
-    return APR_SUCCESS;
+    return rv;
 }
 
 static apr_status_t fetch_table(fa_dispatch_t *d)
@@ -491,28 +475,32 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     char *head;
     apr_size_t head_len;
     apr_status_t rv;
-    int slot = -1, attempt, sent;
+    int slot = -1, attempt, sent, retry;
 
     if ((rv = fa_wire_encode_request(p, req, &head, &head_len))
         != APR_SUCCESS) {
         return rv;
     }
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
-    for (attempt = 0; attempt < 2; ++attempt) {
+    for (attempt = 0; ; ++attempt) {
         slot = reserve_slot(d, slot);
         rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
         release_slot(d, slot);
         if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE) {
             return rv;
         }
+        retry = fa_dispatch_retry(attempt, sent, idempotent);
         fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING, rv,
                "FA053: %s: worker %d failed %s the request%s",
                req->invocation_id, slot, sent ? "after receiving" : "before",
-               (attempt == 0 && (!sent || idempotent))
-               ? "; retrying on another worker" : "");
-        if (sent && !idempotent) {
-            break;
+               retry ? "; retrying on another worker" : "");
+        if (!retry) {
+            return APR_ECONNABORTED;
         }
     }
-    return APR_ECONNABORTED;
+}
+
+int fa_dispatch_retry(int attempt, int sent, int idempotent)
+{
+    return attempt == 0 && (!sent || idempotent);
 }

@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <apr_atomic.h>
-#include <apr_shm.h>
+#include <apr_signal.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 
+#include "fa_exit.h"
+#include "fa_slot.h"
 #include "fa_supervisor.h"
-#include "fa_worker.h"
 
 /* A worker that dies sooner than this after its start counts as failing
  * on start-up, and its restart is delayed. */
@@ -26,7 +26,6 @@
 #define STOP_GRACE apr_time_from_sec(3)
 
 typedef struct generation generation_t;
-typedef struct draining draining_t;
 
 typedef struct worker_rec {
     generation_t *gen;
@@ -42,26 +41,52 @@ struct generation {
     apr_pool_t *pool;      /* pconf */
     apr_array_header_t *apps;
     apr_array_header_t *workers; /* of worker_rec_t * */
+    apr_array_header_t *listeners; /* of listener_t * */
     pid_t parent;          /* only the parent retires: children and
                             * workers inherit the pconf cleanup */
     fa_logger_t log;
-    draining_t *draining;
+    fa_draining_t *draining;
     int (*exiting)(void);
+    fa_worker_entry_fn *entry;
 };
 
-/* Workers of retired generations, still finishing requests.  httpd unloads
- * and reloads this module at every restart, so no callback of ours may
- * outlive pconf: each generation hands the pids of its draining workers to
- * the next (in httpd's process pool), which reaps them with its own code. */
-#define MAX_DRAINING 1024
-struct draining {
-    pid_t pids[MAX_DRAINING];
+/* One listening socket, closed and unlinked with pconf. */
+typedef struct listener {
+    fa_app_t *app;
+    int slot;
+    pid_t parent;          /* children and workers inherit the cleanup */
+} listener_t;
+
+/* Kept in httpd's process pool across generations, so its layout must not
+ * change between two loads of the module. */
+struct fa_draining {
+    pid_t pids[FA_MAX_DRAINING];
     int n;
 };
 
-static void spawn(worker_rec_t *w, apr_interval_time_t delay);
+fa_draining_t *fa_draining_get(apr_pool_t *plong)
+{
+    void *ledger;
 
-static void forget_draining(draining_t *dr, pid_t pid)
+    apr_pool_userdata_get(&ledger, "funcapp_draining", plong);
+    if (!ledger) {
+        ledger = apr_pcalloc(plong, sizeof(fa_draining_t));
+        apr_pool_userdata_set(ledger, "funcapp_draining",
+                              apr_pool_cleanup_null, plong);
+    }
+    return ledger;
+}
+
+apr_status_t fa_draining_add(fa_draining_t *dr, pid_t pid)
+{
+    if (dr->n >= FA_MAX_DRAINING) {
+        return APR_ENOSPC;
+    }
+    dr->pids[dr->n++] = pid;
+    return APR_SUCCESS;
+}
+
+void fa_draining_forget(fa_draining_t *dr, pid_t pid)
 {
     int i;
 
@@ -73,8 +98,68 @@ static void forget_draining(draining_t *dr, pid_t pid)
     }
 }
 
+int fa_draining_count(const fa_draining_t *dr)
+{
+    return dr->n;
+}
+
+apr_interval_time_t fa_supervisor_backoff(int *quick_deaths,
+                                          apr_interval_time_t lived)
+{
+    apr_interval_time_t delay;
+
+    if (lived >= QUICK_DEATH) {
+        *quick_deaths = 0;
+        return 0;
+    }
+    (*quick_deaths)++;
+    /* capped shift: 100 ms << 7 is already past the 10 s cap */
+    delay = BACKOFF_FIRST << (*quick_deaths > 7 ? 7 : *quick_deaths - 1);
+    return delay > BACKOFF_MAX ? BACKOFF_MAX : delay;
+}
+
+const char *fa_exit_reason(int code)
+{
+    switch (code) {
+    case FA_EXIT_DRAINED:
+        return "finished its requests after SIGTERM";
+    case FA_EXIT_SETUP:
+        return "cannot set up its process (listeners, privileges)";
+    case FA_EXIT_PYTHON:
+        return "cannot start Python or import the app";
+    case FA_EXIT_POLLSET:
+        return "cannot create its pollset";
+    case FA_EXIT_THREADS:
+        return "cannot create its thread pool";
+    case FA_EXIT_LOCKS:
+        return "cannot create its locks";
+    case FA_EXIT_POLL:
+        return "its poll failed";
+    default:
+        return NULL;
+    }
+}
+
+/* httpd's MPMs hand other-child callbacks the exit code or the signal
+ * number, having dropped which one it was (ap_wait_or_timeout); a number
+ * that can be both is told both ways. */
+static void describe_death(char *buf, apr_size_t len, int status)
+{
+    const char *reason = fa_exit_reason(status);
+    apr_size_t n;
+
+    n = reason ? apr_snprintf(buf, len, "%s (status %d)", reason, status)
+               : apr_snprintf(buf, len, "status %d", status);
+    if (status > 0 && status < NSIG) {
+        apr_snprintf(buf + n, len - n, ", or was killed by signal %d (%s)",
+                     status, apr_signal_description_get(status));
+    }
+}
+
+static void spawn(worker_rec_t *w, apr_interval_time_t delay);
+
 typedef struct adopted {
-    draining_t *ledger;
+    fa_draining_t *ledger;
     apr_proc_t proc;
 } adopted_t;
 
@@ -85,7 +170,7 @@ static void reap_draining(int reason, void *data, int status)
     (void)status;
     if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
         apr_proc_other_child_unregister(a);
-        forget_draining(a->ledger, a->proc.pid);
+        fa_draining_forget(a->ledger, a->proc.pid);
     }
 }
 
@@ -93,34 +178,23 @@ static void maintenance(int reason, void *data, int status)
 {
     worker_rec_t *w = data;
     generation_t *gen = w->gen;
-    fa_slot_t *slot = &w->app->slots[w->slot];
-    apr_interval_time_t delay = 0;
+    apr_interval_time_t delay;
+    char death[200];
 
     if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) {
         return;
     }
     apr_proc_other_child_unregister(w);
     w->alive = 0;
-    apr_atomic_set32(&slot->ready, 0);
-    apr_atomic_set32(&slot->pid, 0);
-    if (apr_time_now() - w->started < QUICK_DEATH) {
-        w->quick_deaths++;
-        delay = BACKOFF_FIRST << (w->quick_deaths > 7 ? 7
-                                  : w->quick_deaths - 1);
-        if (delay > BACKOFF_MAX) {
-            delay = BACKOFF_MAX;
-        }
-    }
-    else {
-        w->quick_deaths = 0;
-    }
-    /* httpd hands other-child callbacks the exit code or the signal
-     * number, without saying which. */
+    fa_slot_set_dead(w->app->slots, w->slot);
+    delay = fa_supervisor_backoff(&w->quick_deaths,
+                                  apr_time_now() - w->started);
+    describe_death(death, sizeof(death), status);
     fa_log(&gen->log, FA_LOG_ERR, 0, "FA011: worker %d of %s (pid %ld) "
-           "died (exit code or signal %d); restarting in %" APR_TIME_T_FMT
-           " ms", w->slot, w->app->config->app_dir ? w->app->config->app_dir
-                                                   : "the FunctionHandler app",
-           (long)w->proc.pid, status, apr_time_as_msec(delay));
+           "exited: %s; restarting in %" APR_TIME_T_FMT " ms", w->slot,
+           w->app->config->app_dir ? w->app->config->app_dir
+                                   : "the FunctionHandler app",
+           (long)w->proc.pid, death, apr_time_as_msec(delay));
     spawn(w, delay);
 }
 
@@ -158,7 +232,9 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
          * and workers are stopped by their generation, not by that. */
         setpgid(0, 0);
         apr_pool_create(&p, NULL);
-        fa_worker_main(app, w->slot, delay, p);
+        gen->entry(app, w->slot, delay, p);
+        /* an entry point that returns never got its process going */
+        _exit(FA_EXIT_SETUP);
     }
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (rv != APR_INPARENT) {
@@ -166,8 +242,6 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
                w->slot);
         return;
     }
-    apr_atomic_set32(&app->slots[w->slot].pid, (apr_uint32_t)w->proc.pid);
-    apr_atomic_inc32(&app->slots[w->slot].incarnation);
     apr_proc_other_child_register(&w->proc, maintenance, w, NULL,
                                   w->gen->pool);
     w->alive = 1;
@@ -253,10 +327,24 @@ static void reap_before_exit(generation_t *gen)
     } while (left);
 }
 
+static apr_status_t close_listener(void *data)
+{
+    listener_t *l = data;
+
+    if (getpid() == l->parent && l->app->listen_fds[l->slot] >= 0) {
+        close(l->app->listen_fds[l->slot]);
+        l->app->listen_fds[l->slot] = -1;
+        unlink(l->app->socket_paths[l->slot]);
+    }
+    return APR_SUCCESS;
+}
+
+/* Registered after the listeners' cleanups, so it runs before them: the
+ * workers are told to drain before their socket paths go. */
 static apr_status_t retire(void *data)
 {
     generation_t *gen = data;
-    int i, j;
+    int i;
 
     if (getpid() != gen->parent) {
         return APR_SUCCESS;
@@ -265,19 +353,17 @@ static apr_status_t retire(void *data)
         worker_rec_t *w = APR_ARRAY_IDX(gen->workers, i, worker_rec_t *);
         if (w->alive) {
             kill(w->proc.pid, SIGTERM);
-            if (gen->draining->n < MAX_DRAINING) {
-                gen->draining->pids[gen->draining->n++] = w->proc.pid;
-            }
+            /* past a full ledger, httpd meets a child it does not know:
+             * a log line, nothing worse */
+            fa_draining_add(gen->draining, w->proc.pid);
         }
     }
-    for (i = 0; i < gen->apps->nelts; ++i) {
-        fa_app_t *app = APR_ARRAY_IDX(gen->apps, i, fa_app_t *);
-        for (j = 0; j < app->nslots; ++j) {
-            if (app->listen_fds[j] >= 0) {
-                close(app->listen_fds[j]);
-                unlink(app->socket_paths[j]);
-            }
-        }
+    /* Their own cleanups would close the listeners after this one; run
+     * them now, so the sockets are gone before a stop waits for workers. */
+    for (i = 0; i < gen->listeners->nelts; ++i) {
+        apr_pool_cleanup_run(gen->pool,
+                             APR_ARRAY_IDX(gen->listeners, i, listener_t *),
+                             close_listener);
     }
     /* The handler below is in this module's code, about to be unloaded. */
     signal(SIGCHLD, SIG_DFL);
@@ -289,7 +375,7 @@ static apr_status_t retire(void *data)
 
 /* Registers the previous generations' draining workers with this
  * generation's code, so httpd never meets a child it does not know. */
-static void adopt_draining(apr_pool_t *pconf, draining_t *dr)
+static void adopt_draining(apr_pool_t *pconf, fa_draining_t *dr)
 {
     int i;
 
@@ -301,53 +387,65 @@ static void adopt_draining(apr_pool_t *pconf, draining_t *dr)
     }
 }
 
+/* The slots and listeners of one app; each listener's cleanup is
+ * registered as soon as it exists, so a failure halfway leaves none. */
+static apr_status_t open_app(generation_t *gen, fa_app_t *app)
+{
+    apr_status_t rv;
+    int j;
+
+    if ((rv = fa_slot_create(&app->slots, app->nslots, gen->pool))
+        != APR_SUCCESS) {
+        fa_log(&gen->log, FA_LOG_CRIT, rv, "FA016: cannot create shared "
+               "memory");
+        return rv;
+    }
+    app->listen_fds = apr_palloc(gen->pool, sizeof(int) * app->nslots);
+    for (j = 0; j < app->nslots; ++j) {
+        app->listen_fds[j] = -1;
+    }
+    for (j = 0; j < app->nslots; ++j) {
+        listener_t *l;
+        if ((rv = make_listener(gen->pool, app, j, &gen->log))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        l = apr_palloc(gen->pool, sizeof(*l));
+        l->app = app;
+        l->slot = j;
+        l->parent = gen->parent;
+        apr_pool_cleanup_register(gen->pool, l, close_listener,
+                                  apr_pool_cleanup_null);
+        APR_ARRAY_PUSH(gen->listeners, listener_t *) = l;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
                                  apr_array_header_t *apps,
-                                 const fa_logger_t *log, int (*exiting)(void))
+                                 const fa_logger_t *log, int (*exiting)(void),
+                                 fa_worker_entry_fn *entry)
 {
     generation_t *gen;
-    void *ledger;
     apr_status_t rv;
     int i, j;
 
     gen = apr_pcalloc(pconf, sizeof(*gen));
     gen->pool = pconf;
-    apr_pool_userdata_get(&ledger, "funcapp_draining", plong);
-    if (!ledger) {
-        ledger = apr_pcalloc(plong, sizeof(draining_t));
-        apr_pool_userdata_set(ledger, "funcapp_draining",
-                              apr_pool_cleanup_null, plong);
-    }
-    gen->draining = ledger;
-    adopt_draining(pconf, ledger);
+    gen->draining = fa_draining_get(plong);
+    adopt_draining(pconf, gen->draining);
     gen->apps = apps;
     gen->log = *log;
     gen->parent = getpid();
     gen->exiting = exiting;
+    gen->entry = entry;
     gen->workers = apr_array_make(pconf, 4, sizeof(worker_rec_t *));
+    gen->listeners = apr_array_make(pconf, 4, sizeof(listener_t *));
 
     for (i = 0; i < apps->nelts; ++i) {
         fa_app_t *app = APR_ARRAY_IDX(apps, i, fa_app_t *);
-        apr_shm_t *shm;
-
-        /* Anonymous shared memory survives fork; it lives with pconf in
-         * the parent and as long as the mapping in children and workers. */
-        rv = apr_shm_create(&shm, sizeof(fa_slot_t) * app->nslots, NULL,
-                            pconf);
-        if (rv != APR_SUCCESS) {
-            fa_log(log, FA_LOG_CRIT, rv, "FA016: cannot create shared memory");
+        if ((rv = open_app(gen, app)) != APR_SUCCESS) {
             return rv;
-        }
-        app->slots = apr_shm_baseaddr_get(shm);
-        memset(app->slots, 0, sizeof(fa_slot_t) * app->nslots);
-        app->listen_fds = apr_palloc(pconf, sizeof(int) * app->nslots);
-        for (j = 0; j < app->nslots; ++j) {
-            app->listen_fds[j] = -1;
-        }
-        for (j = 0; j < app->nslots; ++j) {
-            if ((rv = make_listener(pconf, app, j, log)) != APR_SUCCESS) {
-                return rv;
-            }
         }
     }
     apr_pool_cleanup_register(pconf, gen, retire, apr_pool_cleanup_null);

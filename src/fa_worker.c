@@ -15,6 +15,8 @@
 #include <apr_atomic.h>
 #include <apr_portable.h>
 
+#include "fa_exit.h"
+#include "fa_slot.h"
 #include "fa_worker.h"
 #include "fa_worker_private.h"
 
@@ -95,19 +97,19 @@ static void setup_process(fa_app_t *app, int slot, apr_interval_time_t delay,
         setrlimit(RLIMIT_NOFILE, &lim);
     }
     if (app->worker_init && app->worker_init(app, p) != APR_SUCCESS) {
-        _exit(2);
+        _exit(FA_EXIT_SETUP);   /* the glue said why (FA017) */
     }
     /* A worker never outlives httpd: if the parent goes, so do we.  Set
      * after dropping privileges, which clears it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) {
-        _exit(0);
+        _exit(FA_EXIT_DRAINED);   /* httpd is gone: nobody to serve */
     }
     if (delay > 0) {
         apr_sleep(delay);
     }
     if (fa_worker_draining) {
-        _exit(0);
+        _exit(FA_EXIT_DRAINED);
     }
 }
 
@@ -202,7 +204,7 @@ static int open_pollset(worker_t *w)
     apr_socket_opt_set(w->listener, APR_SO_NONBLOCK, 1);
     if (apr_pollset_create(&w->pollset, 256, w->pool, APR_POLLSET_THREADSAFE
                            | APR_POLLSET_WAKEABLE) != APR_SUCCESS) {
-        return 4;
+        return FA_EXIT_POLLSET;
     }
     memset(&pfd, 0, sizeof(pfd));
     pfd.desc_type = APR_POLL_SOCKET;
@@ -231,12 +233,12 @@ static int open_threads(worker_t *w)
     hooks.baton = w;
     if (fa_runq_create(&w->runq, w->pool, threads, few,
                        apr_time_from_msec(STALL_MS), &hooks) != APR_SUCCESS) {
-        return 6;
+        return FA_EXIT_LOCKS;
     }
     block_stop_signals(1);
     if (apr_thread_pool_create(&w->threads, few, threads, w->pool)
         != APR_SUCCESS) {
-        return 5;
+        return FA_EXIT_THREADS;
     }
     block_stop_signals(0);
     apr_thread_pool_idle_max_set(w->threads, few);
@@ -244,18 +246,19 @@ static int open_threads(worker_t *w)
     return 0;
 }
 
-/* Python and the app first: the rest is of no use if the app fails. */
+/* Python and the app first: the rest is of no use if the app fails.
+ * Returns 0 or the fa_exit_e code to exit with. */
 static int open_worker(worker_t *w)
 {
     int code;
 
     if (apr_thread_mutex_create(&w->done_lock, APR_THREAD_MUTEX_DEFAULT,
                                 w->pool) != APR_SUCCESS) {
-        return 6;
+        return FA_EXIT_LOCKS;
     }
     if (fa_python_start(w->pool, w->app, fa_worker_complete, &w->table)
         != APR_SUCCESS) {
-        return 3;
+        return FA_EXIT_PYTHON;
     }
 #ifdef __GLIBC__
     /* Importing the app freed much of what it allocated (source text,
@@ -300,7 +303,7 @@ static int drained(worker_t *w)
 
 /* The I/O thread's loop: accepts, reads frames, closes what hung up, and
  * after each round hands the sync requests read to the run queue, whose
- * answer bounds the next wait.  Returns 0 once drained. */
+ * answer bounds the next wait.  Returns FA_EXIT_DRAINED once drained. */
 static int serve(worker_t *w)
 {
     apr_interval_time_t timeout = -1;
@@ -329,13 +332,14 @@ static int serve(worker_t *w)
             }
         }
         else if (!APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
-            fa_log(&w->app->log, FA_LOG_CRIT, rv, "FA037: poll failed");
-            return 7;
+            fa_log(&w->app->log, FA_LOG_CRIT, rv, "FA037: worker %d (pid "
+                   "%ld): its poll failed; exiting", w->slot, (long)getpid());
+            return FA_EXIT_POLL;
         }
         fa_worker_close_done(w);
         timeout = fa_runq_push(w->runq, &w->batch);
         if (drained(w)) {
-            return 0;
+            return FA_EXIT_DRAINED;
         }
     }
 }
@@ -351,16 +355,21 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     w->pool = p;
     setup_process(app, slot, delay, p);
     if ((code = open_worker(w)) != 0) {
+        /* Python's failures were logged as they happened (FA040, FA041) */
+        fa_log(&app->log, FA_LOG_CRIT, 0, "FA018: worker %d (pid %ld) "
+               "cannot start: %s", slot, (long)getpid(),
+               fa_exit_reason(code));
+        fflush(NULL);
         _exit(code);
     }
-    apr_atomic_set32(&app->slots[slot].ready, 1);
+    fa_slot_set_ready(app->slots, slot);
     fa_log(&app->log, FA_LOG_INFO, 0, "FA010: worker %d (pid %ld) of "
            "generation %u ready with %d thread(s) for %s", slot,
            (long)getpid(), app->generation, app->config->thread_count,
            app->config->app_dir ? app->config->app_dir
                                 : "the FunctionHandler app");
     code = serve(w);
-    if (code == 0) {
+    if (code == FA_EXIT_DRAINED) {
         fa_log(&app->log, FA_LOG_INFO, 0, "FA019: worker %d (pid %ld) "
                "drained; exiting", slot, (long)getpid());
     }

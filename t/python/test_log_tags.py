@@ -13,11 +13,10 @@ TAG = re.compile(r'"FA(\d{3}):')
 
 
 def _c_files():
-    yield os.path.join(TOP, 'mod_funcapp.c')
-    src = os.path.join(TOP, 'src')
-    for name in sorted(os.listdir(src)):
-        if name.endswith('.c'):
-            yield os.path.join(src, name)
+    for folder, prefix in ((TOP, 'mod_funcapp'), (os.path.join(TOP, 'src'), 'fa_')):
+        for name in sorted(os.listdir(folder)):
+            if name.startswith(prefix) and name.endswith('.c'):
+                yield os.path.join(folder, name)
 
 
 class LogTagTest(unittest.TestCase):

@@ -1,0 +1,43 @@
+/**
+ * fa_slot: one worker's place in the memory its app's processes share.
+ *
+ * The httpd parent creates an app's slots (anonymous shared memory in
+ * pconf, inherited by every child and worker it forks) and marks a slot
+ * dead when it reaps the slot's worker; a worker marks its slot ready once
+ * it has indexed the app; httpd children reserve a slot for each request
+ * and release it when the answer is in.  Nothing else touches a slot: its
+ * fields are read and written only here, with apr_atomic_*.
+ */
+#ifndef FA_SLOT_H
+#define FA_SLOT_H
+
+#include <apr_pools.h>
+
+/* Its fields, and who writes and reads each, are in fa_app.h. */
+typedef struct fa_slot fa_slot_t;
+
+/** Parent: @a nslots zeroed slots (no worker ready, nothing outstanding)
+ * in shared memory that lives as long as @a pconf. */
+apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf);
+
+/**
+ * Child: picks the slot with the fewest outstanding requests, other than
+ * @a exclude (or -1), and counts one more request on it.  Slots whose
+ * worker is not ready come last; ties go to the first one found from
+ * *@a spread on (bumped at every call, so a child's picks go round).
+ * Only when @a exclude is the only slot is it picked.
+ */
+int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
+                    apr_uint32_t *spread);
+
+/** Child: the request counted by fa_slot_reserve on @a slot is over. */
+void fa_slot_release(fa_slot_t *slots, int slot);
+
+/** Worker: it has indexed the app and takes requests. */
+void fa_slot_set_ready(fa_slot_t *slots, int slot);
+
+/** Parent: the slot's worker is gone; until its replacement is ready,
+ * requests go to the slot only when no ready worker can take them. */
+void fa_slot_set_dead(fa_slot_t *slots, int slot);
+
+#endif

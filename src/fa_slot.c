@@ -1,0 +1,87 @@
+/* fa_slot: the shared slots, touched by the parent, children and workers. */
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_shm.h>
+
+#include "fa_app.h"
+#include "fa_slot.h"
+
+/* A slot whose worker is (re)starting still queues requests in its
+ * socket's backlog, but only when no ready worker can: this weight puts
+ * it behind any ready one, however busy. */
+#define NOT_READY_WEIGHT (1u << 20)
+/* Lost compare-and-swaps before a child counts on its pick anyway. */
+#define MAX_CAS_TRIES 8
+
+apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf)
+{
+    apr_shm_t *shm;
+    apr_size_t size = sizeof(fa_slot_t) * (apr_size_t)nslots;
+    apr_status_t rv;
+
+    /* Anonymous shared memory survives fork; it lives with pconf in the
+     * parent and as long as the mapping in children and workers. */
+    if ((rv = apr_shm_create(&shm, size, NULL, pconf)) != APR_SUCCESS) {
+        return rv;
+    }
+    *slots = apr_shm_baseaddr_get(shm);
+    memset(*slots, 0, size);
+    return APR_SUCCESS;
+}
+
+/* Reading the counters and then adding would let two children that look
+ * at once pick the same idle worker; the compare-and-swap makes the choice
+ * and the count one step, and a loser looks again. */
+int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
+                    apr_uint32_t *spread)
+{
+    int attempt, k;
+
+    for (attempt = 0; ; ++attempt) {
+        apr_uint32_t start = apr_atomic_inc32(spread);
+        apr_uint32_t best_score = 0xffffffff, best_seen = 0;
+        int best = exclude >= 0 ? exclude : 0;
+
+        for (k = 0; k < nslots; ++k) {
+            int i = (int)((start + (apr_uint32_t)k) % (apr_uint32_t)nslots);
+            apr_uint32_t seen, score;
+            if (i == exclude) {
+                continue;
+            }
+            seen = apr_atomic_read32(&slots[i].outstanding);
+            score = seen;
+            if (!apr_atomic_read32(&slots[i].ready)) {
+                score += NOT_READY_WEIGHT;
+            }
+            if (score < best_score) {
+                best_score = score;
+                best_seen = seen;
+                best = i;
+            }
+        }
+        if (best_score == 0xffffffff || attempt >= MAX_CAS_TRIES) {
+            apr_atomic_inc32(&slots[best].outstanding);
+            return best;
+        }
+        if (apr_atomic_cas32(&slots[best].outstanding, best_seen + 1,
+                             best_seen) == best_seen) {
+            return best;
+        }
+    }
+}
+
+void fa_slot_release(fa_slot_t *slots, int slot)
+{
+    apr_atomic_dec32(&slots[slot].outstanding);
+}
+
+void fa_slot_set_ready(fa_slot_t *slots, int slot)
+{
+    apr_atomic_set32(&slots[slot].ready, 1);
+}
+
+void fa_slot_set_dead(fa_slot_t *slots, int slot)
+{
+    apr_atomic_set32(&slots[slot].ready, 0);
+}

@@ -1,0 +1,239 @@
+/* Unit tests for fa_slot: the least-busy pick, alone and under
+ * concurrent reservers (real threads), and release. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <apr_atomic.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_thread_proc.h>
+
+#include "fa_app.h"
+#include "fa_slot.h"
+
+static apr_pool_t *pool;
+
+static int setup(void **state)
+{
+    (void)state;
+    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    apr_pool_destroy(pool);
+    return 0;
+}
+
+static fa_slot_t *make_slots(int n, int ready)
+{
+    fa_slot_t *slots;
+    int i;
+
+    assert_int_equal(fa_slot_create(&slots, n, pool), APR_SUCCESS);
+    for (i = 0; i < n && ready; ++i) {
+        fa_slot_set_ready(slots, i);
+    }
+    return slots;
+}
+
+/* @a n requests outstanding on @a slot, as if children had sent them. */
+static void load(fa_slot_t *slots, int slot, int n)
+{
+    apr_atomic_add32(&slots[slot].outstanding, (apr_uint32_t)n);
+}
+
+static void test_reserve_least_busy(void **state)
+{
+    fa_slot_t *slots = make_slots(3, 1);
+    apr_uint32_t spread = 7;
+
+    (void)state;
+    load(slots, 0, 2);
+    load(slots, 1, 1);
+    load(slots, 2, 3);
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 1);
+    assert_int_equal(slots[1].outstanding, 2);
+    /* now 2, 2, 3: a tie between 0 and 1, never 2 */
+    assert_int_not_equal(fa_slot_reserve(slots, 3, -1, &spread), 2);
+}
+
+static void test_reserve_excludes(void **state)
+{
+    fa_slot_t *slots = make_slots(3, 1);
+    apr_uint32_t spread = 0;
+    int i;
+
+    (void)state;
+    load(slots, 1, 5);
+    load(slots, 2, 5);
+    /* slot 0 is idle, but it is the one that just failed */
+    for (i = 0; i < 6; ++i) {
+        assert_int_not_equal(fa_slot_reserve(slots, 3, 0, &spread), 0);
+    }
+    assert_int_equal(slots[0].outstanding, 0);
+    assert_int_equal(slots[1].outstanding + slots[2].outstanding, 16);
+}
+
+static void test_reserve_only_slot(void **state)
+{
+    fa_slot_t *slots = make_slots(1, 1);
+    apr_uint32_t spread = 0;
+
+    (void)state;
+    /* with one worker, the retry goes to it (or its replacement) */
+    assert_int_equal(fa_slot_reserve(slots, 1, 0, &spread), 0);
+    assert_int_equal(slots[0].outstanding, 1);
+}
+
+static void test_reserve_not_ready_last(void **state)
+{
+    fa_slot_t *slots = make_slots(3, 0);
+    apr_uint32_t spread = 0;
+
+    (void)state;
+    fa_slot_set_ready(slots, 2);
+    load(slots, 2, 50);
+    /* 0 and 1 are idle but starting: the busy ready worker still wins */
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 2);
+    /* when only starting ones are left, the least busy of them */
+    apr_atomic_add32(&slots[0].outstanding, 3);
+    assert_int_equal(fa_slot_reserve(slots, 3, 2, &spread), 1);
+    /* a worker that died goes behind the ready ones again */
+    fa_slot_set_ready(slots, 1);
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 1);
+    fa_slot_set_dead(slots, 1);
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 2);
+}
+
+static void test_reserve_spreads_ties(void **state)
+{
+    fa_slot_t *slots = make_slots(4, 1);
+    apr_uint32_t spread = 0;
+    int seen[4] = { 0 }, i;
+
+    (void)state;
+    for (i = 0; i < 4; ++i) {
+        int s = fa_slot_reserve(slots, 4, -1, &spread);
+        seen[s]++;
+        fa_slot_release(slots, s);
+    }
+    for (i = 0; i < 4; ++i) {
+        assert_int_equal(seen[i], 1);
+        assert_int_equal(slots[i].outstanding, 0);
+    }
+}
+
+static void test_release(void **state)
+{
+    fa_slot_t *slots = make_slots(2, 1);
+    apr_uint32_t spread = 0;
+    int a, b;
+
+    (void)state;
+    a = fa_slot_reserve(slots, 2, -1, &spread);
+    b = fa_slot_reserve(slots, 2, -1, &spread);
+    assert_int_not_equal(a, b);
+    fa_slot_release(slots, a);
+    assert_int_equal(slots[a].outstanding, 0);
+    assert_int_equal(slots[b].outstanding, 1);
+    /* the freed one is the least busy again */
+    assert_int_equal(fa_slot_reserve(slots, 2, -1, &spread), a);
+}
+
+/* ---- slots under concurrent reservers ----------------------------------- */
+
+#define RESERVERS 8
+#define HELD 500
+#define CHURN 20000
+#define NSLOTS 5
+
+typedef struct reserver {
+    fa_slot_t *slots;
+    apr_uint32_t spread;     /* each its own, as each child has one */
+    int held[HELD];
+} reserver_t;
+
+static void *APR_THREAD_FUNC reserve_run(apr_thread_t *t, void *data)
+{
+    reserver_t *r = data;
+    int i;
+
+    for (i = 0; i < CHURN; ++i) {
+        fa_slot_release(r->slots, fa_slot_reserve(r->slots, NSLOTS, -1,
+                                                  &r->spread));
+    }
+    for (i = 0; i < HELD; ++i) {
+        r->held[i] = fa_slot_reserve(r->slots, NSLOTS, i % 2 ? -1 : i % NSLOTS,
+                                     &r->spread);
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static void test_reserve_concurrent(void **state)
+{
+    fa_slot_t *slots = make_slots(NSLOTS, 1);
+    reserver_t r[RESERVERS];
+    apr_thread_t *threads[RESERVERS];
+    apr_uint32_t total = 0, per_slot[NSLOTS] = { 0 };
+    apr_status_t rv;
+    int i, j;
+
+    (void)state;
+    for (i = 0; i < RESERVERS; ++i) {
+        r[i].slots = slots;
+        r[i].spread = (apr_uint32_t)i * 7;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, reserve_run,
+                                           &r[i], pool), APR_SUCCESS);
+    }
+    for (i = 0; i < RESERVERS; ++i) {
+        apr_thread_join(&rv, threads[i]);
+        for (j = 0; j < HELD; ++j) {
+            per_slot[r[i].held[j]]++;
+        }
+    }
+    /* every reservation counted exactly once, on the slot it returned */
+    for (i = 0; i < NSLOTS; ++i) {
+        assert_int_equal(slots[i].outstanding, per_slot[i]);
+        total += slots[i].outstanding;
+    }
+    assert_int_equal(total, RESERVERS * HELD);
+    for (i = 0; i < RESERVERS; ++i) {
+        for (j = 0; j < HELD; ++j) {
+            fa_slot_release(slots, r[i].held[j]);
+        }
+    }
+    for (i = 0; i < NSLOTS; ++i) {
+        assert_int_equal(slots[i].outstanding, 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reserve_least_busy, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_excludes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_only_slot, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_not_ready_last, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_spreads_ties, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_concurrent, setup,
+                                        teardown),
+    };
+    int rc;
+
+    apr_initialize();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_terminate();
+    return rc;
+}
