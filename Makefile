@@ -24,13 +24,14 @@ APR_LIBS    := $(shell apr-1-config --link-ld 2>/dev/null) \
                $(shell apu-1-config --link-ld 2>/dev/null)
 
 WARN      = -Wall -Wextra -Werror
-CORE_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_log.c src/fa_route.c \
-            src/fa_supervisor.c src/fa_wire.c src/fa_worker.c
+CORE_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_io.c src/fa_log.c \
+            src/fa_route.c src/fa_supervisor.c src/fa_wire.c src/fa_worker.c
 PY_SRC    = src/fa_python.c build/fa_pysrc.c
 PY_FILES  = $(shell find python -name '*.py' | sort)
 HEADERS   = $(wildcard include/*.h)
 # Unit tests link only what needs neither httpd nor Python.
-UNIT_SRC  = src/fa_config.c src/fa_log.c src/fa_route.c src/fa_wire.c
+UNIT_SRC  = src/fa_config.c src/fa_io.c src/fa_log.c src/fa_route.c \
+            src/fa_wire.c
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \

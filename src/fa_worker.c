@@ -157,7 +157,7 @@ static apr_status_t send_all(conn_t *c, struct iovec *vec, int nvec)
     apr_os_sock_t fd;
 
     apr_os_sock_get(&fd, c->sock);
-    return fa_wire_send(fd, vec, nvec);
+    return fa_io_send(fd, vec, nvec);
 }
 
 static void respond_500(fa_response_t *resp, apr_pool_t *p)
