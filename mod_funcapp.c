@@ -105,6 +105,38 @@ static void warn_capacity(server_rec *s, apr_array_header_t *apps)
     }
 }
 
+/* One socket a slot, named after the parent, the generation and the app,
+ * so a graceful restart's new workers never meet the old ones' sockets.
+ * Each address is built here once, so a path too long for a Unix socket
+ * stops the start-up instead of naming another socket when cut. */
+static apr_status_t make_socket_addrs(apr_pool_t *pconf, server_rec *s,
+                                      fa_app_t *app)
+{
+    const char *base = ap_runtime_dir_relative(pconf, "funcapp");
+    apr_status_t rv;
+    int j;
+
+    app->socket_paths = apr_palloc(pconf, sizeof(char *) * app->nslots);
+    app->socket_addrs = apr_palloc(pconf, sizeof(fa_io_addr_t *)
+                                   * app->nslots);
+    for (j = 0; j < app->nslots; ++j) {
+        const char *path = apr_psprintf(pconf, "%s.%ld.%u.%d.%d.sock", base,
+                                        (long)getpid(), app->generation,
+                                        app->id, j);
+        rv = fa_io_addr_make(&app->socket_addrs[j], pconf, path);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "FA013: worker "
+                         "socket path %s is %lu bytes, over the limit of "
+                         "%lu; use a shorter DefaultRuntimeDir", path,
+                         (unsigned long)strlen(path),
+                         (unsigned long)fa_io_path_max());
+            return rv;
+        }
+        app->socket_paths[j] = path;
+    }
+    return APR_SUCCESS;
+}
+
 static int httpd_exiting(void)
 {
     return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING;
@@ -149,20 +181,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             }
         }
         if (!app) {
-            const char *base = ap_runtime_dir_relative(pconf, "funcapp");
-            int j;
             app = apr_pcalloc(pconf, sizeof(*app));
             app->id = apps->nelts;
             app->generation = *generation;
             app->config = conf->config;
             app->nslots = conf->config->process_count;
-            app->socket_paths = apr_palloc(pconf, sizeof(char *)
-                                           * app->nslots);
-            for (j = 0; j < app->nslots; ++j) {
-                app->socket_paths[j] = apr_psprintf(pconf, "%s.%ld.%u.%d.%d"
-                                                    ".sock", base,
-                                                    (long)getpid(),
-                                                    *generation, app->id, j);
+            if (make_socket_addrs(pconf, s, app) != APR_SUCCESS) {
+                return HTTP_INTERNAL_SERVER_ERROR;
             }
             app->worker_uid = geteuid() == 0 ? (long)ap_unixd_config.user_id
                                              : -1;

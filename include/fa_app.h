@@ -12,6 +12,7 @@
 #include <apr_pools.h>
 
 #include "fa_config.h"
+#include "fa_io.h"
 #include "fa_log.h"
 #include "fa_slot.h"
 
@@ -44,6 +45,7 @@ struct fa_app {
     int nslots;                    /* = config->process_count */
     fa_slot_t *slots;              /* shared memory, see fa_slot.h */
     const char **socket_paths;     /* one a slot */
+    fa_io_addr_t **socket_addrs;   /* one a slot, built once */
     int *listen_fds;               /* made by the parent, one a slot */
     long worker_uid, worker_gid;   /* owner of the sockets; -1 to keep */
     int python_log_level;          /* logging.* level for the workers */

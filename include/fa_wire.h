@@ -1,6 +1,13 @@
 /**
  * fa_wire: the framing between httpd children and worker processes.
  *
+ * Runs in both: an httpd child encodes requests and decodes responses, a
+ * worker's I/O thread reads requests and encodes responses.  A pure codec,
+ * as httpd's util_fcgi is: bytes in, bytes out, no sockets (those are
+ * fa_io's).  Encoded heads and decoded tables live in the caller's pool;
+ * a decoded frame points into the payload it was decoded from, so the
+ * payload's owner decides how long it lives.
+ *
  * Every frame is an 8-byte header followed by a payload:
  *   byte 0..1  magic 'F' 'A'
  *   byte 2     FA_WIRE_VERSION
@@ -93,11 +100,55 @@ void fa_wire_frame_iov(struct iovec vec[3], const char *head,
                        apr_size_t head_len, const char *body,
                        apr_size_t body_len);
 
-/**
- * Writes all of @a vec (a frame) to socket @a fd, whether it is blocking
- * or not (on EAGAIN it waits until writable), without SIGPIPE.  Modifies
- * @a vec.  Returns the errno of a failed write.
- */
-apr_status_t fa_wire_send(int fd, struct iovec *vec, int nvec);
+/** An incremental frame reader: bytes in, whole frames out.  The httpd
+ * child and the worker's I/O thread both read frames with it.  Owned by
+ * whoever reads the stream; one reader a stream. */
+typedef struct fa_wire_reader {
+    apr_size_t max_payload;
+    unsigned int types;           /* accepted types: bit (1u << type) */
+    unsigned char hdr[FA_WIRE_HEADER_LEN];
+    apr_size_t hdr_have;
+    fa_frame_type_e type;
+    char *payload;                /* malloc'd: bodies can be 100 MB */
+    apr_size_t payload_len, payload_have;
+} fa_wire_reader_t;
+
+#define FA_WIRE_TYPE_BIT(t) (1u << (t))
+
+void fa_wire_reader_init(fa_wire_reader_t *r, apr_size_t max_payload,
+                         unsigned int types);
+
+/** Consumes up to @a len bytes of @a data, never past the end of the
+ * current frame; *used says how many.
+ * APR_INCOMPLETE: more bytes are needed.  APR_SUCCESS: a frame is complete
+ * (take it with fa_wire_reader_take).
+ * APR_EGENERAL (bad magic/version/type, or a type not in @a types),
+ * APR_ENOSPC (payload over max_payload), APR_ENOMEM: the stream is
+ * unusable; nothing is allocated for a refused header. */
+apr_status_t fa_wire_reader_feed(fa_wire_reader_t *r, const char *data,
+                                 apr_size_t len, apr_size_t *used);
+
+/** Once the header is in and payload bytes are missing: where the next
+ * payload bytes go and how many are missing (*missing), so a large body is
+ * read straight into place.  NULL (and *missing 0) otherwise. */
+char *fa_wire_reader_room(fa_wire_reader_t *r, apr_size_t *missing);
+
+/** Counts @a n bytes written into the room; APR_SUCCESS when the frame is
+ * complete, else APR_INCOMPLETE (APR_EINVAL, nothing counted, if @a n is
+ * more than was missing). */
+apr_status_t fa_wire_reader_filled(fa_wire_reader_t *r, apr_size_t n);
+
+/** Hands over the complete frame: *payload is malloc'd and the caller's
+ * (free() it; never NULL, even for an empty payload); the reader is ready
+ * for the next frame. */
+void fa_wire_reader_take(fa_wire_reader_t *r, fa_frame_type_e *type,
+                         char **payload, apr_size_t *len);
+
+/** Whether no byte of a frame has been read since the last take: an end of
+ * stream here is a clean close. */
+int fa_wire_reader_idle(const fa_wire_reader_t *r);
+
+/** Frees a partial frame; the reader can be dropped or reused. */
+void fa_wire_reader_clear(fa_wire_reader_t *r);
 
 #endif

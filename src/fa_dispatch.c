@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <apr_atomic.h>
@@ -15,6 +14,7 @@
 #include <jansson.h>
 
 #include "fa_dispatch.h"
+#include "fa_io.h"
 #include "fa_slot.h"
 
 /* Idle connections kept a worker; more than the child's threads would
@@ -107,20 +107,15 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+/* -1 with errno set on failure, as get_conn's callers read it. */
 static int connect_slot(fa_dispatch_t *d, int slot)
 {
-    struct sockaddr_un sa;
+    apr_status_t rv;
     int fd;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    apr_cpystrn(sa.sun_path, d->app->socket_paths[slot], sizeof(sa.sun_path));
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
+    rv = fa_io_connect(d->app->socket_addrs[slot], &fd);
+    if (rv != APR_SUCCESS) {
+        errno = rv;
         return -1;
     }
     return fd;
@@ -158,52 +153,6 @@ static void put_conn(fa_dispatch_t *d, int slot, int fd)
     }
 }
 
-/* One read of up to @a len bytes (waiting at most @a timeout_ms, or
- * forever when negative); *got is what came.  End of stream is APR_EOF. */
-static apr_status_t recv_some(int fd, char *buf, apr_size_t len,
-                              int timeout_ms, apr_size_t *got)
-{
-    for (;;) {
-        ssize_t n;
-        if (timeout_ms >= 0) {
-            struct pollfd pfd = { fd, POLLIN, 0 };
-            int r = poll(&pfd, 1, timeout_ms);
-            if (r == 0) {
-                return APR_TIMEUP;
-            }
-            if (r < 0 && errno != EINTR) {
-                return errno;
-            }
-        }
-        n = recv(fd, buf, len, 0);
-        if (n > 0) {
-            *got = (apr_size_t)n;
-            return APR_SUCCESS;
-        }
-        if (n == 0) {
-            return APR_EOF;
-        }
-        if (errno != EINTR) {
-            return errno;
-        }
-    }
-}
-
-static apr_status_t recv_all(int fd, char *buf, apr_size_t len,
-                             int timeout_ms)
-{
-    while (len > 0) {
-        apr_size_t got;
-        apr_status_t rv = recv_some(fd, buf, len, timeout_ms, &got);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        buf += got;
-        len -= got;
-    }
-    return APR_SUCCESS;
-}
-
 static apr_status_t free_cleanup(void *data)
 {
     free(data);
@@ -215,38 +164,19 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
                                apr_size_t max, int timeout_ms, char **payload,
                                apr_size_t *len)
 {
-    /* one read takes a small frame whole: the worker sends nothing after
-     * it until our next request */
-    char first[8192];
+    fa_wire_reader_t r;
     fa_frame_type_e type;
-    apr_size_t have = 0;
     apr_status_t rv;
 
-    while (have < FA_WIRE_HEADER_LEN) {
-        apr_size_t got;
-        rv = recv_some(fd, first + have, sizeof(first) - have, timeout_ms,
-                       &got);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        have += got;
-    }
-    if ((rv = fa_wire_parse_header((unsigned char *)first, max, &type, len))
-        != APR_SUCCESS) {
+    fa_wire_reader_init(&r, max, FA_WIRE_TYPE_BIT(want));
+    rv = fa_io_recv_frame(fd, &r, timeout_ms, &type, payload, len);
+    if (rv != APR_SUCCESS) {
+        fa_wire_reader_clear(&r);
         return rv;
-    }
-    if (type != want || have - FA_WIRE_HEADER_LEN > *len) {
-        return APR_EGENERAL;
-    }
-    *payload = malloc(*len ? *len : 1);
-    if (!*payload) {
-        return APR_ENOMEM;
     }
     apr_pool_cleanup_register(p, *payload, free_cleanup,
                               apr_pool_cleanup_null);
-    memcpy(*payload, first + FA_WIRE_HEADER_LEN, have - FA_WIRE_HEADER_LEN);
-    return recv_all(fd, *payload + (have - FA_WIRE_HEADER_LEN),
-                    *len - (have - FA_WIRE_HEADER_LEN), timeout_ms);
+    return APR_SUCCESS;
 }
 
 static int reserve_slot(fa_dispatch_t *d, int exclude)
@@ -345,7 +275,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     fd = get_conn(d, slot, &reused);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
-        rv = fa_wire_send(fd, &vec, 1);
+        rv = fa_io_send(fd, &vec, 1);
         if (rv == APR_SUCCESS) {
             rv = recv_frame(fd, tmp, FA_FRAME_TABLE, MAX_TABLE, TABLE_WAIT_MS,
                             &payload, &len);
@@ -442,7 +372,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
             return errno ? errno : APR_ECONNREFUSED;
         }
         memcpy(copy, vec, sizeof(copy));
-        rv = fa_wire_send(fd, copy, 3);
+        rv = fa_io_send(fd, copy, 3);
         if (rv != APR_SUCCESS) {
             close(fd);
         }

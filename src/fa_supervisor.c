@@ -250,50 +250,17 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
 static apr_status_t make_listener(apr_pool_t *p, fa_app_t *app, int slot,
                                   const fa_logger_t *log)
 {
-    struct sockaddr_un sa;
-    const char *path = app->socket_paths[slot];
-    mode_t old_umask;
-    int fd;
+    apr_status_t rv;
 
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        fa_log(log, FA_LOG_CRIT, 0, "FA013: socket path %s is longer than "
-               "%d bytes; use a shorter DefaultRuntimeDir", path,
-               (int)sizeof(sa.sun_path) - 1);
-        return APR_ENAMETOOLONG;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return errno;
-    }
-    unlink(path);
-    /* mode 0600 from the start: no window where others may connect. */
-    old_umask = umask(0177);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        apr_status_t rv = errno;
-        umask(old_umask);
-        close(fd);
-        fa_log(log, FA_LOG_CRIT, rv, "FA014: cannot bind %s", path);
-        return rv;
-    }
-    umask(old_umask);
-    if (app->worker_uid >= 0
-        && chown(path, (uid_t)app->worker_uid, (gid_t)app->worker_gid) < 0) {
-        apr_status_t rv = errno;
-        close(fd);
-        fa_log(log, FA_LOG_CRIT, rv, "FA015: cannot chown %s", path);
-        return rv;
-    }
-    if (listen(fd, LISTEN_BACKLOG) < 0) {
-        apr_status_t rv = errno;
-        close(fd);
-        return rv;
-    }
-    app->listen_fds[slot] = fd;
     (void)p;
-    return APR_SUCCESS;
+    rv = fa_io_listen(app->socket_addrs[slot], LISTEN_BACKLOG,
+                      app->worker_uid, app->worker_gid,
+                      &app->listen_fds[slot]);
+    if (rv != APR_SUCCESS) {
+        fa_log(log, FA_LOG_CRIT, rv, "FA014: cannot listen on worker socket "
+               "%s", app->socket_paths[slot]);
+    }
+    return rv;
 }
 
 /* httpd is stopping: nobody will reap our workers after the parent

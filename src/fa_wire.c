@@ -4,10 +4,8 @@
  * process, so every length is checked against what is left of the payload
  * (by subtraction, never by adding to an offset) before it is used.
  */
-#include <errno.h>
-#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <apr_strings.h>
 
@@ -315,36 +313,112 @@ void fa_wire_frame_iov(struct iovec vec[3], const char *head,
     vec[2].iov_len = 1;
 }
 
-apr_status_t fa_wire_send(int fd, struct iovec *vec, int nvec)
-{
-    while (nvec > 0) {
-        struct msghdr msg;
-        ssize_t n;
+/* ---- incremental reader ------------------------------------------------ */
 
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = vec;
-        msg.msg_iovlen = (size_t)nvec;
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd pfd = { fd, POLLOUT, 0 };
-                poll(&pfd, 1, -1);
-                continue;
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno;
-        }
-        while (nvec > 0 && (size_t)n >= vec->iov_len) {
-            n -= (ssize_t)vec->iov_len;
-            ++vec;
-            --nvec;
-        }
-        if (nvec > 0) {
-            vec->iov_base = (char *)vec->iov_base + n;
-            vec->iov_len -= (size_t)n;
+void fa_wire_reader_init(fa_wire_reader_t *r, apr_size_t max_payload,
+                         unsigned int types)
+{
+    memset(r, 0, sizeof(*r));
+    r->max_payload = max_payload;
+    r->types = types;
+}
+
+/* The header is in: check it, then allocate the payload.  A refused header
+ * leaves payload NULL, so a later feed refuses it again. */
+static apr_status_t start_payload(fa_wire_reader_t *r)
+{
+    apr_status_t rv;
+
+    rv = fa_wire_parse_header(r->hdr, r->max_payload, &r->type,
+                              &r->payload_len);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(r->types & FA_WIRE_TYPE_BIT(r->type))) {
+        return APR_EGENERAL;
+    }
+    r->payload = malloc(r->payload_len ? r->payload_len : 1);
+    if (!r->payload) {
+        return APR_ENOMEM;
+    }
+    r->payload_have = 0;
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_wire_reader_feed(fa_wire_reader_t *r, const char *data,
+                                 apr_size_t len, apr_size_t *used)
+{
+    apr_size_t n;
+    apr_status_t rv;
+
+    *used = 0;
+    if (r->hdr_have < FA_WIRE_HEADER_LEN) {
+        n = FA_WIRE_HEADER_LEN - r->hdr_have;
+        n = n < len ? n : len;
+        memcpy(r->hdr + r->hdr_have, data, n);
+        r->hdr_have += n;
+        *used = n;
+        if (r->hdr_have < FA_WIRE_HEADER_LEN) {
+            return APR_INCOMPLETE;
         }
     }
-    return APR_SUCCESS;
+    if (!r->payload && (rv = start_payload(r)) != APR_SUCCESS) {
+        return rv;
+    }
+    n = r->payload_len - r->payload_have;
+    n = n < len - *used ? n : len - *used;
+    if (n) {
+        memcpy(r->payload + r->payload_have, data + *used, n);
+    }
+    r->payload_have += n;
+    *used += n;
+    return r->payload_have == r->payload_len ? APR_SUCCESS : APR_INCOMPLETE;
+}
+
+char *fa_wire_reader_room(fa_wire_reader_t *r, apr_size_t *missing)
+{
+    if (!r->payload || r->payload_have == r->payload_len) {
+        *missing = 0;
+        return NULL;
+    }
+    *missing = r->payload_len - r->payload_have;
+    return r->payload + r->payload_have;
+}
+
+apr_status_t fa_wire_reader_filled(fa_wire_reader_t *r, apr_size_t n)
+{
+    if (!r->payload || n > r->payload_len - r->payload_have) {
+        return APR_EINVAL;
+    }
+    r->payload_have += n;
+    return r->payload_have == r->payload_len ? APR_SUCCESS : APR_INCOMPLETE;
+}
+
+/* Leaves the limits; forgets the frame without freeing it. */
+static void reader_reset(fa_wire_reader_t *r)
+{
+    r->hdr_have = 0;
+    r->payload = NULL;
+    r->payload_len = 0;
+    r->payload_have = 0;
+}
+
+void fa_wire_reader_take(fa_wire_reader_t *r, fa_frame_type_e *type,
+                         char **payload, apr_size_t *len)
+{
+    *type = r->type;
+    *payload = r->payload;
+    *len = r->payload_len;
+    reader_reset(r);
+}
+
+int fa_wire_reader_idle(const fa_wire_reader_t *r)
+{
+    return r->hdr_have == 0;
+}
+
+void fa_wire_reader_clear(fa_wire_reader_t *r)
+{
+    free(r->payload);
+    reader_reset(r);
 }

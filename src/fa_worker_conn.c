@@ -11,16 +11,19 @@
 #include <apr_portable.h>
 
 #include "fa_http.h"
+#include "fa_io.h"
 #include "fa_worker_private.h"
 
 /* Headers, URL and route values of one request fit in this beside the
  * body; a frame above FA_MAX_BODY plus this is refused unread. */
 #define MAX_REQUEST_OVERHEAD (4 * 1024 * 1024)
+#define REQUEST_TYPES (FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST) \
+                       | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET))
 
 static void close_conn(conn_t *c)
 {
     apr_socket_close(c->sock);
-    free(c->payload);
+    fa_wire_reader_clear(&c->reader);
     apr_atomic_dec32(&c->w->nconns);
     apr_pool_destroy(c->pool);
 }
@@ -96,7 +99,7 @@ static void send_response(conn_t *c, fa_invocation_t *inv,
     fa_wire_frame_iov(vec, head, head_len, resp->body, resp->body_len);
     /* a failed write means the child hung up: the I/O thread will read
      * the end of stream and close the connection */
-    fa_wire_send(c->fd, vec, 3);
+    fa_io_send(c->fd, vec, 3);
 }
 
 /* From the thread that ran the request (a runner or the event loop):
@@ -201,7 +204,7 @@ static void send_table(conn_t *c)
     vec[0].iov_len = sizeof(hdr);
     vec[1].iov_base = (void *)c->w->table.json;
     vec[1].iov_len = c->w->table.json_len;
-    if (fa_wire_send(c->fd, vec, 2) != APR_SUCCESS) {
+    if (fa_io_send(c->fd, vec, 2) != APR_SUCCESS) {
         drop_conn(c);
     }
 }
@@ -240,90 +243,69 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
  * dispatched. */
 static void on_frame(conn_t *c)
 {
-    char *payload = c->payload;
+    fa_frame_type_e type;
+    char *payload;
+    apr_size_t len;
 
-    c->payload = NULL;
-    c->hdr_have = 0;
-    if (c->type == FA_FRAME_TABLE_GET) {
+    fa_wire_reader_take(&c->reader, &type, &payload, &len);
+    if (type == FA_FRAME_TABLE_GET) {
         free(payload);
         send_table(c);
         return;
     }
-    dispatch(c, payload, c->payload_len);
+    dispatch(c, payload, len);
+}
+
+/* One read: the start of a frame into the I/O thread's scratch buffer (a
+ * small request usually comes whole in it), the rest of a large one
+ * straight into its payload.  APR_SUCCESS once a frame is complete. */
+static apr_status_t read_some(conn_t *c)
+{
+    apr_size_t n, used;
+    char *room = fa_wire_reader_room(&c->reader, &n);
+    apr_status_t rv;
+
+    if (room) {
+        rv = apr_socket_recv(c->sock, room, &n);
+        return rv == APR_SUCCESS ? fa_wire_reader_filled(&c->reader, n) : rv;
+    }
+    n = sizeof(c->w->scratch);
+    rv = apr_socket_recv(c->sock, c->w->scratch, &n);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = fa_wire_reader_feed(&c->reader, c->w->scratch, n, &used);
+    /* a child sends its next frame only after our answer */
+    return rv == APR_SUCCESS && used < n ? APR_EGENERAL : rv;
 }
 
 /* Reads what is there of the current frame. */
 static void on_readable(conn_t *c)
 {
-    worker_t *w = c->w;
+    const fa_logger_t *log = &c->w->app->log;
     apr_status_t rv;
-    apr_size_t n;
 
-    for (;;) {
-        if (c->hdr_have < FA_WIRE_HEADER_LEN) {
-            /* A whole small request usually comes in one read: into the
-             * I/O thread's scratch buffer, never past this frame, since a
-             * child sends its next frame only after our answer. */
-            char *scratch = w->scratch;
-            apr_size_t got;
-            n = FA_WIRE_HEADER_LEN - c->hdr_have;
-            if (c->hdr_have == 0) {
-                n = sizeof(w->scratch);
-            }
-            rv = apr_socket_recv(c->sock, scratch, &n);
-            if (rv != APR_SUCCESS) {
-                break;
-            }
-            got = n < FA_WIRE_HEADER_LEN - c->hdr_have
-                  ? n : FA_WIRE_HEADER_LEN - c->hdr_have;
-            memcpy(c->hdr + c->hdr_have, scratch, got);
-            c->hdr_have += got;
-            if (c->hdr_have < FA_WIRE_HEADER_LEN) {
-                continue;
-            }
-            rv = fa_wire_parse_header(c->hdr, FA_MAX_BODY
-                                      + MAX_REQUEST_OVERHEAD, &c->type,
-                                      &c->payload_len);
-            if (rv != APR_SUCCESS || (c->type != FA_FRAME_REQUEST
-                                      && c->type != FA_FRAME_TABLE_GET)
-                || n - got > c->payload_len) {
-                fa_log(&w->app->log, FA_LOG_ERR, rv, "FA033: bad frame "
-                       "from an httpd child; closing the connection");
-                goto drop;
-            }
-            c->payload = malloc(c->payload_len ? c->payload_len : 1);
-            if (!c->payload) {
-                fa_log(&w->app->log, FA_LOG_ERR, APR_ENOMEM, "FA034: no "
-                       "memory for a %lu-byte frame",
-                       (unsigned long)c->payload_len);
-                goto drop;
-            }
-            memcpy(c->payload, scratch + got, n - got);
-            c->payload_have = n - got;
-        }
-        if (c->payload_have < c->payload_len) {
-            n = c->payload_len - c->payload_have;
-            rv = apr_socket_recv(c->sock, c->payload + c->payload_have, &n);
-            if (rv != APR_SUCCESS) {
-                break;
-            }
-            c->payload_have += n;
-            if (c->payload_have < c->payload_len) {
-                continue;
-            }
-        }
+    while ((rv = read_some(c)) == APR_INCOMPLETE) {
+    }
+    if (rv == APR_SUCCESS) {
         on_frame(c);
         return;
     }
     if (APR_STATUS_IS_EAGAIN(rv)) {
         return;
     }
-    /* EOF between frames is an httpd child closing its connection. */
-    if (!(rv == APR_EOF && c->hdr_have == 0)) {
-        fa_log(&w->app->log, FA_LOG_DEBUG, rv, "FA035: connection lost "
-               "mid-frame");
+    if (rv == APR_ENOMEM) {
+        fa_log(log, FA_LOG_ERR, rv, "FA034: no memory for a frame; closing "
+               "the connection");
     }
-drop:
+    else if (rv == APR_EGENERAL || rv == APR_ENOSPC) {
+        fa_log(log, FA_LOG_ERR, rv, "FA033: bad frame from an httpd child; "
+               "closing the connection");
+    }
+    else if (!(rv == APR_EOF && fa_wire_reader_idle(&c->reader))) {
+        /* EOF between frames is an httpd child closing its connection */
+        fa_log(log, FA_LOG_DEBUG, rv, "FA035: connection lost mid-frame");
+    }
     drop_conn(c);
 }
 
@@ -375,6 +357,8 @@ void fa_worker_accept(worker_t *w)
         c->pool = cp;
         c->sock = sock;
         c->fd = fd;
+        fa_wire_reader_init(&c->reader, FA_MAX_BODY + MAX_REQUEST_OVERHEAD,
+                            REQUEST_TYPES);
         c->pfd.desc_type = APR_POLL_SOCKET;
         c->pfd.desc.s = sock;
         c->pfd.reqevents = APR_POLLIN;

@@ -47,11 +47,7 @@ typedef struct conn {
     int fd;
     apr_pollfd_t pfd;
     /* I/O thread only: */
-    unsigned char hdr[FA_WIRE_HEADER_LEN];
-    apr_size_t hdr_have;
-    fa_frame_type_e type;
-    char *payload;              /* malloc'd: bodies can be 100 MB */
-    apr_size_t payload_len, payload_have;
+    fa_wire_reader_t reader;    /* the frame being read */
     int polled;                 /* in the pollset */
     /* Set by the I/O thread before the connection turns BUSY, read by the
      * answering thread; stays in the pollset while busy, to see a hang-up

@@ -1,8 +1,13 @@
 /*
- * libFuzzer harness for the fa_wire decoders.  Each input is tried as a
- * request and as a response payload; whatever decodes must encode again and
- * decode to the same thing, so a decoder that accepts what the encoder
- * would refuse (or the reverse) is a crash too.
+ * libFuzzer harness for the fa_wire decoders and frame reader.  Each input
+ * is tried as a request and as a response payload; whatever decodes must
+ * encode again and decode to the same thing, so a decoder that accepts what
+ * the encoder would refuse (or the reverse) is a crash too.
+ *
+ * The input past its first byte is also a stream of frames for the reader,
+ * fed in pieces whose sizes the first byte picks (and whether payload bytes
+ * go through fa_wire_reader_room); it must yield the same frames as the
+ * whole stream fed at once, and each frame goes through the decoders.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address -DLINUX -D_REENTRANT -D_GNU_SOURCE \
  *     -I/usr/include/apr-1.0 -Iinclude src/fa_wire.c t/unit/fuzz_wire.c \
@@ -93,6 +98,103 @@ static void fuzz_response(const char *data, size_t size)
     same_table(a.headers, b.headers);
 }
 
+/* What a reader made of a stream: frames, bytes used, how it ended. */
+typedef struct {
+    int frames;
+    size_t used;
+    apr_status_t end;
+} stream_result_t;
+
+/* A frame the reader yields: its payload is an exact malloc, so a decoder
+ * reading past it is an ASan report. */
+static void yielded(fa_wire_reader_t *r, apr_size_t max)
+{
+    fa_frame_type_e type;
+    char *payload;
+    apr_size_t len;
+
+    fa_wire_reader_take(r, &type, &payload, &len);
+    CHECK(payload && len <= max && fa_wire_reader_idle(r));
+    CHECK(type >= FA_FRAME_REQUEST && type <= FA_FRAME_TABLE);
+    fuzz_request(payload, len);
+    fuzz_response(payload, len);
+    free(payload);
+}
+
+/* One step of the reader: into its room when @a use_room and it has one,
+ * else through feed.  Returns its status; *n is the bytes it took. */
+static apr_status_t step(fa_wire_reader_t *r, const char *data, size_t len,
+                         int use_room, size_t *n)
+{
+    apr_size_t missing;
+    char *room = use_room ? fa_wire_reader_room(r, &missing) : NULL;
+    apr_status_t rv;
+
+    if (room) {
+        *n = len < missing ? len : missing;
+        memcpy(room, data, *n);
+        return fa_wire_reader_filled(r, *n);
+    }
+    rv = fa_wire_reader_feed(r, data, len, n);
+    CHECK(*n <= len);
+    CHECK(rv != APR_INCOMPLETE || *n == len);
+    return rv;
+}
+
+/* Feeds @a data to a new reader in pieces of 1..max_piece bytes (0: all at
+ * once), sizes drawn from @a seed. */
+static stream_result_t read_stream(const char *data, size_t len,
+                                   apr_size_t max, unsigned int seed,
+                                   size_t max_piece, int use_room)
+{
+    stream_result_t res = { 0, 0, APR_INCOMPLETE };
+    fa_wire_reader_t r;
+
+    fa_wire_reader_init(&r, max, ~0u);
+    while (res.used < len) {
+        size_t piece = len - res.used, n;
+        if (max_piece) {
+            seed = seed * 1103515245u + 12345u;
+            piece = piece < 1 + (seed >> 16) % max_piece
+                    ? piece : 1 + (seed >> 16) % max_piece;
+        }
+        res.end = step(&r, data + res.used, piece, use_room, &n);
+        res.used += n;
+        if (res.end == APR_SUCCESS) {
+            yielded(&r, max);
+            res.frames++;
+        }
+        else if (res.end != APR_INCOMPLETE) {
+            /* a refused header allocates nothing */
+            CHECK(res.end == APR_ENOMEM || !r.payload);
+            break;
+        }
+    }
+    CHECK(res.end != APR_INCOMPLETE || !fa_wire_reader_idle(&r)
+          || res.used == 0);
+    fa_wire_reader_clear(&r);
+    return res;
+}
+
+static void fuzz_reader(const uint8_t *data, size_t size)
+{
+    stream_result_t whole, split;
+    unsigned int control;
+    apr_size_t max;
+
+    if (size < 1) {
+        return;
+    }
+    control = data[0];
+    /* a small limit too, so ENOSPC is reached */
+    max = (control & 0x80) ? 64 : 1024 * 1024;
+    whole = read_stream((const char *)data + 1, size - 1, max, 0, 0, 0);
+    split = read_stream((const char *)data + 1, size - 1, max, control,
+                        (control & 0x1f) + 1, control & 0x40);
+    CHECK(whole.frames == split.frames && whole.used == split.used
+          && whole.end == split.end);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!pool) {
@@ -104,6 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * read past its end is an ASan report. */
     fuzz_request((const char *)data, size);
     fuzz_response((const char *)data, size);
+    fuzz_reader(data, size);
     apr_pool_clear(pool);
     return 0;
 }

@@ -351,9 +351,13 @@ static live_t *live_start(int mode0, int mode1)
     l->app.nslots = 2;
     l->app.log = test_log;
     l->app.socket_paths = apr_pcalloc(pool, 2 * sizeof(char *));
+    l->app.socket_addrs = apr_pcalloc(pool, 2 * sizeof(fa_io_addr_t *));
     assert_int_equal(fa_slot_create(&l->app.slots, 2, pool), APR_SUCCESS);
     for (i = 0; i < 2; ++i) {
         l->app.socket_paths[i] = apr_psprintf(pool, "%s/%d.sock", l->dir, i);
+        assert_int_equal(fa_io_addr_make(&l->app.socket_addrs[i], pool,
+                                         l->app.socket_paths[i]),
+                         APR_SUCCESS);
         fa_slot_set_ready(l->app.slots, i);
         fake_start(l, i, i ? mode1 : mode0);
     }

@@ -199,6 +199,14 @@ typedef struct world {
     apr_array_header_t *apps;
 } world_t;
 
+/* Slot @a slot's socket, as post_config makes it: a path and its address. */
+static void set_socket(world_t *w, int slot, const char *path)
+{
+    w->app.socket_paths[slot] = path;
+    assert_int_equal(fa_io_addr_make(&w->app.socket_addrs[slot], plong, path),
+                     APR_SUCCESS);
+}
+
 static world_t *make_world(int nslots)
 {
     world_t *w = apr_pcalloc(plong, sizeof(*w));
@@ -212,8 +220,9 @@ static world_t *make_world(int nslots)
     w->app.nslots = nslots;
     w->app.worker_uid = w->app.worker_gid = -1;
     w->app.socket_paths = apr_pcalloc(plong, nslots * sizeof(char *));
+    w->app.socket_addrs = apr_pcalloc(plong, nslots * sizeof(fa_io_addr_t *));
     for (i = 0; i < nslots; ++i) {
-        w->app.socket_paths[i] = apr_psprintf(plong, "%s/%d.sock", w->dir, i);
+        set_socket(w, i, apr_psprintf(plong, "%s/%d.sock", w->dir, i));
     }
     w->apps = apr_array_make(plong, 1, sizeof(fa_app_t *));
     APR_ARRAY_PUSH(w->apps, fa_app_t *) = &w->app;
@@ -354,7 +363,7 @@ static void test_listener_failure_halfway(void **state)
     fake_mode = WAIT_FOR_TERM;
     stopping = 1;
     /* the second socket cannot be bound: its directory does not exist */
-    w->app.socket_paths[1] = apr_pstrcat(plong, w->dir, "/none/1.sock", NULL);
+    set_socket(w, 1, apr_pstrcat(plong, w->dir, "/none/1.sock", NULL));
     assert_int_not_equal(fa_supervisor_start(pconf, plong, w->apps,
                                              &test_log, httpd_exiting,
                                              fake_entry), APR_SUCCESS);
