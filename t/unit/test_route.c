@@ -496,6 +496,49 @@ static void test_malformed(void **state)
     bad("ok", "GET;POST");
 }
 
+/* The one-line reason fa_router_add gives for a rejected template. */
+static const char *reason(const char *tpl, const char *methods)
+{
+    fa_router_t *r = fa_router_make(pool);
+    const char *err = NULL;
+
+    assert_int_equal(fa_router_add(r, tpl, methods, 1, &err), APR_EINVAL);
+    assert_non_null(err);
+    return err;
+}
+
+static void test_reasons(void **state)
+{
+    static const char regex_bad[] = "route template '{id:regex([)}': "
+                                    "bad regex '[': ";
+
+    (void)state;
+    /* One from each stage of the parser: a part, a parameter, a
+     * constraint, its regex, the template as a whole, the methods. */
+    assert_string_equal(reason("a/}", NULL),
+                        "route template 'a/}': unbalanced '}'");
+    assert_string_equal(reason("{id:int?x}", NULL),
+                        "route template '{id:int?x}': unexpected '?' in "
+                        "parameter 'id'");
+    assert_string_equal(reason("{id:range(5,1)}", NULL),
+                        "route template '{id:range(5,1)}': bad argument for "
+                        "constraint 'range'");
+    assert_string_equal(reason("{x:int=abc}", NULL),
+                        "route template '{x:int=abc}': default of parameter "
+                        "'x' fails its constraints");
+    /* Then regerror's words, which are the C library's. */
+    assert_true(!strncmp(reason("{id:regex([)}", NULL), regex_bad,
+                         strlen(regex_bad)));
+    assert_string_equal(reason("{a}/{A}", NULL),
+                        "route template '{a}/{A}': parameter 'A' appears "
+                        "twice");
+    assert_string_equal(reason("ok", "GET;POST"),
+                        "route template 'ok': bad method 'GET;POST'");
+    assert_string_equal(reason(NULL, NULL), "route template '': no template");
+    assert_string_equal(reason("a\n{", NULL),
+                        "route template 'a?{': unbalanced '{'");
+}
+
 static void test_odd_paths(void **state)
 {
     static const char *tpl[] = {
@@ -550,6 +593,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_odd_paths, setup, teardown),
     };
     int rc;
