@@ -44,9 +44,9 @@ UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl python3-flask \
-                  python3-fastapi
+                  python3-fastapi clang-format clang-tidy
 
-.PHONY: all install deps unit test-unit test-python test-httpd test-root test-fuzz fuzz test waves run clean
+.PHONY: all install deps unit test-unit test-style test-python test-httpd test-root test-fuzz fuzz test waves run clean
 
 all: mod_funcapp.so
 
@@ -124,8 +124,13 @@ test-httpd: mod_funcapp.so
 test-root: mod_funcapp.so
 	@for mpm in event worker prefork; do bash t/root-checks $(HTTPD) $$mpm || exit 1; done
 
+# The C style (clang-format, braces, sizes, SPDX lines): t/style-check.
+test-style: all
+	$(PYTHON) t/style-check
+
 test: deps
 	$(MAKE) all
+	$(MAKE) test-style
 	$(MAKE) test-unit
 	$(MAKE) test-fuzz
 	$(MAKE) test-python

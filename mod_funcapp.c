@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_funcapp: serves Azure Functions Python HTTP functions from worker
  * processes supervised by httpd.
@@ -42,22 +43,22 @@ APLOG_USE_MODULE(funcapp);
 static void glue_log(void *baton, const char *file, int line, int level,
                      apr_status_t rv, const char *msg)
 {
-    ap_log_error(file, line, APLOG_MODULE_INDEX, level, rv,
-                 (server_rec *)baton, "%s", msg);
+    ap_log_error(file, line, APLOG_MODULE_INDEX, level, rv, (server_rec *)baton,
+                 "%s", msg);
 }
 /* ---- start-up ---------------------------------------------------------- */
 
-static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                        apr_pool_t *ptemp, server_rec *s)
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
 {
     (void)plog;
     (void)ptemp;
     for (; s; s = s->next) {
-        server_conf_t *conf = ap_get_module_config(s->module_config,
-                                                   &funcapp_module);
+        server_conf_t *conf =
+            ap_get_module_config(s->module_config, &funcapp_module);
         const char *error;
         if (!conf->config || conf->config->route_prefix) {
-            continue;   /* none, or resolved already through another vhost */
+            continue; /* none, or resolved already through another vhost */
         }
         if (fa_config_resolve(pconf, conf->config, &error) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
@@ -91,13 +92,14 @@ static void warn_capacity(server_rec *s, apr_array_header_t *apps)
         fa_app_t *app = APR_ARRAY_IDX(apps, i, fa_app_t *);
         int want = app->config->process_count * app->config->thread_count;
         if (capacity > 0 && capacity < want) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "FA002: "
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "FA002: "
                          "MaxRequestWorkers (%d) is lower than "
                          "FunctionsWorkerProcessCount x "
                          "PythonThreadpoolThreadCount (%d x %d) for %s: "
                          "raise MaxRequestWorkers or httpd will be the "
-                         "bottleneck", capacity,
-                         app->config->process_count,
+                         "bottleneck",
+                         capacity, app->config->process_count,
                          app->config->thread_count,
                          app->config->app_dir ? app->config->app_dir
                                               : "the FunctionHandler app");
@@ -117,18 +119,18 @@ static apr_status_t make_socket_addrs(apr_pool_t *pconf, server_rec *s,
     int j;
 
     app->socket_paths = apr_palloc(pconf, sizeof(char *) * app->nslots);
-    app->socket_addrs = apr_palloc(pconf, sizeof(fa_io_addr_t *)
-                                   * app->nslots);
+    app->socket_addrs = apr_palloc(pconf, sizeof(fa_io_addr_t *) * app->nslots);
     for (j = 0; j < app->nslots; ++j) {
-        const char *path = apr_psprintf(pconf, "%s.%ld.%u.%d.%d.sock", base,
-                                        (long)getpid(), app->generation,
-                                        app->id, j);
+        const char *path =
+            apr_psprintf(pconf, "%s.%ld.%u.%d.%d.sock", base, (long)getpid(),
+                         app->generation, app->id, j);
         rv = fa_io_addr_make(&app->socket_addrs[j], pconf, path);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "FA013: worker "
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "FA013: worker "
                          "socket path %s is %lu bytes, over the limit of "
-                         "%lu; use a shorter DefaultRuntimeDir", path,
-                         (unsigned long)strlen(path),
+                         "%lu; use a shorter DefaultRuntimeDir",
+                         path, (unsigned long)strlen(path),
                          (unsigned long)fa_io_path_max());
             return rv;
         }
@@ -142,8 +144,8 @@ static int httpd_exiting(void)
     return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING;
 }
 
-static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                       apr_pool_t *ptemp, server_rec *main_s)
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *main_s)
 {
     apr_array_header_t *apps = apr_array_make(pconf, 2, sizeof(fa_app_t *));
     apr_pool_t *plong = main_s->process->pool;
@@ -168,8 +170,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     ++*generation;
 
     for (s = main_s; s; s = s->next) {
-        server_conf_t *conf = ap_get_module_config(s->module_config,
-                                                   &funcapp_module);
+        server_conf_t *conf =
+            ap_get_module_config(s->module_config, &funcapp_module);
         fa_app_t *app = NULL;
         if (!conf->config) {
             continue;
@@ -189,13 +191,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             if (make_socket_addrs(pconf, s, app) != APR_SUCCESS) {
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
-            app->worker_uid = geteuid() == 0 ? (long)ap_unixd_config.user_id
-                                             : -1;
+            app->worker_uid =
+                geteuid() == 0 ? (long)ap_unixd_config.user_id : -1;
             app->worker_gid = (long)ap_unixd_config.group_id;
             app->log.fn = glue_log;
             app->log.baton = s;
-            app->log.level = ap_get_server_module_loglevel(s,
-                                                           APLOG_MODULE_INDEX);
+            app->log.level =
+                ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX);
             app->python_log_level = fa_log_level_to_python(app->log.level);
             app->worker_init = worker_init;
             app->glue = s;
@@ -211,7 +213,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     log.baton = main_s;
     log.level = ap_get_server_module_loglevel(main_s, APLOG_MODULE_INDEX);
     if (fa_supervisor_start(pconf, plong, apps, &log, httpd_exiting,
-                            fa_worker_main) != APR_SUCCESS) {
+                            fa_worker_main)
+        != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     fa_supervisor_parent_signals();
@@ -224,8 +227,8 @@ static void child_init(apr_pool_t *pchild, server_rec *main_s)
 
     fa_supervisor_child_signals();
     for (s = main_s; s; s = s->next) {
-        server_conf_t *conf = ap_get_module_config(s->module_config,
-                                                   &funcapp_module);
+        server_conf_t *conf =
+            ap_get_module_config(s->module_config, &funcapp_module);
         server_rec *t;
         if (!conf->app || conf->dispatch) {
             continue;
@@ -233,8 +236,8 @@ static void child_init(apr_pool_t *pchild, server_rec *main_s)
         fa_dispatch_create(&conf->dispatch, pchild, conf->app);
         /* vhosts sharing the app share the connections too */
         for (t = s->next; t; t = t->next) {
-            server_conf_t *other = ap_get_module_config(t->module_config,
-                                                        &funcapp_module);
+            server_conf_t *other =
+                ap_get_module_config(t->module_config, &funcapp_module);
             if (other->app == conf->app) {
                 other->dispatch = conf->dispatch;
             }
@@ -248,19 +251,15 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(fa_glue_translate_name, NULL, NULL,
-                           APR_HOOK_FIRST);
-    ap_hook_map_to_storage(fa_glue_map_to_storage, NULL, NULL,
-                           APR_HOOK_FIRST);
+    ap_hook_translate_name(fa_glue_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(fa_glue_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(fa_glue_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
-module AP_MODULE_DECLARE_DATA funcapp_module = {
-    STANDARD20_MODULE_STUFF,
-    NULL,
-    NULL,
-    fa_glue_create_server_conf,
-    fa_glue_merge_server_conf,
-    fa_glue_cmds,
-    register_hooks
-};
+module AP_MODULE_DECLARE_DATA funcapp_module = {STANDARD20_MODULE_STUFF,
+                                                NULL,
+                                                NULL,
+                                                fa_glue_create_server_conf,
+                                                fa_glue_merge_server_conf,
+                                                fa_glue_cmds,
+                                                register_hooks};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * mod_funcapp.h: what the glue files share.
  *
@@ -22,9 +23,9 @@ extern module AP_MODULE_DECLARE_DATA funcapp_module;
 
 /** What a server (main or virtual host) serves, if anything. */
 typedef struct {
-    fa_app_config_t *config;    /* shared by vhosts that inherit it */
-    fa_app_t *app;              /* this generation's run-time app */
-    fa_dispatch_t *dispatch;    /* in httpd children */
+    fa_app_config_t *config; /* shared by vhosts that inherit it */
+    fa_app_t *app;           /* this generation's run-time app */
+    fa_dispatch_t *dispatch; /* in httpd children */
 } server_conf_t;
 
 /* mod_funcapp_config.c: the directives. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_funcapp_config: the directives, and each server's configuration.
  *
@@ -39,8 +40,8 @@ void *fa_glue_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 
 static fa_app_config_t *app_config(cmd_parms *cmd)
 {
-    server_conf_t *conf = ap_get_module_config(cmd->server->module_config,
-                                               &funcapp_module);
+    server_conf_t *conf =
+        ap_get_module_config(cmd->server->module_config, &funcapp_module);
     if (!conf->config) {
         conf->config = fa_config_make(cmd->pool);
     }
@@ -53,10 +54,13 @@ static const char *cmd_function_app(cmd_parms *cmd, void *dc, const char *arg)
     const char *dir = ap_server_root_relative(cmd->pool, arg), *error;
 
     (void)dc;
-    if (!dir || fa_config_check_app_dir(cmd->pool, dir, &error)
-        != APR_SUCCESS) {
-        return dir ? error : apr_psprintf(cmd->pool, "FunctionApp: bad path "
-                                          "'%s'", arg);
+    if (!dir
+        || fa_config_check_app_dir(cmd->pool, dir, &error) != APR_SUCCESS) {
+        return dir ? error
+                   : apr_psprintf(cmd->pool,
+                                  "FunctionApp: bad path "
+                                  "'%s'",
+                                  arg);
     }
     if (cfg->app_dir) {
         return "FunctionApp: only one app a server (virtual host)";
@@ -73,12 +77,12 @@ static const char *cmd_count(cmd_parms *cmd, void *dc, const char *arg)
     int n;
 
     (void)dc;
-    if (fa_config_parse_count(cmd->pool, cmd->directive->directive, arg,
-                              is_processes ? FA_PROCESS_COUNT_MIN
-                                           : FA_THREAD_COUNT_MIN,
-                              is_processes ? FA_PROCESS_COUNT_MAX
-                                           : FA_THREAD_COUNT_MAX,
-                              &n, &error) != APR_SUCCESS) {
+    if (fa_config_parse_count(
+            cmd->pool, cmd->directive->directive, arg,
+            is_processes ? FA_PROCESS_COUNT_MIN : FA_THREAD_COUNT_MIN,
+            is_processes ? FA_PROCESS_COUNT_MAX : FA_THREAD_COUNT_MAX, &n,
+            &error)
+        != APR_SUCCESS) {
         return error;
     }
     *(is_processes ? &cfg->process_count : &cfg->thread_count) = n;
@@ -96,8 +100,8 @@ static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
 static const char *cmd_handler(cmd_parms *cmd, void *dc, const char *args)
 {
     fa_app_config_t *cfg = app_config(cmd);
-    apr_array_header_t *opts = apr_array_make(cmd->temp_pool, 2,
-                                              sizeof(char *));
+    apr_array_header_t *opts =
+        apr_array_make(cmd->temp_pool, 2, sizeof(char *));
     const char *route = ap_getword_conf(cmd->pool, &args);
     const char *file = ap_getword_conf(cmd->pool, &args);
     const char *error;
@@ -113,8 +117,7 @@ static const char *cmd_handler(cmd_parms *cmd, void *dc, const char *args)
     }
     if (fa_config_parse_handler(cmd->pool, route, file, opts->nelts,
                                 (char *const *)opts->elts,
-                                cfg->app_dir ? cfg->app_dir
-                                             : ap_server_root,
+                                cfg->app_dir ? cfg->app_dir : ap_server_root,
                                 apr_array_push(cfg->handlers), &error)
         != APR_SUCCESS) {
         apr_array_pop(cfg->handlers);
@@ -135,5 +138,4 @@ const command_rec fa_glue_cmds[] = {
                   "os.environ"),
     AP_INIT_RAW_ARGS("FunctionHandler", cmd_handler, NULL, RSRC_CONF,
                      "ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]"),
-    {NULL}
-};
+    {NULL}};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_funcapp_handler: a request's way through the httpd child: the route
  * prefix, the function table's route match, the body, the dispatch to a
@@ -49,8 +50,8 @@ static int match_prefix(const char *uri, const char *prefix)
 
 int fa_glue_translate_name(request_rec *r)
 {
-    server_conf_t *conf = ap_get_module_config(r->server->module_config,
-                                               &funcapp_module);
+    server_conf_t *conf =
+        ap_get_module_config(r->server->module_config, &funcapp_module);
     if (!conf->app || !r->uri
         || match_prefix(r->uri, conf->app->config->route_prefix) < 0) {
         return DECLINED;
@@ -63,8 +64,7 @@ int fa_glue_translate_name(request_rec *r)
 int fa_glue_map_to_storage(request_rec *r)
 {
     /* No file system behind a function: skip the directory walk. */
-    return (r->handler && !strcmp(r->handler, FUNCAPP_HANDLER))
-           ? OK : DECLINED;
+    return (r->handler && !strcmp(r->handler, FUNCAPP_HANDLER)) ? OK : DECLINED;
 }
 
 /* A request body being read: malloc'd so that it grows in place (realloc
@@ -125,8 +125,8 @@ static int body_size_hint(request_rec *r, apr_off_t limit, apr_size_t *cap)
 }
 
 /* Appends the data buckets of @a bb to @a b; sets *eos at the end. */
-static int body_append(body_buf_t *b, apr_bucket_brigade *bb,
-                       apr_size_t limit, int *eos)
+static int body_append(body_buf_t *b, apr_bucket_brigade *bb, apr_size_t limit,
+                       int *eos)
 {
     apr_bucket *e;
 
@@ -182,9 +182,8 @@ static int read_body(request_rec *r, const char **body, apr_size_t *len)
     apr_pool_cleanup_register(r->pool, b, free_body, apr_pool_cleanup_null);
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!eos) {
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb,
-                                         AP_MODE_READBYTES, APR_BLOCK_READ,
-                                         65536);
+        apr_status_t rv = ap_get_brigade(
+            r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ, 65536);
         if (rv != APR_SUCCESS) {
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
         }
@@ -207,7 +206,8 @@ static int send_response(request_rec *r, const fa_response_t *resp)
 
     for (i = 0; i < arr->nelts; ++i) {
         if (!fa_http_header_is_valid(e[i].key, e[i].val)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FA060: refused "
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "FA060: refused "
                           "response header '%s' with invalid characters",
                           e[i].key);
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -292,7 +292,8 @@ int fa_glue_handler(request_rec *r)
     rv = fa_dispatch_route(conf->dispatch, r->pool, path, r->method, &result,
                            &function, req.route_params, &allow);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA061: the function app "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "FA061: the function app "
                       "is not answering (still starting, or failing)");
         /* err_headers_out: httpd's error page drops headers_out */
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
@@ -317,21 +318,24 @@ int fa_glue_handler(request_rec *r)
     req.headers = r->headers_in;
     rv = fa_dispatch_invoke(conf->dispatch, r->pool, &req,
                             r->method_number == M_GET
-                            || r->method_number == M_OPTIONS,
+                                || r->method_number == M_OPTIONS,
                             /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
                             function->is_async ? client_fd(r) : -1, &resp);
     if (rv == FA_CLIENT_GONE) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "FA063: %s: the client "
-                      "went away; function %s was told", invocation_id,
-                      function->name);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "FA063: %s: the client "
+                      "went away; function %s was told",
+                      invocation_id, function->name);
         r->connection->aborted = 1;
         return OK;
     }
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "FA062: %s: no worker "
-                      "answered function %s", invocation_id, function->name);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "FA062: %s: no worker "
+                      "answered function %s",
+                      invocation_id, function->name);
         return HTTP_BAD_GATEWAY;
     }
     return send_response(r, &resp);

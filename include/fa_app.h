@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_app: one function app at run time, as the httpd parent, its children
  * and the app's worker processes all see it.
@@ -5,6 +6,8 @@
  * The parent builds it in post_config for every generation (each graceful
  * restart makes a new one), before the MPM forks, so children and workers
  * inherit it, including the slot array in anonymous shared memory.
+ * Everything here is the parent's and read-only elsewhere, except the
+ * slots, which every process of the app writes through fa_slot.h.
  */
 #ifndef FA_APP_H
 #define FA_APP_H
@@ -39,19 +42,19 @@ typedef struct fa_app fa_app_t;
 typedef apr_status_t fa_worker_init_fn(fa_app_t *app, apr_pool_t *p);
 
 struct fa_app {
-    int id;                        /* among this generation's apps */
+    int id; /* among this generation's apps */
     apr_uint32_t generation;
     fa_app_config_t *config;
-    int nslots;                    /* = config->process_count */
-    fa_slot_t *slots;              /* shared memory, see fa_slot.h */
-    const char **socket_paths;     /* one a slot */
-    fa_io_addr_t **socket_addrs;   /* one a slot, built once */
-    int *listen_fds;               /* made by the parent, one a slot */
-    long worker_uid, worker_gid;   /* owner of the sockets; -1 to keep */
-    int python_log_level;          /* logging.* level for the workers */
+    int nslots;                  /* = config->process_count */
+    fa_slot_t *slots;            /* shared memory, see fa_slot.h */
+    const char **socket_paths;   /* one a slot */
+    fa_io_addr_t **socket_addrs; /* one a slot, built once */
+    int *listen_fds;             /* made by the parent, one a slot */
+    long worker_uid, worker_gid; /* owner of the sockets; -1 to keep */
+    int python_log_level;        /* logging.* level for the workers */
     fa_logger_t log;
     fa_worker_init_fn *worker_init;
-    void *glue;                    /* the glue's own data (server_rec) */
+    void *glue; /* the glue's own data (server_rec) */
 };
 
 #endif

@@ -1,7 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_config: what one function app is configured to be, from httpd.conf,
  * host.json and local.settings.json, validated the way `apachectl
  * configtest` reports it: one line naming the directive and its range.
+ *
+ * Runs in the httpd parent while it reads httpd.conf (and again at each
+ * graceful restart).  What it makes lives in pconf; the children and the
+ * workers inherit it and only read it.
  */
 #ifndef FA_CONFIG_H
 #define FA_CONFIG_H
@@ -19,21 +24,21 @@
 /** One `FunctionHandler ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]`. */
 typedef struct fa_handler_spec {
     const char *route;
-    const char *file;        /* absolute */
-    const char *callable;    /* default "main" */
-    const char *methods;     /* "GET,POST" or NULL for every method */
-    const char *auth_level;  /* anonymous | function | admin, or NULL */
+    const char *file;       /* absolute */
+    const char *callable;   /* default "main" */
+    const char *methods;    /* "GET,POST" or NULL for every method */
+    const char *auth_level; /* anonymous | function | admin, or NULL */
 } fa_handler_spec_t;
 
 typedef struct fa_app_config {
-    const char *app_dir;          /* FunctionApp, absolute; NULL if only handlers */
-    int process_count;            /* 0 until set or resolved */
+    const char *app_dir; /* FunctionApp, absolute; NULL if only handlers */
+    int process_count;   /* 0 until set or resolved */
     int thread_count;
     apr_table_t *settings;        /* FunctionAppSetting NAME VALUE */
     apr_array_header_t *handlers; /* of fa_handler_spec_t */
     /* Filled by fa_config_resolve: */
-    const char *route_prefix;     /* host.json extensions.http.routePrefix */
-    apr_table_t *environment;     /* local.settings.json Values + settings */
+    const char *route_prefix; /* host.json extensions.http.routePrefix */
+    apr_table_t *environment; /* local.settings.json Values + settings */
 } fa_app_config_t;
 
 fa_app_config_t *fa_config_make(apr_pool_t *p);

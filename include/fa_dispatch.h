@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_dispatch: the httpd child's side of the workers.
  *
@@ -5,6 +6,12 @@
  * sends each request to the one with the fewest outstanding requests
  * (counters in the shared slots).  It also holds the app's function table,
  * fetched once from a worker, so routing, 404 and 405 happen here in C.
+ *
+ * Runs in the httpd children, in the threads that serve requests.  A
+ * fa_dispatch_t is the child's (made in child_init, in the child's pool)
+ * and shared by its threads: each slot's idle connections are under a lock
+ * of their own, the table is built once under its lock and only read
+ * afterwards; a connection in use belongs to the one request using it.
  */
 #ifndef FA_DISPATCH_H
 #define FA_DISPATCH_H
@@ -20,12 +27,12 @@ typedef struct fa_dispatch fa_dispatch_t;
 
 /** One entry of the function table, as the workers indexed it. */
 typedef struct fa_function {
-    int index;                /* in the table, as sent to the worker */
+    int index; /* in the table, as sent to the worker */
     const char *name;
     const char *route;
-    const char *auth_level;   /* anonymous | function | admin */
+    const char *auth_level; /* anonymous | function | admin */
     int is_async;
-    const char *error;        /* why it cannot run (import failed), or NULL */
+    const char *error; /* why it cannot run (import failed), or NULL */
 } fa_function_t;
 
 /** The function table as a worker sent it: functions[i] is its entry i,

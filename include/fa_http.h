@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_http: the HTTP rules the core applies, in one place.
  *

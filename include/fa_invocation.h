@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_invocation: one request inside a worker process, decoded once.
  *
@@ -16,15 +17,15 @@
 #include "fa_wire.h"
 
 typedef struct fa_invocation {
-    apr_pool_t *pool;          /* owns the object, req's tables, the
+    apr_pool_t *pool; /* owns the object, req's tables, the
                                 * response and its framing */
-    fa_request_t req;          /* strings point into payload: valid until
+    fa_request_t req; /* strings point into payload: valid until
                                 * fa_invocation_drop_payload */
-    const char *id;            /* invocation id, a copy in pool: valid
+    const char *id;   /* invocation id, a copy in pool: valid
                                 * to the end */
     apr_uint32_t function_index;
-    void *owner;               /* the worker's connection */
-    char *payload;             /* malloc'd frame payload, or NULL once
+    void *owner;   /* the worker's connection */
+    char *payload; /* malloc'd frame payload, or NULL once
                                 * the request is in Python objects */
 } fa_invocation_t;
 

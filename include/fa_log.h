@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_log: logging injected by the glue, as mod_md does, so the core needs
  * no httpd headers and unit tests can link it alone.
@@ -31,17 +32,17 @@ typedef void fa_log_fn(void *baton, const char *file, int line, int level,
 typedef struct fa_logger {
     fa_log_fn *fn;
     void *baton;
-    int level;        /* the most verbose level that is written */
+    int level; /* the most verbose level that is written */
 } fa_logger_t;
 
 /** Formats with APR's formatter (printf's conversions, and APR's own
  * such as %pm); a no-op when @a level is above the logger's level. */
-void fa_log_at(const char *file, int line, const fa_logger_t *log,
-               int level, apr_status_t rv, const char *fmt, ...)
+void fa_log_at(const char *file, int line, const fa_logger_t *log, int level,
+               apr_status_t rv, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 /** fa_log_at from here. */
-#define fa_log(log, level, rv, ...) \
+#define fa_log(log, level, rv, ...)                                            \
     fa_log_at(FA_LOG_MARK, (log), (level), (rv), __VA_ARGS__)
 
 /** The level of a Python `logging` record (10 debug .. 50 critical). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_python: the embedded CPython of a worker process (the only place
  * Python runs: never in the httpd parent or its children).
@@ -32,11 +33,11 @@ typedef void fa_python_done_fn(fa_invocation_t *inv, fa_response_t *resp);
 
 /** The app's function table, as indexed by the loader. */
 typedef struct fa_python_table {
-    const char *json;            /* [{name, route, methods, auth_level,
+    const char *json; /* [{name, route, methods, auth_level,
                                   *   is_async, error}, ...] */
     apr_size_t json_len;
     int nfunctions;
-    const unsigned char *is_async;  /* one flag a function */
+    const unsigned char *is_async; /* one flag a function */
 } fa_python_table_t;
 
 /**

@@ -1,9 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_route: ASP.NET-style route templates, matched in the httpd child.
  *
  * The worker publishes each function's template and methods; the child
  * compiles them once into a router and matches every request URL in C, so
  * 404 and 405 never cost a trip to Python.
+ *
+ * Runs in the httpd children.  A router is built once (by fa_dispatch,
+ * under its table lock) in the child's pool and only read afterwards, by
+ * every request thread at once; what a match returns lives in the
+ * request's pool.
  */
 #ifndef FA_ROUTE_H
 #define FA_ROUTE_H
@@ -14,8 +20,9 @@
 typedef struct fa_router fa_router_t;
 
 typedef enum {
-    FA_ROUTE_NOT_FOUND = 0,          /* no template matches the path */
-    FA_ROUTE_METHOD_NOT_ALLOWED = 1, /* a template matches, the method doesn't */
+    FA_ROUTE_NOT_FOUND = 0, /* no template matches the path */
+    FA_ROUTE_METHOD_NOT_ALLOWED =
+        1, /* a template matches, the method doesn't */
     FA_ROUTE_MATCHED = 2
 } fa_route_result_e;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_runq: the worker process's queue of sync requests and the rule that
  * decides how many threads run them.

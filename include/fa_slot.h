@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_slot: one worker's place in the memory its app's processes share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_supervisor: the httpd parent's side of the worker processes.
  *

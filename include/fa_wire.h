@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_wire: the framing between httpd children and worker processes.
  *
@@ -42,16 +43,16 @@ typedef struct fa_request {
     apr_uint32_t function_index;
     const char *invocation_id;
     const char *method;
-    const char *url;            /* full URL, scheme://host/path?query */
-    apr_table_t *headers;       /* duplicates kept, order kept */
+    const char *url;      /* full URL, scheme://host/path?query */
+    apr_table_t *headers; /* duplicates kept, order kept */
     apr_table_t *route_params;
-    const char *body;           /* may hold NULs */
+    const char *body; /* may hold NULs */
     apr_size_t body_len;
 } fa_request_t;
 
 typedef struct fa_response {
-    int status;                 /* 100..999 */
-    apr_table_t *headers;       /* several Set-Cookie stay separate */
+    int status;           /* 100..999 */
+    apr_table_t *headers; /* several Set-Cookie stay separate */
     const char *body;
     apr_size_t body_len;
 } fa_response_t;
@@ -62,8 +63,7 @@ typedef struct fa_response {
  * APR_ENOSPC when the length is over the limit.
  */
 apr_status_t fa_wire_parse_header(const unsigned char *hdr,
-                                  apr_size_t max_payload,
-                                  fa_frame_type_e *type,
+                                  apr_size_t max_payload, fa_frame_type_e *type,
                                   apr_size_t *payload_len);
 
 /** Writes an 8-byte header for @a type and @a payload_len into @a hdr. */
@@ -105,11 +105,11 @@ void fa_wire_frame_iov(struct iovec vec[3], const char *head,
  * whoever reads the stream; one reader a stream. */
 typedef struct fa_wire_reader {
     apr_size_t max_payload;
-    unsigned int types;           /* accepted types: bit (1u << type) */
+    unsigned int types; /* accepted types: bit (1u << type) */
     unsigned char hdr[FA_WIRE_HEADER_LEN];
     apr_size_t hdr_have;
     fa_frame_type_e type;
-    char *payload;                /* malloc'd: bodies can be 100 MB */
+    char *payload; /* malloc'd: bodies can be 100 MB */
     apr_size_t payload_len, payload_have;
 } fa_wire_reader_t;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_config: directive values, host.json and local.settings.json. */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,16 +30,16 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     fa_app_config_t *cfg = fa_config_make(p);
 
     cfg->app_dir = add->app_dir ? add->app_dir : base->app_dir;
-    cfg->process_count = add->process_count ? add->process_count
-                                            : base->process_count;
-    cfg->thread_count = add->thread_count ? add->thread_count
-                                          : base->thread_count;
+    cfg->process_count =
+        add->process_count ? add->process_count : base->process_count;
+    cfg->thread_count =
+        add->thread_count ? add->thread_count : base->thread_count;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming
      * its own replaces the main server's */
-    cfg->handlers = apr_array_copy(p, add->handlers->nelts ? add->handlers
-                                                           : base->handlers);
+    cfg->handlers = apr_array_copy(
+        p, add->handlers->nelts ? add->handlers : base->handlers);
     return cfg;
 }
 
@@ -82,8 +83,7 @@ static int is_auth_level(const char *s)
 apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
                                      const char *file_spec, int nopts,
                                      char *const *opts, const char *base_dir,
-                                     fa_handler_spec_t *out,
-                                     const char **error)
+                                     fa_handler_spec_t *out, const char **error)
 {
     char *file = apr_pstrdup(p, file_spec);
     char *colon = strrchr(file, ':');
@@ -105,10 +105,12 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
         *error = "FunctionHandler: FILE is empty";
         return APR_EINVAL;
     }
-    if (apr_filepath_merge(&resolved, base_dir, file, APR_FILEPATH_TRUENAME
-                           | APR_FILEPATH_NOTRELATIVE, p) != APR_SUCCESS
+    if (apr_filepath_merge(&resolved, base_dir, file,
+                           APR_FILEPATH_TRUENAME | APR_FILEPATH_NOTRELATIVE, p)
+            != APR_SUCCESS
         && apr_filepath_merge(&resolved, base_dir, file,
-                              APR_FILEPATH_NOTRELATIVE, p) != APR_SUCCESS) {
+                              APR_FILEPATH_NOTRELATIVE, p)
+            != APR_SUCCESS) {
         *error = apr_psprintf(p, "FunctionHandler: bad path '%s'", file);
         return APR_EINVAL;
     }
@@ -116,8 +118,10 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
         apr_finfo_t finfo;
         if (apr_stat(&finfo, resolved, APR_FINFO_TYPE, p) != APR_SUCCESS
             || finfo.filetype != APR_REG) {
-            *error = apr_psprintf(p, "FunctionHandler: '%s' is not a readable "
-                                  "file", resolved);
+            *error = apr_psprintf(p,
+                                  "FunctionHandler: '%s' is not a readable "
+                                  "file",
+                                  resolved);
             return APR_EINVAL;
         }
     }
@@ -131,8 +135,10 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
             for (c = m; *c; ++c) {
                 *c = apr_toupper(*c);
                 if (!apr_isalpha(*c) && *c != ',') {
-                    *error = apr_psprintf(p, "FunctionHandler: bad methods "
-                                          "list '%s'", opt + 8);
+                    *error = apr_psprintf(p,
+                                          "FunctionHandler: bad methods "
+                                          "list '%s'",
+                                          opt + 8);
                     return APR_EINVAL;
                 }
             }
@@ -140,7 +146,8 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
         }
         else if (!strncasecmp(opt, "authLevel=", 10)) {
             if (!is_auth_level(opt + 10)) {
-                *error = apr_psprintf(p, "FunctionHandler: authLevel must be "
+                *error = apr_psprintf(p,
+                                      "FunctionHandler: authLevel must be "
                                       "anonymous, function or admin, not '%s'",
                                       opt + 10);
                 return APR_EINVAL;
@@ -148,7 +155,8 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
             out->auth_level = apr_pstrdup(p, opt + 10);
         }
         else {
-            *error = apr_psprintf(p, "FunctionHandler: unknown option '%s' "
+            *error = apr_psprintf(p,
+                                  "FunctionHandler: unknown option '%s' "
                                   "(expected methods=... or authLevel=...)",
                                   opt);
             return APR_EINVAL;
@@ -213,13 +221,14 @@ static apr_status_t load_json(apr_pool_t *p, const char *dir, const char *name,
     apr_file_close(f);
     *root = json_loadb(buf, len, 0, &jerr);
     if (!*root) {
-        *error = apr_psprintf(p, "FunctionApp: %s is not a JSON object "
-                              "(line %d: %s)", path, jerr.line, jerr.text);
+        *error = apr_psprintf(p,
+                              "FunctionApp: %s is not a JSON object "
+                              "(line %d: %s)",
+                              path, jerr.line, jerr.text);
         return APR_EGENERAL;
     }
     if (!json_is_object(*root)) {
-        *error = apr_psprintf(p, "FunctionApp: %s is not a JSON object",
-                              path);
+        *error = apr_psprintf(p, "FunctionApp: %s is not a JSON object", path);
         json_decref(*root);
         *root = NULL;
         return APR_EGENERAL;
@@ -241,10 +250,12 @@ static apr_status_t read_host_json(apr_pool_t *p, fa_app_config_t *cfg,
     if (rv != APR_SUCCESS || !root) {
         return rv;
     }
-    prefix = json_object_get(json_object_get(json_object_get(root,
-                             "extensions"), "http"), "routePrefix");
+    prefix = json_object_get(
+        json_object_get(json_object_get(root, "extensions"), "http"),
+        "routePrefix");
     if (prefix && !json_is_string(prefix)) {
-        *error = apr_psprintf(p, "FunctionApp: %s/host.json: "
+        *error = apr_psprintf(p,
+                              "FunctionApp: %s/host.json: "
                               "extensions.http.routePrefix must be a string",
                               cfg->app_dir);
         json_decref(root);
@@ -280,13 +291,15 @@ static apr_status_t read_local_settings(apr_pool_t *p, fa_app_config_t *cfg,
             return rv;
         }
         values = root ? json_object_get(root, "Values") : NULL;
-        json_object_foreach(values, key, v) {
+        json_object_foreach(values, key, v)
+        {
             if (json_is_string(v)) {
                 apr_table_set(cfg->environment, key, json_string_value(v));
             }
             else if (json_is_integer(v)) {
-                apr_table_set(cfg->environment, key, apr_psprintf(p,
-                              "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+                apr_table_set(cfg->environment, key,
+                              apr_psprintf(p, "%" JSON_INTEGER_FORMAT,
+                                           json_integer_value(v)));
             }
         }
         if (root) {
@@ -315,8 +328,8 @@ static apr_status_t resolve_count(apr_pool_t *p, fa_app_config_t *cfg,
     }
     if (fa_config_parse_count(p, setting, value, min, max, count, error)
         != APR_SUCCESS) {
-        *error = apr_psprintf(p, "%s (app setting; or set %s)", *error,
-                              directive);
+        *error =
+            apr_psprintf(p, "%s (app setting; or set %s)", *error, directive);
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -334,12 +347,12 @@ apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
     if ((rv = resolve_count(p, cfg, &cfg->process_count,
                             "FunctionsWorkerProcessCount",
                             "FUNCTIONS_WORKER_PROCESS_COUNT",
-                            FA_PROCESS_COUNT_MIN, FA_PROCESS_COUNT_MAX,
-                            error)) != APR_SUCCESS) {
+                            FA_PROCESS_COUNT_MIN, FA_PROCESS_COUNT_MAX, error))
+        != APR_SUCCESS) {
         return rv;
     }
     return resolve_count(p, cfg, &cfg->thread_count,
                          "PythonThreadpoolThreadCount",
-                         "PYTHON_THREADPOOL_THREAD_COUNT",
-                         FA_THREAD_COUNT_MIN, FA_THREAD_COUNT_MAX, error);
+                         "PYTHON_THREADPOOL_THREAD_COUNT", FA_THREAD_COUNT_MIN,
+                         FA_THREAD_COUNT_MAX, error);
 }

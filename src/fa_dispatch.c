@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_dispatch: connections from an httpd child to the workers. */
 #include <errno.h>
 #include <poll.h>
@@ -37,12 +38,12 @@ typedef struct idle_conns {
 struct fa_dispatch {
     fa_app_t *app;
     apr_pool_t *pool;
-    idle_conns_t *idle;             /* one a slot */
+    idle_conns_t *idle; /* one a slot */
     apr_thread_mutex_t *table_lock;
-    fa_router_t *router;            /* NULL until fetched */
+    fa_router_t *router; /* NULL until fetched */
     fa_function_t *functions;
     int nfunctions;
-    apr_uint32_t next;              /* where ties start, to spread load */
+    apr_uint32_t next; /* where ties start, to spread load */
 };
 
 /* Invocation ids are random (version 4) UUIDs, as on Azure.  apr_uuid_get
@@ -68,7 +69,8 @@ void fa_dispatch_invocation_id(char *out)
 
     while (!id_state[0] && !id_state[1]) {
         if (apr_generate_random_bytes((unsigned char *)id_state,
-                                      sizeof(id_state)) != APR_SUCCESS) {
+                                      sizeof(id_state))
+            != APR_SUCCESS) {
             id_state[0] = (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)getpid();
             id_state[1] = (apr_uint64_t)(apr_uintptr_t)&id_state;
         }
@@ -79,16 +81,16 @@ void fa_dispatch_invocation_id(char *out)
         b[i] = (unsigned char)(hi >> (8 * i));
         b[8 + i] = (unsigned char)(lo >> (8 * i));
     }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-    apr_snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
-                 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    apr_snprintf(out, 37,
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                 "%02x%02x%02x%02x%02x%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+                 b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
-                                fa_app_t *app)
+apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p, fa_app_t *app)
 {
     fa_dispatch_t *dp = apr_pcalloc(p, sizeof(*dp));
     int i;
@@ -99,8 +101,7 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
     dp->next = (apr_uint32_t)getpid();
     dp->idle = apr_pcalloc(p, sizeof(idle_conns_t) * app->nslots);
     for (i = 0; i < app->nslots; ++i) {
-        apr_thread_mutex_create(&dp->idle[i].lock, APR_THREAD_MUTEX_DEFAULT,
-                                p);
+        apr_thread_mutex_create(&dp->idle[i].lock, APR_THREAD_MUTEX_DEFAULT, p);
     }
     apr_thread_mutex_create(&dp->table_lock, APR_THREAD_MUTEX_DEFAULT, p);
     *d = dp;
@@ -174,8 +175,7 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
         fa_wire_reader_clear(&r);
         return rv;
     }
-    apr_pool_cleanup_register(p, *payload, free_cleanup,
-                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, *payload, free_cleanup, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }
 
@@ -199,15 +199,14 @@ static void parse_function(fa_function_table_t *table, apr_pool_t *p,
     const char *err;
 
     f->index = i;
-    f->name = apr_pstrdup(p, json_string_value(json_object_get(item,
-                                                               "name")));
-    f->route = apr_pstrdup(p, json_string_value(json_object_get(item,
-                                                                "route")));
-    f->auth_level = apr_pstrdup(p, json_string_value(
-                                json_object_get(item, "auth_level")));
+    f->name = apr_pstrdup(p, json_string_value(json_object_get(item, "name")));
+    f->route =
+        apr_pstrdup(p, json_string_value(json_object_get(item, "route")));
+    f->auth_level =
+        apr_pstrdup(p, json_string_value(json_object_get(item, "auth_level")));
     f->is_async = json_is_true(json_object_get(item, "is_async"));
-    f->error = apr_pstrdup(p, json_string_value(json_object_get(item,
-                                                                "error")));
+    f->error =
+        apr_pstrdup(p, json_string_value(json_object_get(item, "error")));
     if (!f->name || !f->route) {
         return;
     }
@@ -227,16 +226,19 @@ apr_status_t fa_dispatch_parse_table(fa_function_table_t *table,
     size_t i;
 
     if (!root || !json_is_array(root)) {
-        fa_log(log, FA_LOG_ERR, 0, "FA050: malformed function table from a "
-               "worker: %s", root ? "not an array" : jerr.text);
+        fa_log(log, FA_LOG_ERR, 0,
+               "FA050: malformed function table from a "
+               "worker: %s",
+               root ? "not an array" : jerr.text);
         json_decref(root);
         return APR_EGENERAL;
     }
     table->router = fa_router_make(p);
     table->nfunctions = (int)json_array_size(root);
-    table->functions = apr_pcalloc(p, sizeof(fa_function_t)
-                                   * (json_array_size(root) + 1));
-    json_array_foreach(root, i, item) {
+    table->functions =
+        apr_pcalloc(p, sizeof(fa_function_t) * (json_array_size(root) + 1));
+    json_array_foreach(root, i, item)
+    {
         parse_function(table, p, log, item, (int)i);
     }
     json_decref(root);
@@ -262,7 +264,7 @@ static apr_status_t parse_table(fa_dispatch_t *d, const char *text,
 static apr_status_t fetch_table(fa_dispatch_t *d)
 {
     unsigned char hdr[FA_WIRE_HEADER_LEN];
-    struct iovec vec = { hdr, sizeof(hdr) };
+    struct iovec vec = {hdr, sizeof(hdr)};
     apr_pool_t *tmp;
     char *payload;
     apr_size_t len;
@@ -289,8 +291,10 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
         }
     }
     if (rv != APR_SUCCESS) {
-        fa_log(&d->app->log, FA_LOG_ERR, rv, "FA052: no function table from "
-               "worker %d", slot);
+        fa_log(&d->app->log, FA_LOG_ERR, rv,
+               "FA052: no function table from "
+               "worker %d",
+               slot);
         rv = APR_EAGAIN;
     }
     apr_pool_destroy(tmp);
@@ -316,10 +320,12 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
             return rv;
         }
     }
-    *result = fa_router_match(d->router, p, path, method, &index, params,
-                              allow);
-    *function = (*result == FA_ROUTE_MATCHED && index >= 0
-                 && index < d->nfunctions) ? &d->functions[index] : NULL;
+    *result =
+        fa_router_match(d->router, p, path, method, &index, params, allow);
+    *function =
+        (*result == FA_ROUTE_MATCHED && index >= 0 && index < d->nfunctions)
+        ? &d->functions[index]
+        : NULL;
     return APR_SUCCESS;
 }
 
@@ -328,8 +334,7 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
  * cancels an async function's task. */
 static apr_status_t wait_response(int fd, int client_fd)
 {
-    struct pollfd pfd[2] = { { fd, POLLIN, 0 },
-                             { client_fd, POLLRDHUP, 0 } };
+    struct pollfd pfd[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
 
     if (client_fd < 0) {
         return APR_SUCCESS;
@@ -412,7 +417,7 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
         return rv;
     }
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
-    for (attempt = 0; ; ++attempt) {
+    for (attempt = 0;; ++attempt) {
         slot = reserve_slot(d, slot);
         rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
         release_slot(d, slot);

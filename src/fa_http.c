@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_http: HTTP rules shared by the glue and the workers (see fa_http.h). */
 #include <string.h>
 #include <strings.h>
@@ -44,9 +45,9 @@ int fa_http_header_is_valid(const char *name, const char *value)
 
 int fa_http_is_hop_header(const char *name)
 {
-    static const char *const hop[] = { "Content-Length", "Transfer-Encoding",
-                                       "Connection", "Keep-Alive", "Upgrade",
-                                       NULL };
+    static const char *const hop[] = {"Content-Length", "Transfer-Encoding",
+                                      "Connection",     "Keep-Alive",
+                                      "Upgrade",        NULL};
     const char *const *h;
 
     for (h = hop; *h; ++h) {

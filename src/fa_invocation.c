@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_invocation: a worker's decoded request and what it owns. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_io: Unix sockets, addresses and frame-sized reads and writes. */
 #include <errno.h>
 #include <poll.h>
@@ -58,8 +59,7 @@ apr_status_t fa_io_connect(const fa_io_addr_t *addr, int *fd)
     if (s < 0) {
         return errno;
     }
-    if (connect(s, (const struct sockaddr *)&addr->sa, sizeof(addr->sa))
-        < 0) {
+    if (connect(s, (const struct sockaddr *)&addr->sa, sizeof(addr->sa)) < 0) {
         rv = errno;
         close(s);
         return rv;
@@ -118,7 +118,7 @@ apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec)
         n = sendmsg(fd, &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd pfd = { fd, POLLOUT, 0 };
+                struct pollfd pfd = {fd, POLLOUT, 0};
                 poll(&pfd, 1, -1);
                 continue;
             }
@@ -146,7 +146,7 @@ apr_status_t fa_io_recv(int fd, char *buf, apr_size_t len, int timeout_ms,
     for (;;) {
         ssize_t n;
         if (timeout_ms >= 0) {
-            struct pollfd pfd = { fd, POLLIN, 0 };
+            struct pollfd pfd = {fd, POLLIN, 0};
             int r = poll(&pfd, 1, timeout_ms);
             if (r == 0) {
                 return APR_TIMEUP;

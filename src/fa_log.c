@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_log: formatting in front of the glue's log callback. */
 #include <stdarg.h>
 
@@ -5,8 +6,8 @@
 
 #include "fa_log.h"
 
-void fa_log_at(const char *file, int line, const fa_logger_t *log,
-               int level, apr_status_t rv, const char *fmt, ...)
+void fa_log_at(const char *file, int line, const fa_logger_t *log, int level,
+               apr_status_t rv, const char *fmt, ...)
 {
     /* httpd cuts an error-log line at 8 kB; a fixed buffer needs no pool */
     char buf[2048];
@@ -25,15 +26,17 @@ void fa_log_at(const char *file, int line, const fa_logger_t *log,
 int fa_log_level_from_python(int py_level)
 {
     return py_level >= 50 ? FA_LOG_CRIT
-         : py_level >= 40 ? FA_LOG_ERR
-         : py_level >= 30 ? FA_LOG_WARNING
-         : py_level >= 20 ? FA_LOG_INFO : FA_LOG_DEBUG;
+        : py_level >= 40  ? FA_LOG_ERR
+        : py_level >= 30  ? FA_LOG_WARNING
+        : py_level >= 20  ? FA_LOG_INFO
+                          : FA_LOG_DEBUG;
 }
 
 int fa_log_level_to_python(int level)
 {
-    return level >= FA_LOG_DEBUG ? 10
-         : level >= FA_LOG_INFO ? 20
-         : level >= FA_LOG_WARNING ? 30
-         : level >= FA_LOG_ERR ? 40 : 50;
+    return level >= FA_LOG_DEBUG  ? 10
+        : level >= FA_LOG_INFO    ? 20
+        : level >= FA_LOG_WARNING ? 30
+        : level >= FA_LOG_ERR     ? 40
+                                  : 50;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_pyimport: the Python sources built into the module, served to the
  * worker's interpreter from memory (see fa_python.h). */
 #include "fa_python_private.h"
@@ -56,12 +57,12 @@ PyObject *fa_pyimport_embedded(PyObject *self, PyObject *name)
         }
         Py_RETURN_NONE;
     }
-    code = has_bytecode(s)
-        ? PyMemoryView_FromMemory((char *)s->code, (Py_ssize_t)s->code_len,
-                                  PyBUF_READ)
-        : (Py_INCREF(Py_None), Py_None);
-    return code ? Py_BuildValue("(ON)", s->is_package ? Py_True : Py_False,
-                                code) : NULL;
+    code = has_bytecode(s) ? PyMemoryView_FromMemory(
+               (char *)s->code, (Py_ssize_t)s->code_len, PyBUF_READ)
+                           : (Py_INCREF(Py_None), Py_None);
+    return code
+        ? Py_BuildValue("(ON)", s->is_package ? Py_True : Py_False, code)
+        : NULL;
 }
 
 /* For tracebacks, and to compile when this Python's bytecode differs. */
@@ -84,8 +85,8 @@ PyObject *fa_pyimport_source(PyObject *self, PyObject *name)
 static PyObject *embedded_code(const fa_pysrc_t *s, const char *path)
 {
     if (has_bytecode(s)) {
-        PyObject *code = PyMarshal_ReadObjectFromString(s->code,
-                                                        (Py_ssize_t)s->code_len);
+        PyObject *code =
+            PyMarshal_ReadObjectFromString(s->code, (Py_ssize_t)s->code_len);
         if (code) {
             return code;
         }
@@ -108,8 +109,7 @@ PyObject *fa_pyimport_exec(const char *name)
     filename = PyUnicode_FromFormat("<mod_funcapp>/%s", s->path);
     if (filename && (module_name = PyUnicode_FromString(name))
         && (code = embedded_code(s, PyUnicode_AsUTF8(filename)))) {
-        mod = PyImport_ExecCodeModuleObject(module_name, code, filename,
-                                            NULL);
+        mod = PyImport_ExecCodeModuleObject(module_name, code, filename, NULL);
     }
     Py_XDECREF(code);
     Py_XDECREF(module_name);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_pyinvoke: requests into Python objects, results out of them, and the
  * sync invoke (see fa_python.h). */
 #include "fa_python_private.h"
@@ -19,8 +20,8 @@ PyObject *fa_pyinvoke_table_dict(const apr_table_t *t)
     int i;
 
     for (i = 0; dict && i < arr->nelts; ++i) {
-        PyObject *v = PyUnicode_DecodeUTF8(e[i].val, strlen(e[i].val),
-                                           "surrogateescape");
+        PyObject *v =
+            PyUnicode_DecodeUTF8(e[i].val, strlen(e[i].val), "surrogateescape");
         if (!v || PyDict_SetItemString(dict, e[i].key, v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(dict);
@@ -41,10 +42,8 @@ static PyObject *pairs_list(const apr_table_t *t)
     for (i = 0; list && i < arr->nelts; ++i) {
         /* Header bytes are Latin-1 on the wire; decoding them so loses
          * nothing. */
-        PyObject *k = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key),
-                                             NULL);
-        PyObject *v = PyUnicode_DecodeLatin1(e[i].val, strlen(e[i].val),
-                                             NULL);
+        PyObject *k = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key), NULL);
+        PyObject *v = PyUnicode_DecodeLatin1(e[i].val, strlen(e[i].val), NULL);
         PyObject *pair = (k && v) ? PyTuple_Pack(2, k, v) : NULL;
         Py_XDECREF(k);
         Py_XDECREF(v);
@@ -62,16 +61,15 @@ PyObject *fa_pyinvoke_args(const fa_invocation_t *inv)
     const fa_request_t *req = &inv->req;
     PyObject *headers = pairs_list(req->headers);
     PyObject *params = fa_pyinvoke_table_dict(req->route_params);
-    PyObject *url = PyUnicode_DecodeUTF8(req->url, strlen(req->url),
-                                         "surrogateescape");
-    PyObject *body = PyBytes_FromStringAndSize(req->body,
-                                               (Py_ssize_t)req->body_len);
+    PyObject *url =
+        PyUnicode_DecodeUTF8(req->url, strlen(req->url), "surrogateescape");
+    PyObject *body =
+        PyBytes_FromStringAndSize(req->body, (Py_ssize_t)req->body_len);
     PyObject *args = NULL;
 
     if (headers && params && url && body) {
         args = Py_BuildValue("(IsOOOOs)", (unsigned int)inv->function_index,
-                             req->method, url, headers, params, body,
-                             inv->id);
+                             req->method, url, headers, params, body, inv->id);
     }
     Py_XDECREF(headers);
     Py_XDECREF(params);
@@ -111,8 +109,8 @@ static apr_status_t read_header(apr_pool_t *p, PyObject *pair,
         PyErr_Clear();
         if (has_nul) {
             /* the name up to its NUL, for the log */
-            *bad = apr_pstrdup(p, k ? k : PyUnicode_AsUTF8(
-                               PyTuple_GET_ITEM(pair, 0)));
+            *bad = apr_pstrdup(
+                p, k ? k : PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0)));
             PyErr_Clear();
             return APR_EINVAL;
         }
@@ -162,13 +160,17 @@ static apr_status_t result_response(fa_invocation_t *inv, PyObject *result,
     apr_status_t rv = read_result(inv->pool, result, resp, &bad_header);
 
     if (rv != APR_SUCCESS && bad_header) {
-        fa_log(&fa_pybridge.app->log, FA_LOG_ERR, 0, "FA043: %s: refused "
+        fa_log(&fa_pybridge.app->log, FA_LOG_ERR, 0,
+               "FA043: %s: refused "
                "response header '%s' with invalid characters (NUL); "
-               "answering 500", inv->id, bad_header);
+               "answering 500",
+               inv->id, bad_header);
     }
     else if (rv != APR_SUCCESS) {
-        fa_log(&fa_pybridge.app->log, FA_LOG_ERR, 0, "FA042: %s: the loader "
-               "returned a malformed result", inv->id);
+        fa_log(&fa_pybridge.app->log, FA_LOG_ERR, 0,
+               "FA042: %s: the loader "
+               "returned a malformed result",
+               inv->id);
     }
     return rv;
 }
@@ -183,8 +185,7 @@ void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
         }
         rp = &resp;
     }
-    Py_BEGIN_ALLOW_THREADS
-    fa_pybridge.done(inv, rp);
+    Py_BEGIN_ALLOW_THREADS fa_pybridge.done(inv, rp);
     Py_END_ALLOW_THREADS
 }
 

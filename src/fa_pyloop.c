@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_pyloop: the bridge between the I/O thread and the worker's asyncio
  * event loop (see fa_python.h).
  *
@@ -24,14 +25,14 @@ typedef struct queued {
 /* Made by fa_pyloop_start; the queue is under lock. */
 static apr_thread_mutex_t *lock;
 static queued_t *head, *tail;
-static int wake_pipe[2] = { -1, -1 };
+static int wake_pipe[2] = {-1, -1};
 
 static void enqueue(fa_invocation_t *inv, int cancel)
 {
     queued_t *q = malloc(sizeof(*q));
 
     if (!q) {
-        abort();   /* a few bytes: the process is beyond saving */
+        abort(); /* a few bytes: the process is beyond saving */
     }
     q->inv = inv;
     q->cancel = cancel;
@@ -139,7 +140,8 @@ apr_status_t fa_pyloop_start(apr_pool_t *p, PyObject *loader)
     PyObject *r;
 
     if (apr_thread_mutex_create(&lock, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS || pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+            != APR_SUCCESS
+        || pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
         return APR_EGENERAL;
     }
     r = PyObject_CallMethod(loader, "start_event_loop", "i", wake_pipe[0]);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_python: the worker's interpreter: its start, the `_funcapp` module
  * the loader calls, and the function table (see fa_python.h). */
 #include "fa_python_private.h"
@@ -28,16 +29,15 @@ static PyObject *py_log(PyObject *self, PyObject *args)
     if (level > log->level) {
         Py_RETURN_NONE;
     }
-    Py_BEGIN_ALLOW_THREADS
-    while (len > 0) {
+    Py_BEGIN_ALLOW_THREADS while (len > 0)
+    {
         const char *nl = memchr(text, '\n', (size_t)len);
         Py_ssize_t line = nl ? nl - text : len;
         fa_log(log, level, 0, "%.*s", (int)line, text);
         text += line + 1;
         len -= line + 1;
     }
-    Py_END_ALLOW_THREADS
-    Py_RETURN_NONE;
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
 static PyMethodDef funcapp_methods[] = {
@@ -49,13 +49,17 @@ static PyMethodDef funcapp_methods[] = {
     {"embedded", fa_pyimport_embedded, METH_O,
      "An embedded module's bytecode."},
     {"source", fa_pyimport_source, METH_O, "An embedded module's source."},
-    {NULL, NULL, 0, NULL}
-};
+    {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef funcapp_module = {
-    PyModuleDef_HEAD_INIT, "_funcapp", "mod_funcapp's bridge to httpd.", -1,
-    funcapp_methods, NULL, NULL, NULL, NULL
-};
+static struct PyModuleDef funcapp_module = {PyModuleDef_HEAD_INIT,
+                                            "_funcapp",
+                                            "mod_funcapp's bridge to httpd.",
+                                            -1,
+                                            funcapp_methods,
+                                            NULL,
+                                            NULL,
+                                            NULL,
+                                            NULL};
 
 static PyObject *init_funcapp(void)
 {
@@ -85,8 +89,8 @@ static PyObject *handlers_list(const fa_app_config_t *cfg)
     int i;
 
     for (i = 0; list && i < cfg->handlers->nelts; ++i) {
-        const fa_handler_spec_t *h = &APR_ARRAY_IDX(cfg->handlers, i,
-                                                    fa_handler_spec_t);
+        const fa_handler_spec_t *h =
+            &APR_ARRAY_IDX(cfg->handlers, i, fa_handler_spec_t);
         PyObject *t = Py_BuildValue("(ssszz)", h->route, h->file, h->callable,
                                     h->methods, h->auth_level);
         if (!t || PyList_Append(list, t) < 0) {
@@ -139,7 +143,8 @@ static json_t *json_from_python(PyObject *o)
         Py_ssize_t pos = 0;
         j = json_object();
         while (j && PyDict_Next(o, &pos, &key, &value)) {
-            const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+            const char *name =
+                PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
             json_t *item = name ? json_from_python(value) : NULL;
             if (!item || json_object_set_new(j, name, item) != 0) {
                 json_decref(j);
@@ -199,7 +204,8 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
             fa_python_log_error("the function table is not JSON");
         }
         else {
-            fa_log(&fa_pybridge.app->log, FA_LOG_CRIT, 0, "FA045: the "
+            fa_log(&fa_pybridge.app->log, FA_LOG_CRIT, 0,
+                   "FA045: the "
                    "function table cannot be written as JSON");
         }
         return APR_EGENERAL;
@@ -210,8 +216,8 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
     out->nfunctions = (int)PyList_Size(table);
     is_async = apr_pcalloc(p, (apr_size_t)out->nfunctions + 1);
     for (i = 0; i < out->nfunctions; ++i) {
-        PyObject *flag = PyDict_GetItemString(PyList_GET_ITEM(table, i),
-                                              "is_async");
+        PyObject *flag =
+            PyDict_GetItemString(PyList_GET_ITEM(table, i), "is_async");
         is_async[i] = flag && PyObject_IsTrue(flag);
     }
     out->is_async = is_async;
@@ -238,15 +244,14 @@ static apr_status_t load_app(apr_pool_t *p, fa_app_t *app,
     PyObject *table = NULL;
     apr_status_t rv = APR_EGENERAL;
 
-    if (!(loader = import_loader())
-        || !(handlers = handlers_list(app->config))
+    if (!(loader = import_loader()) || !(handlers = handlers_list(app->config))
         || !(settings = fa_pyinvoke_table_dict(app->config->environment))
         || !(table = PyObject_CallMethod(loader, "setup", "zOOi",
                                          app->config->app_dir, handlers,
                                          settings, app->python_log_level))
         || !PyList_Check(table)
-        || !(fa_pybridge.invoke_fn = PyObject_GetAttrString(loader,
-                                                            "invoke"))) {
+        || !(fa_pybridge.invoke_fn =
+                 PyObject_GetAttrString(loader, "invoke"))) {
         fa_python_log_error("the loader failed");
     }
     else if ((rv = publish_table(p, table, out)) == APR_SUCCESS

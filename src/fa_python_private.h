@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_python_private: what the units of the Python bridge share.
  *
@@ -17,7 +18,7 @@ typedef struct fa_pybridge {
     fa_app_t *app;
     PyInterpreterState *interp;
     fa_python_done_fn *done;
-    PyObject *invoke_fn;         /* the loader's invoke() */
+    PyObject *invoke_fn; /* the loader's invoke() */
 } fa_pybridge_t;
 
 extern fa_pybridge_t fa_pybridge;

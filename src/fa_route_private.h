@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_route_private: what the template parser (fa_route_parse.c) and the
  * matcher (fa_route.c) share: a compiled route, and the checks both make.
@@ -34,17 +35,17 @@ typedef struct {
 
 /** A piece of a segment: a literal when name is NULL, else a parameter. */
 typedef struct {
-    const char *text;           /* literal text, unescaped */
+    const char *text; /* literal text, unescaped */
     apr_size_t len;
     const char *name;
-    const char *def;            /* default value, or NULL */
+    const char *def; /* default value, or NULL */
     int optional, catch_all;
-    apr_array_header_t *cons;   /* of constraint_t */
+    apr_array_header_t *cons; /* of constraint_t */
 } part_t;
 
 typedef struct {
-    apr_array_header_t *segs;     /* of apr_array_header_t * (of part_t) */
-    apr_array_header_t *methods;  /* of const char *, upper case; none = any */
+    apr_array_header_t *segs;    /* of apr_array_header_t * (of part_t) */
+    apr_array_header_t *methods; /* of const char *, upper case; none = any */
     int index;
     int nparams;
 } route_t;
@@ -128,8 +129,8 @@ static inline apr_int64_t char_count(const char *s, apr_size_t len)
     return n;
 }
 
-static inline int satisfies(apr_pool_t *p, const constraint_t *c,
-                            const char *s, apr_size_t len)
+static inline int satisfies(apr_pool_t *p, const constraint_t *c, const char *s,
+                            apr_size_t len)
 {
     apr_int64_t v;
 

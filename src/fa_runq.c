@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_runq: the sync requests' queue and its stall rule (see fa_runq.h). */
 #include <apr_thread_mutex.h>
 
@@ -13,15 +14,15 @@ struct fa_runq {
     apr_thread_mutex_t *lock;
     fa_runq_item_t *head, *tail;
     int queued;
-    int runners;           /* started; some may not run yet */
-    pid_t *runner_tids;    /* of the runners that run; 0: a free place */
-    apr_uint32_t taken;    /* requests runners took, ever */
+    int runners;        /* started; some may not run yet */
+    pid_t *runner_tids; /* of the runners that run; 0: a free place */
+    apr_uint32_t taken; /* requests runners took, ever */
 
     /* I/O thread only: the stall watch. */
-    pid_t *stalled_tids;   /* a copy of runner_tids, probed unlocked */
-    int watching;          /* requests were waiting at the last look */
+    pid_t *stalled_tids; /* a copy of runner_tids, probed unlocked */
+    int watching;        /* requests were waiting at the last look */
     apr_uint32_t taken_seen;
-    apr_time_t moved_at;   /* when the queue was last seen moving; 0: not
+    apr_time_t moved_at; /* when the queue was last seen moving; 0: not
                             * watched */
 };
 
@@ -41,8 +42,7 @@ apr_status_t fa_runq_create(fa_runq_t **q, apr_pool_t *p, int max_runners,
     rq->few = few < max_runners ? few : max_runners;
     rq->stall_after = stall_after;
     rq->runner_tids = apr_pcalloc(p, sizeof(pid_t) * (apr_size_t)max_runners);
-    rq->stalled_tids = apr_pcalloc(p, sizeof(pid_t)
-                                      * (apr_size_t)max_runners);
+    rq->stalled_tids = apr_pcalloc(p, sizeof(pid_t) * (apr_size_t)max_runners);
     rv = apr_thread_mutex_create(&rq->lock, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -108,7 +108,7 @@ static void on_stall(fa_runq_t *q, apr_time_t now)
             q->stalled_tids[n++] = q->runner_tids[i];
         }
     }
-    pending = q->runners - n;   /* started, not running yet */
+    pending = q->runners - n; /* started, not running yet */
     apr_thread_mutex_unlock(q->lock);
     if (q->hooks.any_running(q->hooks.baton, q->stalled_tids, n)) {
         return;

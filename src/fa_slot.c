@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_slot: the shared slots, touched by the parent, children and workers. */
 #include <string.h>
 
@@ -38,7 +39,7 @@ int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
 {
     int attempt, k;
 
-    for (attempt = 0; ; ++attempt) {
+    for (attempt = 0;; ++attempt) {
         apr_uint32_t start = apr_atomic_inc32(spread);
         apr_uint32_t best_score = 0xffffffff, best_seen = 0;
         int best = exclude >= 0 ? exclude : 0;
@@ -64,8 +65,8 @@ int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
             apr_atomic_inc32(&slots[best].outstanding);
             return best;
         }
-        if (apr_atomic_cas32(&slots[best].outstanding, best_seen + 1,
-                             best_seen) == best_seen) {
+        if (apr_atomic_cas32(&slots[best].outstanding, best_seen + 1, best_seen)
+            == best_seen) {
             return best;
         }
     }

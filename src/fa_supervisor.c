@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_supervisor: forks and restarts worker processes in the httpd parent. */
 #include <errno.h>
 #include <signal.h>
@@ -33,16 +34,16 @@ typedef struct worker_rec {
     int slot;
     apr_proc_t proc;
     apr_time_t started;
-    int quick_deaths;      /* in a row; drives the back-off */
+    int quick_deaths; /* in a row; drives the back-off */
     int alive;
 } worker_rec_t;
 
 struct generation {
-    apr_pool_t *pool;      /* pconf */
+    apr_pool_t *pool; /* pconf */
     apr_array_header_t *apps;
-    apr_array_header_t *workers; /* of worker_rec_t * */
+    apr_array_header_t *workers;   /* of worker_rec_t * */
     apr_array_header_t *listeners; /* of listener_t * */
-    pid_t parent;          /* only the parent retires: children and
+    pid_t parent;                  /* only the parent retires: children and
                             * workers inherit the pconf cleanup */
     fa_logger_t log;
     fa_draining_t *draining;
@@ -54,7 +55,7 @@ struct generation {
 typedef struct listener {
     fa_app_t *app;
     int slot;
-    pid_t parent;          /* children and workers inherit the cleanup */
+    pid_t parent; /* children and workers inherit the cleanup */
 } listener_t;
 
 /* Kept in httpd's process pool across generations, so its layout must not
@@ -71,8 +72,8 @@ fa_draining_t *fa_draining_get(apr_pool_t *plong)
     apr_pool_userdata_get(&ledger, "funcapp_draining", plong);
     if (!ledger) {
         ledger = apr_pcalloc(plong, sizeof(fa_draining_t));
-        apr_pool_userdata_set(ledger, "funcapp_draining",
-                              apr_pool_cleanup_null, plong);
+        apr_pool_userdata_set(ledger, "funcapp_draining", apr_pool_cleanup_null,
+                              plong);
     }
     return ledger;
 }
@@ -187,11 +188,13 @@ static void maintenance(int reason, void *data, int status)
     apr_proc_other_child_unregister(w);
     w->alive = 0;
     fa_slot_set_dead(w->app->slots, w->slot);
-    delay = fa_supervisor_backoff(&w->quick_deaths,
-                                  apr_time_now() - w->started);
+    delay =
+        fa_supervisor_backoff(&w->quick_deaths, apr_time_now() - w->started);
     describe_death(death, sizeof(death), status);
-    fa_log(&gen->log, FA_LOG_ERR, 0, "FA011: worker %d of %s (pid %ld) "
-           "exited: %s; restarting in %" APR_TIME_T_FMT " ms", w->slot,
+    fa_log(&gen->log, FA_LOG_ERR, 0,
+           "FA011: worker %d of %s (pid %ld) "
+           "exited: %s; restarting in %" APR_TIME_T_FMT " ms",
+           w->slot,
            w->app->config->app_dir ? w->app->config->app_dir
                                    : "the FunctionHandler app",
            (long)w->proc.pid, death, apr_time_as_msec(delay));
@@ -242,8 +245,7 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
                w->slot);
         return;
     }
-    apr_proc_other_child_register(&w->proc, maintenance, w, NULL,
-                                  w->gen->pool);
+    apr_proc_other_child_register(&w->proc, maintenance, w, NULL, w->gen->pool);
     w->alive = 1;
 }
 
@@ -253,12 +255,13 @@ static apr_status_t make_listener(apr_pool_t *p, fa_app_t *app, int slot,
     apr_status_t rv;
 
     (void)p;
-    rv = fa_io_listen(app->socket_addrs[slot], LISTEN_BACKLOG,
-                      app->worker_uid, app->worker_gid,
-                      &app->listen_fds[slot]);
+    rv = fa_io_listen(app->socket_addrs[slot], LISTEN_BACKLOG, app->worker_uid,
+                      app->worker_gid, &app->listen_fds[slot]);
     if (rv != APR_SUCCESS) {
-        fa_log(log, FA_LOG_CRIT, rv, "FA014: cannot listen on worker socket "
-               "%s", app->socket_paths[slot]);
+        fa_log(log, FA_LOG_CRIT, rv,
+               "FA014: cannot listen on worker socket "
+               "%s",
+               app->socket_paths[slot]);
     }
     return rv;
 }
@@ -363,7 +366,8 @@ static apr_status_t open_app(generation_t *gen, fa_app_t *app)
 
     if ((rv = fa_slot_create(&app->slots, app->nslots, gen->pool))
         != APR_SUCCESS) {
-        fa_log(&gen->log, FA_LOG_CRIT, rv, "FA016: cannot create shared "
+        fa_log(&gen->log, FA_LOG_CRIT, rv,
+               "FA016: cannot create shared "
                "memory");
         return rv;
     }
@@ -373,8 +377,7 @@ static apr_status_t open_app(generation_t *gen, fa_app_t *app)
     }
     for (j = 0; j < app->nslots; ++j) {
         listener_t *l;
-        if ((rv = make_listener(gen->pool, app, j, &gen->log))
-            != APR_SUCCESS) {
+        if ((rv = make_listener(gen->pool, app, j, &gen->log)) != APR_SUCCESS) {
             return rv;
         }
         l = apr_palloc(gen->pool, sizeof(*l));

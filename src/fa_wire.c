@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_wire: encoding and decoding of the frames exchanged between httpd
  * children and worker processes.  The decoder runs on bytes from another
@@ -20,20 +21,22 @@
 /* ---- header ------------------------------------------------------------ */
 
 apr_status_t fa_wire_parse_header(const unsigned char *hdr,
-                                  apr_size_t max_payload,
-                                  fa_frame_type_e *type,
+                                  apr_size_t max_payload, fa_frame_type_e *type,
                                   apr_size_t *payload_len)
 {
     apr_uint32_t len;
 
-    if (hdr[0] != MAGIC0 || hdr[1] != MAGIC1 || hdr[2] != FA_WIRE_VERSION)
+    if (hdr[0] != MAGIC0 || hdr[1] != MAGIC1 || hdr[2] != FA_WIRE_VERSION) {
         return APR_EGENERAL;
-    if (hdr[3] < FA_FRAME_REQUEST || hdr[3] > FA_FRAME_TABLE)
+    }
+    if (hdr[3] < FA_FRAME_REQUEST || hdr[3] > FA_FRAME_TABLE) {
         return APR_EGENERAL;
+    }
     len = ((apr_uint32_t)hdr[4] << 24) | ((apr_uint32_t)hdr[5] << 16)
         | ((apr_uint32_t)hdr[6] << 8) | (apr_uint32_t)hdr[7];
-    if (len > max_payload)
+    if (len > max_payload) {
         return APR_ENOSPC;
+    }
     *type = (fa_frame_type_e)hdr[3];
     *payload_len = len;
     return APR_SUCCESS;
@@ -68,11 +71,13 @@ static apr_status_t measure_str(const char *s, int nonempty, apr_size_t *total)
 {
     apr_size_t n;
 
-    if (!s)
+    if (!s) {
         return APR_EINVAL;
+    }
     n = strlen(s);
-    if (n > FA_WIRE_MAX_STRING || (nonempty && n == 0))
+    if (n > FA_WIRE_MAX_STRING || (nonempty && n == 0)) {
         return APR_EINVAL;
+    }
     *total += 4 + n + 1;
     return APR_SUCCESS;
 }
@@ -86,16 +91,19 @@ static apr_status_t measure_table(const apr_table_t *t, int nonempty_keys,
     int i;
 
     *total += 4;
-    if (!t)
+    if (!t) {
         return APR_SUCCESS;
+    }
     arr = apr_table_elts(t);
-    if (arr->nelts > FA_WIRE_MAX_FIELDS)
+    if (arr->nelts > FA_WIRE_MAX_FIELDS) {
         return APR_EINVAL;
+    }
     e = (const apr_table_entry_t *)arr->elts;
     for (i = 0; i < arr->nelts; i++) {
         if ((rv = measure_str(e[i].key, nonempty_keys, total)) != APR_SUCCESS
-            || (rv = measure_str(e[i].val, 0, total)) != APR_SUCCESS)
+            || (rv = measure_str(e[i].val, 0, total)) != APR_SUCCESS) {
             return rv;
+        }
     }
     return APR_SUCCESS;
 }
@@ -115,8 +123,9 @@ static unsigned char *put_table(unsigned char *w, const apr_table_t *t)
     const apr_table_entry_t *e;
     int i;
 
-    if (!t)
+    if (!t) {
         return put_u32(w, 0);
+    }
     arr = apr_table_elts(t);
     e = (const apr_table_entry_t *)arr->elts;
     w = put_u32(w, (apr_uint32_t)arr->nelts);
@@ -135,11 +144,13 @@ static apr_status_t start_head(apr_pool_t *p, fa_frame_type_e type,
                                apr_size_t body_len, char **head,
                                apr_size_t *head_len, unsigned char **w)
 {
-    if (!body && body_len)
+    if (!body && body_len) {
         return APR_EINVAL;
+    }
     /* Subtract rather than add: body_len may be anything up to SIZE_MAX. */
-    if (fields >= U32_MAX_VAL || body_len > U32_MAX_VAL - 1 - fields)
+    if (fields >= U32_MAX_VAL || body_len > U32_MAX_VAL - 1 - fields) {
         return APR_ENOSPC;
+    }
     *head_len = FA_WIRE_HEADER_LEN + fields;
     *head = apr_palloc(p, *head_len);
     fa_wire_make_header((unsigned char *)*head, type, fields + body_len + 1);
@@ -160,12 +171,14 @@ apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
         || (rv = measure_str(req->method, 1, &fields)) != APR_SUCCESS
         || (rv = measure_str(req->url, 0, &fields)) != APR_SUCCESS
         || (rv = measure_table(req->headers, 1, &fields)) != APR_SUCCESS
-        || (rv = measure_table(req->route_params, 0, &fields)) != APR_SUCCESS)
+        || (rv = measure_table(req->route_params, 0, &fields)) != APR_SUCCESS) {
         return rv;
-    rv = start_head(p, FA_FRAME_REQUEST, fields, req->body, req->body_len,
-                    head, head_len, &w);
-    if (rv != APR_SUCCESS)
+    }
+    rv = start_head(p, FA_FRAME_REQUEST, fields, req->body, req->body_len, head,
+                    head_len, &w);
+    if (rv != APR_SUCCESS) {
         return rv;
+    }
     w = put_u32(w, req->function_index);
     w = put_str(w, req->invocation_id);
     w = put_str(w, req->method);
@@ -184,14 +197,17 @@ apr_status_t fa_wire_encode_response(apr_pool_t *p, const fa_response_t *resp,
     unsigned char *w;
     apr_status_t rv;
 
-    if (resp->status < 100 || resp->status > 999)
+    if (resp->status < 100 || resp->status > 999) {
         return APR_EINVAL;
-    if ((rv = measure_table(resp->headers, 1, &fields)) != APR_SUCCESS)
+    }
+    if ((rv = measure_table(resp->headers, 1, &fields)) != APR_SUCCESS) {
         return rv;
+    }
     rv = start_head(p, FA_FRAME_RESPONSE, fields, resp->body, resp->body_len,
                     head, head_len, &w);
-    if (rv != APR_SUCCESS)
+    if (rv != APR_SUCCESS) {
         return rv;
+    }
     w = put_u32(w, (apr_uint32_t)resp->status);
     w = put_table(w, resp->headers);
     put_u32(w, (apr_uint32_t)resp->body_len);
@@ -208,10 +224,11 @@ typedef struct {
 /* Byte by byte: the payload has no alignment guarantee. */
 static int get_u32(reader *r, apr_uint32_t *v)
 {
-    if (r->left < 4)
+    if (r->left < 4) {
         return 0;
+    }
     *v = ((apr_uint32_t)r->p[0] << 24) | ((apr_uint32_t)r->p[1] << 16)
-       | ((apr_uint32_t)r->p[2] << 8) | (apr_uint32_t)r->p[3];
+        | ((apr_uint32_t)r->p[2] << 8) | (apr_uint32_t)r->p[3];
     r->p += 4;
     r->left -= 4;
     return 1;
@@ -224,16 +241,20 @@ static int get_str(reader *r, int nonempty, int binary, const char **s,
 {
     apr_uint32_t n;
 
-    if (!get_u32(r, &n))
+    if (!get_u32(r, &n)) {
         return 0;
-    if ((!binary && n > FA_WIRE_MAX_STRING) || n >= r->left) /* + NUL */
+    }
+    if ((!binary && n > FA_WIRE_MAX_STRING) || n >= r->left) { /* + NUL */
         return 0;
+    }
     if (r->p[n] != '\0' || (nonempty && n == 0)
-        || (!binary && memchr(r->p, '\0', n)))
+        || (!binary && memchr(r->p, '\0', n))) {
         return 0;
+    }
     *s = (const char *)r->p;
-    if (len)
+    if (len) {
         *len = n;
+    }
     r->p += (apr_size_t)n + 1;
     r->left -= (apr_size_t)n + 1;
     return 1;
@@ -245,16 +266,19 @@ static int get_table(apr_pool_t *p, reader *r, int nonempty_keys,
     apr_uint32_t count, i;
     const char *k, *v;
 
-    if (!get_u32(r, &count))
+    if (!get_u32(r, &count)) {
         return 0;
+    }
     /* A count the remaining bytes cannot hold never reaches the allocator. */
-    if (count > FA_WIRE_MAX_FIELDS || count > r->left / MIN_PAIR_LEN)
+    if (count > FA_WIRE_MAX_FIELDS || count > r->left / MIN_PAIR_LEN) {
         return 0;
+    }
     *t = apr_table_make(p, (int)count);
     for (i = 0; i < count; i++) {
         if (!get_str(r, nonempty_keys, 0, &k, NULL)
-            || !get_str(r, 0, 0, &v, NULL))
+            || !get_str(r, 0, 0, &v, NULL)) {
             return 0;
+        }
         apr_table_add(*t, k, v); /* add, not set: duplicates stay separate */
     }
     return 1;
@@ -268,7 +292,7 @@ static int get_body(reader *r, const char **body, apr_size_t *body_len)
 apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
                                     apr_size_t len, fa_request_t *req)
 {
-    reader r = { (const unsigned char *)payload, len };
+    reader r = {(const unsigned char *)payload, len};
     fa_request_t out;
 
     memset(&out, 0, sizeof(out));
@@ -278,8 +302,9 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
         || !get_str(&r, 0, 0, &out.url, NULL)
         || !get_table(p, &r, 1, &out.headers)
         || !get_table(p, &r, 0, &out.route_params)
-        || !get_body(&r, &out.body, &out.body_len))
+        || !get_body(&r, &out.body, &out.body_len)) {
         return APR_EGENERAL;
+    }
     *req = out;
     return APR_SUCCESS;
 }
@@ -287,15 +312,16 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
 apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
                                      apr_size_t len, fa_response_t *resp)
 {
-    reader r = { (const unsigned char *)payload, len };
+    reader r = {(const unsigned char *)payload, len};
     fa_response_t out;
     apr_uint32_t status;
 
     memset(&out, 0, sizeof(out));
     if (!get_u32(&r, &status) || status < 100 || status > 999
         || !get_table(p, &r, 1, &out.headers)
-        || !get_body(&r, &out.body, &out.body_len))
+        || !get_body(&r, &out.body, &out.body_len)) {
         return APR_EGENERAL;
+    }
     out.status = (int)status;
     *resp = out;
     return APR_SUCCESS;
@@ -329,8 +355,8 @@ static apr_status_t start_payload(fa_wire_reader_t *r)
 {
     apr_status_t rv;
 
-    rv = fa_wire_parse_header(r->hdr, r->max_payload, &r->type,
-                              &r->payload_len);
+    rv =
+        fa_wire_parse_header(r->hdr, r->max_payload, &r->type, &r->payload_len);
     if (rv != APR_SUCCESS) {
         return rv;
     }

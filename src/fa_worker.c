@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_worker: a worker process's stages (see fa_worker.h): set up the
  * process, open what it serves with (Python, pollset, thread pool), serve
  * until drained. */
@@ -97,13 +98,13 @@ static void setup_process(fa_app_t *app, int slot, apr_interval_time_t delay,
         setrlimit(RLIMIT_NOFILE, &lim);
     }
     if (app->worker_init && app->worker_init(app, p) != APR_SUCCESS) {
-        _exit(FA_EXIT_SETUP);   /* the glue said why (FA017) */
+        _exit(FA_EXIT_SETUP); /* the glue said why (FA017) */
     }
     /* A worker never outlives httpd: if the parent goes, so do we.  Set
      * after dropping privileges, which clears it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) {
-        _exit(FA_EXIT_DRAINED);   /* httpd is gone: nobody to serve */
+        _exit(FA_EXIT_DRAINED); /* httpd is gone: nobody to serve */
     }
     if (delay > 0) {
         apr_sleep(delay);
@@ -129,8 +130,7 @@ static int a_runner_runs(void *baton, const pid_t *tids, int n_tids)
         ssize_t n;
         int fd;
 
-        snprintf(path, sizeof(path), "/proc/self/task/%ld/stat",
-                 (long)tids[i]);
+        snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", (long)tids[i]);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             continue;
@@ -168,8 +168,8 @@ static void start_runner(void *baton)
 {
     worker_t *w = baton;
 
-    apr_thread_pool_push(w->threads, runner, w,
-                         APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+    apr_thread_pool_push(w->threads, runner, w, APR_THREAD_TASK_PRIORITY_NORMAL,
+                         NULL);
 }
 
 static int idle_threads(void *baton)
@@ -202,8 +202,9 @@ static int open_pollset(worker_t *w)
 
     apr_os_sock_put(&w->listener, &fd, w->pool);
     apr_socket_opt_set(w->listener, APR_SO_NONBLOCK, 1);
-    if (apr_pollset_create(&w->pollset, 256, w->pool, APR_POLLSET_THREADSAFE
-                           | APR_POLLSET_WAKEABLE) != APR_SUCCESS) {
+    if (apr_pollset_create(&w->pollset, 256, w->pool,
+                           APR_POLLSET_THREADSAFE | APR_POLLSET_WAKEABLE)
+        != APR_SUCCESS) {
         return FA_EXIT_POLLSET;
     }
     memset(&pfd, 0, sizeof(pfd));
@@ -226,13 +227,14 @@ static int open_threads(worker_t *w)
 {
     int threads = w->app->config->thread_count;
     int few = FEW_RUNNERS < threads ? FEW_RUNNERS : threads;
-    fa_runq_hooks_t hooks = { NULL, start_runner, fa_worker_run_queued,
-                              a_runner_runs, idle_threads, nudge,
-                              clock_now };
+    fa_runq_hooks_t hooks = {NULL,          start_runner, fa_worker_run_queued,
+                             a_runner_runs, idle_threads, nudge,
+                             clock_now};
 
     hooks.baton = w;
     if (fa_runq_create(&w->runq, w->pool, threads, few,
-                       apr_time_from_msec(STALL_MS), &hooks) != APR_SUCCESS) {
+                       apr_time_from_msec(STALL_MS), &hooks)
+        != APR_SUCCESS) {
         return FA_EXIT_LOCKS;
     }
     block_stop_signals(1);
@@ -253,7 +255,8 @@ static int open_worker(worker_t *w)
     int code;
 
     if (apr_thread_mutex_create(&w->done_lock, APR_THREAD_MUTEX_DEFAULT,
-                                w->pool) != APR_SUCCESS) {
+                                w->pool)
+        != APR_SUCCESS) {
         return FA_EXIT_LOCKS;
     }
     if (fa_python_start(w->pool, w->app, fa_worker_complete, &w->table)
@@ -332,8 +335,10 @@ static int serve(worker_t *w)
             }
         }
         else if (!APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
-            fa_log(&w->app->log, FA_LOG_CRIT, rv, "FA037: worker %d (pid "
-                   "%ld): its poll failed; exiting", w->slot, (long)getpid());
+            fa_log(&w->app->log, FA_LOG_CRIT, rv,
+                   "FA037: worker %d (pid "
+                   "%ld): its poll failed; exiting",
+                   w->slot, (long)getpid());
             return FA_EXIT_POLL;
         }
         fa_worker_close_done(w);
@@ -356,22 +361,26 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     setup_process(app, slot, delay, p);
     if ((code = open_worker(w)) != 0) {
         /* Python's failures were logged as they happened (FA040, FA041) */
-        fa_log(&app->log, FA_LOG_CRIT, 0, "FA018: worker %d (pid %ld) "
-               "cannot start: %s", slot, (long)getpid(),
-               fa_exit_reason(code));
+        fa_log(&app->log, FA_LOG_CRIT, 0,
+               "FA018: worker %d (pid %ld) "
+               "cannot start: %s",
+               slot, (long)getpid(), fa_exit_reason(code));
         fflush(NULL);
         _exit(code);
     }
     fa_slot_set_ready(app->slots, slot);
-    fa_log(&app->log, FA_LOG_INFO, 0, "FA010: worker %d (pid %ld) of "
-           "generation %u ready with %d thread(s) for %s", slot,
-           (long)getpid(), app->generation, app->config->thread_count,
+    fa_log(&app->log, FA_LOG_INFO, 0,
+           "FA010: worker %d (pid %ld) of "
+           "generation %u ready with %d thread(s) for %s",
+           slot, (long)getpid(), app->generation, app->config->thread_count,
            app->config->app_dir ? app->config->app_dir
                                 : "the FunctionHandler app");
     code = serve(w);
     if (code == FA_EXIT_DRAINED) {
-        fa_log(&app->log, FA_LOG_INFO, 0, "FA019: worker %d (pid %ld) "
-               "drained; exiting", slot, (long)getpid());
+        fa_log(&app->log, FA_LOG_INFO, 0,
+               "FA019: worker %d (pid %ld) "
+               "drained; exiting",
+               slot, (long)getpid());
     }
     fflush(NULL);
     _exit(code);

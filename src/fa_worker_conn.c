@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fa_worker_conn: a worker's connections from httpd children: reading
  * request frames, handing them to the run queue or the event loop, and
  * writing the answers (see fa_worker_private.h for who owns what). */
@@ -17,8 +18,8 @@
 /* Headers, URL and route values of one request fit in this beside the
  * body; a frame above FA_MAX_BODY plus this is refused unread. */
 #define MAX_REQUEST_OVERHEAD (4 * 1024 * 1024)
-#define REQUEST_TYPES (FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST) \
-                       | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET))
+#define REQUEST_TYPES                                                          \
+    (FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST) | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET))
 
 static void close_conn(conn_t *c)
 {
@@ -61,26 +62,27 @@ static fa_response_t *checked(fa_invocation_t *inv, fa_response_t *resp,
 
     for (i = 0; i < arr->nelts; ++i) {
         if (!fa_http_header_is_valid(e[i].key, e[i].val)) {
-            fa_log(log, FA_LOG_ERR, 0, "FA031: %s: refused response header "
-                   "'%s' with invalid characters; answering 500", inv->id,
-                   e[i].key);
+            fa_log(log, FA_LOG_ERR, 0,
+                   "FA031: %s: refused response header "
+                   "'%s' with invalid characters; answering 500",
+                   inv->id, e[i].key);
             fa_http_response_500(failed, inv->pool);
             return failed;
         }
     }
     if (resp->body_len > FA_MAX_BODY) {
         /* children refuse frames over the limit; say why here */
-        fa_log(log, FA_LOG_ERR, 0, "FA038: %s: response body of %lu bytes "
-               "is over the %d-byte limit; answering 500", inv->id,
-               (unsigned long)resp->body_len, FA_MAX_BODY);
+        fa_log(log, FA_LOG_ERR, 0,
+               "FA038: %s: response body of %lu bytes "
+               "is over the %d-byte limit; answering 500",
+               inv->id, (unsigned long)resp->body_len, FA_MAX_BODY);
         fa_http_response_500(failed, inv->pool);
         return failed;
     }
     return resp;
 }
 
-static void send_response(conn_t *c, fa_invocation_t *inv,
-                          fa_response_t *resp)
+static void send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
 {
     fa_response_t failed;
     struct iovec vec[3];
@@ -90,8 +92,10 @@ static void send_response(conn_t *c, fa_invocation_t *inv,
     resp = checked(inv, resp, &failed);
     if (fa_wire_encode_response(inv->pool, resp, &head, &head_len)
         != APR_SUCCESS) {
-        fa_log(&c->w->app->log, FA_LOG_ERR, 0, "FA032: %s: response cannot "
-               "be framed (header too long?); answering 500", inv->id);
+        fa_log(&c->w->app->log, FA_LOG_ERR, 0,
+               "FA032: %s: response cannot "
+               "be framed (header too long?); answering 500",
+               inv->id);
         fa_http_response_500(&failed, inv->pool);
         resp = &failed;
         fa_wire_encode_response(inv->pool, resp, &head, &head_len);
@@ -186,7 +190,7 @@ static void on_busy_event(conn_t *c)
         return;
     }
     if (apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY) != CONN_BUSY) {
-        return;   /* answered meanwhile: the next round reads the EOF */
+        return; /* answered meanwhile: the next round reads the EOF */
     }
     unpoll_conn(c);
     if (c->is_async) {
@@ -218,15 +222,15 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
 
     rv = fa_invocation_decode(&c->inv, payload, len, c);
     if (rv != APR_SUCCESS) {
-        fa_log(&w->app->log, FA_LOG_ERR, rv, "FA030: malformed request "
+        fa_log(&w->app->log, FA_LOG_ERR, rv,
+               "FA030: malformed request "
                "frame (%lu bytes); closing the connection",
                (unsigned long)len);
         drop_conn(c);
         return;
     }
-    c->is_async = c->inv->function_index
-                      < (apr_uint32_t)w->table.nfunctions
-                  && w->table.is_async[c->inv->function_index];
+    c->is_async = c->inv->function_index < (apr_uint32_t)w->table.nfunctions
+        && w->table.is_async[c->inv->function_index];
     apr_atomic_set32(&c->state, CONN_BUSY);
     /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
     apr_atomic_inc32(&w->inflight);
@@ -295,11 +299,13 @@ static void on_readable(conn_t *c)
         return;
     }
     if (rv == APR_ENOMEM) {
-        fa_log(log, FA_LOG_ERR, rv, "FA034: no memory for a frame; closing "
+        fa_log(log, FA_LOG_ERR, rv,
+               "FA034: no memory for a frame; closing "
                "the connection");
     }
     else if (rv == APR_EGENERAL || rv == APR_ENOSPC) {
-        fa_log(log, FA_LOG_ERR, rv, "FA033: bad frame from an httpd child; "
+        fa_log(log, FA_LOG_ERR, rv,
+               "FA033: bad frame from an httpd child; "
                "closing the connection");
     }
     else if (!(rv == APR_EOF && fa_wire_reader_idle(&c->reader))) {
@@ -345,7 +351,8 @@ void fa_worker_accept(worker_t *w)
         }
         apr_os_sock_get(&fd, sock);
         if (!peer_allowed(fd)) {
-            fa_log(&w->app->log, FA_LOG_ERR, 0, "FA036: refused a connection "
+            fa_log(&w->app->log, FA_LOG_ERR, 0,
+                   "FA036: refused a connection "
                    "from a process of another user");
             apr_socket_close(sock);
             apr_pool_destroy(cp);

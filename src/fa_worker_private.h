@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * fa_worker_private: the worker process's state, shared by its stages
  * (fa_worker.c) and its connections (fa_worker_conn.c).
@@ -40,22 +41,22 @@
 typedef struct worker worker_t;
 
 typedef struct conn {
-    fa_runq_item_t queued;      /* first: the run queue links it */
+    fa_runq_item_t queued; /* first: the run queue links it */
     worker_t *w;
     apr_pool_t *pool;
     apr_socket_t *sock;
     int fd;
     apr_pollfd_t pfd;
     /* I/O thread only: */
-    fa_wire_reader_t reader;    /* the frame being read */
-    int polled;                 /* in the pollset */
+    fa_wire_reader_t reader; /* the frame being read */
+    int polled;              /* in the pollset */
     /* Set by the I/O thread before the connection turns BUSY, read by the
      * answering thread; stays in the pollset while busy, to see a hang-up
      * (everything but the response is done by the I/O thread). */
     fa_invocation_t *inv;
     int is_async;
-    apr_uint32_t state;         /* CONN_IDLE, CONN_BUSY or CONN_GONE */
-    struct conn *next_done;     /* under done_lock */
+    apr_uint32_t state;     /* CONN_IDLE, CONN_BUSY or CONN_GONE */
+    struct conn *next_done; /* under done_lock */
 } conn_t;
 
 struct worker {
@@ -68,14 +69,14 @@ struct worker {
     fa_python_table_t table;
 
     /* I/O thread only: */
-    apr_socket_t *listener;     /* NULL once draining */
-    fa_runq_batch_t batch;      /* sync requests read in this poll round */
+    apr_socket_t *listener; /* NULL once draining */
+    fa_runq_batch_t batch;  /* sync requests read in this poll round */
     apr_time_t last_request;
-    char scratch[16384];        /* a small frame's first read */
+    char scratch[16384]; /* a small frame's first read */
 
     /* Shared: */
     apr_thread_mutex_t *done_lock;
-    conn_t *done;               /* hung up while busy, for the I/O thread
+    conn_t *done; /* hung up while busy, for the I/O thread
                                  * to close once their request is done */
     apr_uint32_t inflight;
     apr_uint32_t nconns;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The benchmark's floor: the least any httpd module can do to answer
  * "Hello world".  Not part of mod_funcapp; bench/bench builds it with apxs
  * and maps it with `SetHandler bench-floor`. */

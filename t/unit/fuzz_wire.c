@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer harness for the fa_wire decoders and frame reader.  Each input
  * is tried as a request and as a response payload; whatever decodes must
@@ -25,7 +26,11 @@
 
 static apr_pool_t *pool;
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                                                               \
+    do {                                                                       \
+        if (!(c))                                                              \
+            abort();                                                           \
+    } while (0)
 
 /* Re-frames head + body + NUL and returns the payload part. */
 static const char *reframe(const char *head, apr_size_t head_len,
@@ -36,12 +41,15 @@ static const char *reframe(const char *head, apr_size_t head_len,
     fa_frame_type_e type;
 
     memcpy(f, head, head_len);
-    if (body_len)
+    if (body_len) {
         memcpy(f + head_len, body, body_len);
+    }
     f[head_len + body_len] = '\0';
     CHECK(fa_wire_parse_header((const unsigned char *)f, head_len + body_len,
-                               &type, plen) == APR_SUCCESS);
-    CHECK(type == want && *plen == head_len + body_len + 1 - FA_WIRE_HEADER_LEN);
+                               &type, plen)
+          == APR_SUCCESS);
+    CHECK(type == want
+          && *plen == head_len + body_len + 1 - FA_WIRE_HEADER_LEN);
     return f + FA_WIRE_HEADER_LEN;
 }
 
@@ -53,8 +61,9 @@ static void same_table(const apr_table_t *a, const apr_table_t *b)
     int i;
 
     CHECK(x->nelts == y->nelts);
-    for (i = 0; i < x->nelts; i++)
+    for (i = 0; i < x->nelts; i++) {
         CHECK(!strcmp(ex[i].key, ey[i].key) && !strcmp(ex[i].val, ey[i].val));
+    }
 }
 
 static void fuzz_request(const char *data, size_t size)
@@ -64,12 +73,13 @@ static void fuzz_request(const char *data, size_t size)
     apr_size_t head_len, plen;
     const char *payload;
 
-    if (fa_wire_decode_request(pool, data, size, &a) != APR_SUCCESS)
+    if (fa_wire_decode_request(pool, data, size, &a) != APR_SUCCESS) {
         return;
+    }
     CHECK(a.body >= data && a.body + a.body_len + 1 == data + size);
     CHECK(fa_wire_encode_request(pool, &a, &head, &head_len) == APR_SUCCESS);
-    payload = reframe(head, head_len, a.body, a.body_len, FA_FRAME_REQUEST,
-                      &plen);
+    payload =
+        reframe(head, head_len, a.body, a.body_len, FA_FRAME_REQUEST, &plen);
     CHECK(plen == size && !memcmp(payload, data, size));
     CHECK(fa_wire_decode_request(pool, payload, plen, &b) == APR_SUCCESS);
     CHECK(a.function_index == b.function_index);
@@ -86,12 +96,13 @@ static void fuzz_response(const char *data, size_t size)
     apr_size_t head_len, plen;
     const char *payload;
 
-    if (fa_wire_decode_response(pool, data, size, &a) != APR_SUCCESS)
+    if (fa_wire_decode_response(pool, data, size, &a) != APR_SUCCESS) {
         return;
+    }
     CHECK(a.body >= data && a.body + a.body_len + 1 == data + size);
     CHECK(fa_wire_encode_response(pool, &a, &head, &head_len) == APR_SUCCESS);
-    payload = reframe(head, head_len, a.body, a.body_len, FA_FRAME_RESPONSE,
-                      &plen);
+    payload =
+        reframe(head, head_len, a.body, a.body_len, FA_FRAME_RESPONSE, &plen);
     CHECK(plen == size && !memcmp(payload, data, size));
     CHECK(fa_wire_decode_response(pool, payload, plen, &b) == APR_SUCCESS);
     CHECK(a.status == b.status);
@@ -143,11 +154,11 @@ static apr_status_t step(fa_wire_reader_t *r, const char *data, size_t len,
 
 /* Feeds @a data to a new reader in pieces of 1..max_piece bytes (0: all at
  * once), sizes drawn from @a seed. */
-static stream_result_t read_stream(const char *data, size_t len,
-                                   apr_size_t max, unsigned int seed,
-                                   size_t max_piece, int use_room)
+static stream_result_t read_stream(const char *data, size_t len, apr_size_t max,
+                                   unsigned int seed, size_t max_piece,
+                                   int use_room)
 {
-    stream_result_t res = { 0, 0, APR_INCOMPLETE };
+    stream_result_t res = {0, 0, APR_INCOMPLETE};
     fa_wire_reader_t r;
 
     fa_wire_reader_init(&r, max, ~0u);
@@ -156,7 +167,8 @@ static stream_result_t read_stream(const char *data, size_t len,
         if (max_piece) {
             seed = seed * 1103515245u + 12345u;
             piece = piece < 1 + (seed >> 16) % max_piece
-                    ? piece : 1 + (seed >> 16) % max_piece;
+                ? piece
+                : 1 + (seed >> 16) % max_piece;
         }
         res.end = step(&r, data + res.used, piece, use_room, &n);
         res.used += n;
@@ -199,8 +211,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!pool) {
         if (apr_initialize() != APR_SUCCESS
-            || apr_pool_create(&pool, NULL) != APR_SUCCESS)
+            || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
             abort();
+        }
     }
     /* Decoded pointers go into the input itself, so it is used as is: any
      * read past its end is an ASan report. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directive validation: what `apachectl configtest` reports. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,20 +39,24 @@ static void test_counts_in_range(void **state)
 
     (void)state;
     assert_int_equal(fa_config_parse_count(pool, "FunctionsWorkerProcessCount",
-                                           "1", 1, 10, &n, &err), APR_SUCCESS);
+                                           "1", 1, 10, &n, &err),
+                     APR_SUCCESS);
     assert_int_equal(n, 1);
     assert_int_equal(fa_config_parse_count(pool, "FunctionsWorkerProcessCount",
-                                           "10", 1, 10, &n, &err), APR_SUCCESS);
+                                           "10", 1, 10, &n, &err),
+                     APR_SUCCESS);
     assert_int_equal(n, 10);
     assert_int_equal(fa_config_parse_count(pool, "PythonThreadpoolThreadCount",
-                                           "32", 1, 32, &n, &err), APR_SUCCESS);
+                                           "32", 1, 32, &n, &err),
+                     APR_SUCCESS);
     assert_int_equal(n, 32);
 }
 
 static void test_counts_refused(void **state)
 {
-    static const char *bad[] = { "0", "11", "-1", "abc", "3x", "", " 3",
-                                 "+3", "3 ", "99999999999999999999", NULL };
+    static const char *bad[] = {"0", "11", "-1", "abc", "3x",
+                                "",  " 3", "+3", "3 ",  "99999999999999999999",
+                                NULL};
     const char **v;
     const char *err;
     int n = 7;
@@ -60,7 +65,8 @@ static void test_counts_refused(void **state)
     for (v = bad; *v; ++v) {
         err = NULL;
         assert_int_equal(fa_config_parse_count(pool,
-                         "FunctionsWorkerProcessCount", *v, 1, 10, &n, &err),
+                                               "FunctionsWorkerProcessCount",
+                                               *v, 1, 10, &n, &err),
                          APR_EINVAL);
         assert_non_null(err);
         /* one line naming the directive and the accepted range */
@@ -70,9 +76,11 @@ static void test_counts_refused(void **state)
         assert_int_equal(n, 7);
     }
     assert_int_equal(fa_config_parse_count(pool, "PythonThreadpoolThreadCount",
-                                           "33", 1, 32, &n, &err), APR_EINVAL);
-    assert_non_null(strstr(err, "PythonThreadpoolThreadCount must be an "
-                                "integer from 1 to 32, not '33'"));
+                                           "33", 1, 32, &n, &err),
+                     APR_EINVAL);
+    assert_non_null(strstr(err,
+                           "PythonThreadpoolThreadCount must be an "
+                           "integer from 1 to 32, not '33'"));
 }
 
 static const char *make_app(const char *host_json, const char *settings_json)
@@ -82,18 +90,20 @@ static const char *make_app(const char *host_json, const char *settings_json)
 
     assert_non_null(mkdtemp(dir));
     if (host_json) {
-        assert_int_equal(apr_file_open(&f, apr_pstrcat(pool, dir,
-                         "/host.json", NULL), APR_FOPEN_WRITE
-                         | APR_FOPEN_CREATE, APR_FPROT_OS_DEFAULT, pool),
-                         APR_SUCCESS);
+        assert_int_equal(
+            apr_file_open(&f, apr_pstrcat(pool, dir, "/host.json", NULL),
+                          APR_FOPEN_WRITE | APR_FOPEN_CREATE,
+                          APR_FPROT_OS_DEFAULT, pool),
+            APR_SUCCESS);
         apr_file_puts(host_json, f);
         apr_file_close(f);
     }
     if (settings_json) {
-        assert_int_equal(apr_file_open(&f, apr_pstrcat(pool, dir,
-                         "/local.settings.json", NULL), APR_FOPEN_WRITE
-                         | APR_FOPEN_CREATE, APR_FPROT_OS_DEFAULT, pool),
-                         APR_SUCCESS);
+        assert_int_equal(
+            apr_file_open(
+                &f, apr_pstrcat(pool, dir, "/local.settings.json", NULL),
+                APR_FOPEN_WRITE | APR_FOPEN_CREATE, APR_FPROT_OS_DEFAULT, pool),
+            APR_SUCCESS);
         apr_file_puts(settings_json, f);
         apr_file_close(f);
     }
@@ -103,8 +113,7 @@ static const char *make_app(const char *host_json, const char *settings_json)
 static void remove_app(const char *dir)
 {
     apr_file_remove(apr_pstrcat(pool, dir, "/host.json", NULL), pool);
-    apr_file_remove(apr_pstrcat(pool, dir, "/local.settings.json", NULL),
-                    pool);
+    apr_file_remove(apr_pstrcat(pool, dir, "/local.settings.json", NULL), pool);
     apr_dir_remove(dir, pool);
 }
 
@@ -129,14 +138,16 @@ static void test_route_prefix(void **state)
 
     (void)state;
     cfg->app_dir = make_app("{\"extensions\": {\"http\": {\"routePrefix\": "
-                            "\"/v1/fn/\"}}}", NULL);
+                            "\"/v1/fn/\"}}}",
+                            NULL);
     assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
     assert_string_equal(cfg->route_prefix, "v1/fn");
     remove_app(cfg->app_dir);
 
     cfg = fa_config_make(pool);
     cfg->app_dir = make_app("{\"extensions\": {\"http\": {\"routePrefix\": "
-                            "\"\"}}}", NULL);
+                            "\"\"}}}",
+                            NULL);
     assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
     assert_string_equal(cfg->route_prefix, "");
     remove_app(cfg->app_dir);
@@ -144,8 +155,9 @@ static void test_route_prefix(void **state)
 
 static void test_broken_host_json(void **state)
 {
-    static const char *broken[] = { "{\"version\": ", "[1, 2]",
-        "{\"extensions\": {\"http\": {\"routePrefix\": 5}}}", NULL };
+    static const char *broken[] = {
+        "{\"version\": ", "[1, 2]",
+        "{\"extensions\": {\"http\": {\"routePrefix\": 5}}}", NULL};
     const char **b;
 
     (void)state;
@@ -168,7 +180,8 @@ static void test_counts_from_settings(void **state)
     (void)state;
     /* local.settings.json gives both; FunctionAppSetting overrides one,
      * and a directive beats both. */
-    cfg->app_dir = make_app(NULL, "{\"IsEncrypted\": false, \"Values\": {"
+    cfg->app_dir = make_app(NULL,
+                            "{\"IsEncrypted\": false, \"Values\": {"
                             "\"FUNCTIONS_WORKER_PROCESS_COUNT\": \"3\","
                             "\"PYTHON_THREADPOOL_THREAD_COUNT\": 4,"
                             "\"GREETING\": \"hi\"}}");
@@ -192,7 +205,8 @@ static void test_bad_count_setting(void **state)
     const char *err = NULL;
 
     (void)state;
-    cfg->app_dir = make_app(NULL, "{\"Values\": {"
+    cfg->app_dir = make_app(NULL,
+                            "{\"Values\": {"
                             "\"FUNCTIONS_WORKER_PROCESS_COUNT\": \"11\"}}");
     assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_EINVAL);
     assert_non_null(strstr(err, "FUNCTIONS_WORKER_PROCESS_COUNT"));
@@ -205,9 +219,9 @@ static void test_handler(void **state)
 {
     fa_handler_spec_t h;
     const char *err = NULL;
-    char *opts[] = { "methods=get,post", "authLevel=anonymous" };
-    char *bad_opts[] = { "authLevel=root" };
-    char *unknown[] = { "color=red" };
+    char *opts[] = {"methods=get,post", "authLevel=anonymous"};
+    char *bad_opts[] = {"authLevel=root"};
+    char *unknown[] = {"color=red"};
     const char *dir = make_app("{}", NULL);
 
     (void)state;
@@ -221,12 +235,14 @@ static void test_handler(void **state)
     assert_non_null(strstr(h.file, "/host.json"));
 
     assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json", 0, NULL,
-                                             dir, &h, &err), APR_SUCCESS);
+                                             dir, &h, &err),
+                     APR_SUCCESS);
     assert_string_equal(h.callable, "main");
     assert_null(h.methods);
 
-    assert_int_equal(fa_config_parse_handler(pool, "hi", "missing.py", 0,
-                                             NULL, dir, &h, &err), APR_EINVAL);
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "missing.py", 0, NULL,
+                                             dir, &h, &err),
+                     APR_EINVAL);
     assert_non_null(strstr(err, "FunctionHandler"));
     assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json", 1,
                                              bad_opts, dir, &h, &err),
@@ -235,8 +251,9 @@ static void test_handler(void **state)
     assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json", 1,
                                              unknown, dir, &h, &err),
                      APR_EINVAL);
-    assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json:", 0,
-                                             NULL, dir, &h, &err), APR_EINVAL);
+    assert_int_equal(fa_config_parse_handler(pool, "hi", "host.json:", 0, NULL,
+                                             dir, &h, &err),
+                     APR_EINVAL);
     remove_app(dir);
 }
 
@@ -245,10 +262,9 @@ static void test_app_dir(void **state)
     const char *err = NULL;
 
     (void)state;
-    assert_int_equal(fa_config_check_app_dir(pool, "/tmp", &err),
-                     APR_SUCCESS);
-    assert_int_not_equal(fa_config_check_app_dir(pool, "/nonexistent/app",
-                                                 &err), APR_SUCCESS);
+    assert_int_equal(fa_config_check_app_dir(pool, "/tmp", &err), APR_SUCCESS);
+    assert_int_not_equal(
+        fa_config_check_app_dir(pool, "/nonexistent/app", &err), APR_SUCCESS);
     assert_non_null(strstr(err, "FunctionApp"));
 }
 

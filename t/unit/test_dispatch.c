@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for fa_dispatch: the function table parse and the retry
  * rule, alone, then with the slot pick against real sockets. */
 #include <stdarg.h>
@@ -38,13 +39,11 @@ static void keep_log(void *baton, const char *file, int line, int level,
     (void)baton;
     (void)level;
     (void)rv;
-    apr_cpystrn(logged + strlen(logged), msg, sizeof(logged)
-                - strlen(logged));
-    apr_cpystrn(logged + strlen(logged), "\n", sizeof(logged)
-                - strlen(logged));
+    apr_cpystrn(logged + strlen(logged), msg, sizeof(logged) - strlen(logged));
+    apr_cpystrn(logged + strlen(logged), "\n", sizeof(logged) - strlen(logged));
 }
 
-static const fa_logger_t test_log = { keep_log, NULL, 7 };
+static const fa_logger_t test_log = {keep_log, NULL, 7};
 
 static int setup(void **state)
 {
@@ -87,7 +86,8 @@ static void test_table_parse(void **state)
     int index;
 
     (void)state;
-    assert_int_equal(parse(&t, "[{\"name\": \"hello\", \"route\": \"hello\","
+    assert_int_equal(parse(&t,
+                           "[{\"name\": \"hello\", \"route\": \"hello\","
                            " \"methods\": \"GET,POST\", \"auth_level\":"
                            " \"function\", \"is_async\": false},"
                            " {\"name\": \"item\","
@@ -107,11 +107,9 @@ static void test_table_parse(void **state)
     assert_int_equal(index, 0);
     assert_int_equal(route(&t, "hello", "PUT", &index),
                      FA_ROUTE_METHOD_NOT_ALLOWED);
-    assert_int_equal(route(&t, "items/42", "DELETE", &index),
-                     FA_ROUTE_MATCHED);
+    assert_int_equal(route(&t, "items/42", "DELETE", &index), FA_ROUTE_MATCHED);
     assert_int_equal(index, 1);
-    assert_int_equal(route(&t, "items/x", "GET", &index),
-                     FA_ROUTE_NOT_FOUND);
+    assert_int_equal(route(&t, "items/x", "GET", &index), FA_ROUTE_NOT_FOUND);
     assert_string_equal(logged, "");
 }
 
@@ -128,7 +126,8 @@ static void test_table_malformed(void **state)
     logged[0] = '\0';
     assert_int_equal(parse(&t, "{\"name\": \"hello\", \"route\": \"x\"}"),
                      APR_EGENERAL);
-    assert_non_null(strstr(logged, "FA050: malformed function table from a "
+    assert_non_null(strstr(logged,
+                           "FA050: malformed function table from a "
                            "worker: not an array"));
 }
 
@@ -138,7 +137,8 @@ static void test_table_bad_route(void **state)
     int index;
 
     (void)state;
-    assert_int_equal(parse(&t, "[{\"name\": \"a\", \"route\": \"a\"},"
+    assert_int_equal(parse(&t,
+                           "[{\"name\": \"a\", \"route\": \"a\"},"
                            " {\"name\": \"broken\", \"route\": \"b/{id\"},"
                            " {\"name\": \"c\", \"route\": \"c/{x:nosuch}\"},"
                            " {\"name\": \"d\", \"route\": \"d\"}]"),
@@ -159,7 +159,8 @@ static void test_table_missing_fields(void **state)
     int index;
 
     (void)state;
-    assert_int_equal(parse(&t, "[{\"route\": \"anon\"}, {\"name\": \"x\"},"
+    assert_int_equal(parse(&t,
+                           "[{\"route\": \"anon\"}, {\"name\": \"x\"},"
                            " 42, {\"name\": \"ok\", \"route\": \"ok\"}]"),
                      APR_SUCCESS);
     assert_int_equal(t.nfunctions, 4);
@@ -207,7 +208,7 @@ typedef struct fake_worker {
     int stop[2];
     int mode;
     int slot;
-    apr_uint32_t requests;    /* request frames read whole */
+    apr_uint32_t requests; /* request frames read whole */
     apr_thread_t *thread;
 } fake_worker_t;
 
@@ -237,7 +238,7 @@ static int read_full(int fd, void *buf, size_t len)
 
 static int answer(fake_worker_t *fw, int fd, apr_pool_t *p)
 {
-    fa_response_t resp = { 200, apr_table_make(p, 1), NULL, 0 };
+    fa_response_t resp = {200, apr_table_make(p, 1), NULL, 0};
     struct iovec vec[3];
     char *head;
     apr_size_t head_len;
@@ -261,8 +262,7 @@ static int serve_one(fake_worker_t *fw, int fd, apr_pool_t *p)
     int ok;
 
     if (!read_full(fd, hdr, sizeof(hdr))
-        || fa_wire_parse_header(hdr, FA_MAX_BODY, &type, &len)
-           != APR_SUCCESS) {
+        || fa_wire_parse_header(hdr, FA_MAX_BODY, &type, &len) != APR_SUCCESS) {
         return 0;
     }
     payload = apr_palloc(p, len + 1);
@@ -285,9 +285,8 @@ static void fake_loop(fake_worker_t *fw)
 
     apr_pool_create(&p, NULL);
     for (;;) {
-        struct pollfd pfd[2] = { { conn >= 0 ? conn : fw->listen_fd, POLLIN,
-                                   0 },
-                                 { fw->stop[0], POLLIN, 0 } };
+        struct pollfd pfd[2] = {{conn >= 0 ? conn : fw->listen_fd, POLLIN, 0},
+                                {fw->stop[0], POLLIN, 0}};
         if (poll(pfd, 2, -1) < 0 || pfd[1].revents) {
             break;
         }
@@ -330,12 +329,12 @@ static void fake_start(live_t *l, int slot, int mode)
     sa.sun_family = AF_UNIX;
     apr_cpystrn(sa.sun_path, l->app.socket_paths[slot], sizeof(sa.sun_path));
     fw->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    assert_int_equal(bind(fw->listen_fd, (struct sockaddr *)&sa,
-                          sizeof(sa)), 0);
+    assert_int_equal(bind(fw->listen_fd, (struct sockaddr *)&sa, sizeof(sa)),
+                     0);
     assert_int_equal(listen(fw->listen_fd, 16), 0);
     assert_int_equal(pipe(fw->stop), 0);
-    assert_int_equal(apr_thread_create(&fw->thread, NULL, fake_run, fw,
-                                       pool), APR_SUCCESS);
+    assert_int_equal(apr_thread_create(&fw->thread, NULL, fake_run, fw, pool),
+                     APR_SUCCESS);
 }
 
 /* Two ready workers behaving as @a mode0 and @a mode1; slot 1 carries one
@@ -412,8 +411,8 @@ static void test_live_answer(void **state)
 
     (void)state;
     /* the first route fetches the table from a worker */
-    assert_int_equal(fa_dispatch_route(l->d, pool, "hello", "GET", &result,
-                                       &f, apr_table_make(pool, 1), NULL),
+    assert_int_equal(fa_dispatch_route(l->d, pool, "hello", "GET", &result, &f,
+                                       apr_table_make(pool, 1), NULL),
                      APR_SUCCESS);
     assert_int_equal(result, FA_ROUTE_MATCHED);
     assert_string_equal(f->name, "hello");
@@ -435,7 +434,8 @@ static void test_live_retry_idempotent(void **state)
     assert_memory_equal(resp.body, "slot 1", 6);
     assert_int_equal(l->fw[0].requests, 1);
     assert_int_equal(l->fw[1].requests, 1);
-    assert_non_null(strstr(logged, "FA053: 00000000-0000-4000-8000-"
+    assert_non_null(strstr(logged,
+                           "FA053: 00000000-0000-4000-8000-"
                            "000000000000: worker 0 failed after receiving "
                            "the request; retrying on another worker"));
     live_stop(l);
@@ -450,7 +450,8 @@ static void test_live_no_retry_after_receiving(void **state)
     assert_int_equal(invoke(l, 0, &resp), APR_ECONNABORTED);
     assert_int_equal(l->fw[0].requests, 1);
     assert_int_equal(l->fw[1].requests, 0);
-    assert_non_null(strstr(logged, "worker 0 failed after receiving the "
+    assert_non_null(strstr(logged,
+                           "worker 0 failed after receiving the "
                            "request\n"));
     live_stop(l);
 }
@@ -464,7 +465,8 @@ static void test_live_retry_never_reached(void **state)
     /* not idempotent, but the dead worker never saw it */
     assert_int_equal(invoke(l, 0, &resp), APR_SUCCESS);
     assert_memory_equal(resp.body, "slot 1", 6);
-    assert_non_null(strstr(logged, "worker 0 failed before the request; "
+    assert_non_null(strstr(logged,
+                           "worker 0 failed before the request; "
                            "retrying on another worker"));
     live_stop(l);
 }
@@ -485,10 +487,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_table_parse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_malformed, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_table_bad_route, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_table_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_bad_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_missing_fields, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retry_rule, setup, teardown),

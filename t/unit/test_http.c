@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP rules the glue and the workers share. */
 #include <setjmp.h>
 #include <stdarg.h>

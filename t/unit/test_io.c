@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for fa_io, over real sockets: socketpairs and a Unix listener
  * in a temporary directory. */
 #include <stdarg.h>
@@ -95,8 +96,8 @@ static apr_status_t recv_status(int fd, fa_wire_reader_t *r, int timeout_ms)
     fa_frame_type_e type;
     char *payload;
     apr_size_t len;
-    apr_status_t rv = fa_io_recv_frame(fd, r, timeout_ms, &type, &payload,
-                                       &len);
+    apr_status_t rv =
+        fa_io_recv_frame(fd, r, timeout_ms, &type, &payload, &len);
 
     if (rv == APR_SUCCESS) {
         free(payload);
@@ -211,8 +212,7 @@ static void test_timeout_and_resume(void **state)
     (void)state;
 
     pair(sv);
-    assert_int_equal(fa_io_recv(sv[1], buf, sizeof(buf), 20, &got),
-                     APR_TIMEUP);
+    assert_int_equal(fa_io_recv(sv[1], buf, sizeof(buf), 20, &got), APR_TIMEUP);
     /* the header and part of the head, then silence */
     assert_int_equal(fa_wire_encode_request(pool, &req, &head, &head_len),
                      APR_SUCCESS);
@@ -245,8 +245,8 @@ static void test_eagain_and_eof(void **state)
 
     pair(sv);
     fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
-    assert_true(APR_STATUS_IS_EAGAIN(fa_io_recv(sv[1], buf, sizeof(buf), -1,
-                                                &got)));
+    assert_true(
+        APR_STATUS_IS_EAGAIN(fa_io_recv(sv[1], buf, sizeof(buf), -1, &got)));
     fa_wire_reader_init(&r, 1024, REQUEST_BIT);
     assert_true(APR_STATUS_IS_EAGAIN(recv_status(sv[1], &r, -1)));
     assert_true(fa_wire_reader_idle(&r));
@@ -257,7 +257,11 @@ static void test_eagain_and_eof(void **state)
     close(sv[1]);
 
     pair(sv);
-    assert_int_equal(write(sv[0], "FA\x01\x01\0\0\0\x10" "abc", 11), 11);
+    assert_int_equal(write(sv[0],
+                           "FA\x01\x01\0\0\0\x10"
+                           "abc",
+                           11),
+                     11);
     close(sv[0]);
     assert_int_equal(recv_status(sv[1], &r, 100), APR_EOF);
     assert_false(fa_wire_reader_idle(&r));
@@ -285,9 +289,13 @@ static void broken(const char *bytes, apr_size_t n, apr_status_t want)
 static void test_broken_streams(void **state)
 {
     (void)state;
-    broken("FA\x01\x01\0\0\x04\0", 8, APR_ENOSPC);      /* 1024 > 1000 */
-    broken("FA\x01\x02\0\0\0\x01" "x", 9, APR_EGENERAL); /* a response */
-    broken("FA\x01\x01\0\0\0\x01" "xFA", 11, APR_EGENERAL);
+    broken("FA\x01\x01\0\0\x04\0", 8, APR_ENOSPC); /* 1024 > 1000 */
+    broken("FA\x01\x02\0\0\0\x01"
+           "x",
+           9, APR_EGENERAL); /* a response */
+    broken("FA\x01\x01\0\0\0\x01"
+           "xFA",
+           11, APR_EGENERAL);
 }
 
 /* ---- addresses and a real listener ------------------------------------- */
@@ -299,7 +307,7 @@ static void test_addr_lengths(void **state)
     fa_io_addr_t *addr = NULL;
     (void)state;
 
-    assert_int_equal(max, 107);   /* Linux's sun_path, less its NUL */
+    assert_int_equal(max, 107); /* Linux's sun_path, less its NUL */
     memset(path, 'p', max + 1);
     path[0] = '/';
     path[max + 1] = '\0';
@@ -326,8 +334,9 @@ static void test_listen_connect(void **state)
     stale = open(path, O_CREAT | O_WRONLY, 0644);
     assert_true(stale >= 0);
     close(stale);
-    assert_int_equal(fa_io_listen(addr, 8, (long)getuid(), (long)getgid(),
-                                  &lfd), APR_SUCCESS);
+    assert_int_equal(
+        fa_io_listen(addr, 8, (long)getuid(), (long)getgid(), &lfd),
+        APR_SUCCESS);
     assert_int_equal(stat(path, &st), 0);
     assert_true(S_ISSOCK(st.st_mode));
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -378,9 +387,9 @@ static void test_listen_fails(void **state)
     int lfd;
     (void)state;
 
-    assert_int_equal(fa_io_addr_make(&addr, pool,
-                                     sock_path("no/such/dir.sock")),
-                     APR_SUCCESS);
+    assert_int_equal(
+        fa_io_addr_make(&addr, pool, sock_path("no/such/dir.sock")),
+        APR_SUCCESS);
     assert_true(APR_STATUS_IS_ENOENT(fa_io_listen(addr, 8, -1, -1, &lfd)));
 }
 
@@ -404,17 +413,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_small_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_nonblocking, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_send_nonblocking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_and_resume, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_eagain_and_eof, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_broken_streams, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_eagain_and_eof, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addr_lengths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_listen_connect, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_listen_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_longest_path, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_listen_fails, setup, teardown),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The core's logging: levels, APR's formatter, file and line, and the
  * one map between httpd's levels and Python's. */
 #include <setjmp.h>
@@ -38,8 +39,8 @@ static void record(void *baton, const char *file, int line, int level,
 
 static void test_marks_file_and_line(void **state)
 {
-    seen_t seen = { 0 };
-    fa_logger_t log = { record, &seen, FA_LOG_INFO };
+    seen_t seen = {0};
+    fa_logger_t log = {record, &seen, FA_LOG_INFO};
     int line;
 
     (void)state;
@@ -55,8 +56,8 @@ static void test_marks_file_and_line(void **state)
 
 static void test_level_filters_before_formatting(void **state)
 {
-    seen_t seen = { 0 };
-    fa_logger_t log = { record, &seen, FA_LOG_WARNING };
+    seen_t seen = {0};
+    fa_logger_t log = {record, &seen, FA_LOG_WARNING};
 
     (void)state;
     fa_log(&log, FA_LOG_INFO, 0, "not written");
@@ -69,8 +70,8 @@ static void test_level_filters_before_formatting(void **state)
 
 static void test_apr_formatter(void **state)
 {
-    seen_t seen = { 0 };
-    fa_logger_t log = { record, &seen, FA_LOG_DEBUG };
+    seen_t seen = {0};
+    fa_logger_t log = {record, &seen, FA_LOG_DEBUG};
     char big[4096];
 
     (void)state;
@@ -101,10 +102,12 @@ static void test_python_levels(void **state)
     assert_int_equal(fa_log_level_to_python(FA_LOG_ERR), 40);
     assert_int_equal(fa_log_level_to_python(FA_LOG_CRIT), 50);
     /* each way back lands on the same level */
-    assert_int_equal(fa_log_level_from_python(
-                         fa_log_level_to_python(FA_LOG_ERR)), FA_LOG_ERR);
-    assert_int_equal(fa_log_level_from_python(
-                         fa_log_level_to_python(FA_LOG_INFO)), FA_LOG_INFO);
+    assert_int_equal(
+        fa_log_level_from_python(fa_log_level_to_python(FA_LOG_ERR)),
+        FA_LOG_ERR);
+    assert_int_equal(
+        fa_log_level_from_python(fa_log_level_to_python(FA_LOG_INFO)),
+        FA_LOG_INFO);
 }
 
 int main(void)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for fa_route: constraints, optional parts, precedence, 405s
  * and malformed templates. */
 #include <stdarg.h>
@@ -20,8 +21,8 @@
 #define NOT_ALLOWED (-2)
 
 static apr_pool_t *pool;
-static apr_table_t *params;     /* route values of the last match() */
-static const char *allow;       /* Allow of the last match() */
+static apr_table_t *params; /* route values of the last match() */
+static const char *allow;   /* Allow of the last match() */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -30,8 +31,9 @@ static void add(fa_router_t *r, const char *tpl, const char *methods, int idx)
     const char *err = NULL;
     apr_status_t rv = fa_router_add(r, tpl, methods, idx, &err);
 
-    if (rv != APR_SUCCESS)
+    if (rv != APR_SUCCESS) {
         fail_msg("'%s' rejected: %s", tpl, err ? err : "(no message)");
+    }
 }
 
 /* The function index, NOT_FOUND or NOT_ALLOWED. */
@@ -68,15 +70,15 @@ static int fits(const char *tpl, const char *path)
     return match(one_route(tpl), path, "GET") == 7;
 }
 
-#define YES(tpl, path)                                                      \
-    do {                                                                    \
-        if (!fits(tpl, path))                                               \
-            fail_msg("'%s' should match '%s'", tpl, path);                  \
+#define YES(tpl, path)                                                         \
+    do {                                                                       \
+        if (!fits(tpl, path))                                                  \
+            fail_msg("'%s' should match '%s'", tpl, path);                     \
     } while (0)
-#define NO(tpl, path)                                                       \
-    do {                                                                    \
-        if (fits(tpl, path))                                                \
-            fail_msg("'%s' should not match '%s'", tpl, path);              \
+#define NO(tpl, path)                                                          \
+    do {                                                                       \
+        if (fits(tpl, path))                                                   \
+            fail_msg("'%s' should not match '%s'", tpl, path);                 \
     } while (0)
 #define VALUE(name, want) assert_string_equal(apr_table_get(params, name), want)
 #define ABSENT(name) assert_null(apr_table_get(params, name))
@@ -86,8 +88,9 @@ static void bad(const char *tpl, const char *methods)
     fa_router_t *r = fa_router_make(pool);
     const char *err = NULL;
 
-    if (fa_router_add(r, tpl, methods, 1, &err) != APR_EINVAL)
+    if (fa_router_add(r, tpl, methods, 1, &err) != APR_EINVAL) {
         fail_msg("'%s' should be rejected", tpl ? tpl : "(null)");
+    }
     assert_non_null(err);
     assert_true(strlen(err) > 0);
     assert_null(strchr(err, '\n'));
@@ -142,25 +145,27 @@ static void test_params(void **state)
     NO("users/{id}", "users//");
     NO("{a}/{b}", "x//");
     YES("{Name}", "bob");
-    VALUE("name", "bob");   /* APR tables fold case */
+    VALUE("name", "bob"); /* APR tables fold case */
 }
 
 /* ---- constraints -------------------------------------------------------- */
 
 static void test_int_long(void **state)
 {
-    static const char *ok[] = { "0", "-5", "+7", "007", "2147483647",
-                                "-2147483648" };
-    static const char *no[] = { "2147483648", "-2147483649", "abc", "1.5",
-                                "-", "+", "1e3", " 1", "99999999999999999999",
-                                "0x10" };
+    static const char *ok[] = {"0",   "-5",         "+7",
+                               "007", "2147483647", "-2147483648"};
+    static const char *no[] = {
+        "2147483648", "-2147483649",          "abc", "1.5", "-", "+", "1e3",
+        " 1",         "99999999999999999999", "0x10"};
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+    for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
         YES("{n:int}", ok[i]);
-    for (i = 0; i < sizeof(no) / sizeof(*no); i++)
+    }
+    for (i = 0; i < sizeof(no) / sizeof(*no); i++) {
         NO("{n:int}", no[i]);
+    }
     YES("{n:INT}", "1");
     YES("{n:long}", "9223372036854775807");
     YES("{n:long}", "-9223372036854775808");
@@ -199,17 +204,19 @@ static void test_bool_guid_alpha(void **state)
 
 static void test_numbers_dates(void **state)
 {
-    static const char *ok[] = { "1", "1.5", "-0.5", ".5", "5.", "1e10",
-                                "1.5E-3", "+2" };
-    static const char *no[] = { "abc", "1e", "0x10", "inf", "nan", "1.2.3",
-                                ".", "-", "e5" };
+    static const char *ok[] = {"1",  "1.5",  "-0.5",   ".5",
+                               "5.", "1e10", "1.5E-3", "+2"};
+    static const char *no[] = {"abc",   "1e", "0x10", "inf", "nan",
+                               "1.2.3", ".",  "-",    "e5"};
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+    for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
         YES("{d:double}", ok[i]);
-    for (i = 0; i < sizeof(no) / sizeof(*no); i++)
+    }
+    for (i = 0; i < sizeof(no) / sizeof(*no); i++) {
         NO("{d:double}", no[i]);
+    }
     YES("{d:float}", "2.5");
     YES("{d:decimal}", "-12.50");
     NO("{d:decimal}", "1e3");
@@ -260,7 +267,9 @@ static void test_bounds(void **state)
     NO("{s:minlength(2)}", "a");
     YES("{s:maxlength(3)}", "abc");
     NO("{s:maxlength(3)}", "abcd");
-    YES("{s:length(2)}", "\xc3\xa9" "a");  /* characters, not bytes */
+    YES("{s:length(2)}",
+        "\xc3\xa9"
+        "a"); /* characters, not bytes */
     YES("{s:required}", "x");
 }
 
@@ -268,10 +277,10 @@ static void test_regex(void **state)
 {
     (void)state;
     YES("{c:regex(^[a-z]{{2}}[0-9]+$)}", "ab12");
-    YES("{c:regex(^[a-z]{{2}}[0-9]+$)}", "AB12");     /* case-insensitive */
+    YES("{c:regex(^[a-z]{{2}}[0-9]+$)}", "AB12"); /* case-insensitive */
     NO("{c:regex(^[a-z]{{2}}[0-9]+$)}", "abc12");
     YES("{c:regex(\\d{{3}})}", "123");
-    NO("{c:regex(\\d{{3}})}", "1234");                /* anchored */
+    NO("{c:regex(\\d{{3}})}", "1234"); /* anchored */
     NO("{c:regex(\\d{{3}})}", "12a");
     YES("{c:regex([\\d-]+)}", "1-2");
     NO("{c:regex(\\D+)}", "a1");
@@ -395,7 +404,7 @@ static void test_precedence(void **state)
     add(r, "{id}", NULL, 3);
     add(r, "{id:int}", NULL, 4);
     add(r, "new", NULL, 5);
-    add(r, "{id}", NULL, 6);          /* a tie: the earlier one wins */
+    add(r, "{id}", NULL, 6); /* a tie: the earlier one wins */
     assert_int_equal(match(r, "new", "GET"), 5);
     assert_int_equal(match(r, "NEW", "GET"), 5);
     assert_int_equal(match(r, "5", "GET"), 4);
@@ -474,23 +483,65 @@ static void test_methods(void **state)
 static void test_malformed(void **state)
 {
     static const char *tpl[] = {
-        "{", "}", "a/{id", "a/}", "{a}}", "{a{b}", "{}", "{*}", "{**}",
-        "{:int}", "{id:}", "{id:foo}", "{id:int(3)}", "{id:min(x)}",
-        "{id:min()}", "{id:min}", "{id:min(1,2)}", "{id:range(5,1)}",
-        "{id:range(1)}", "{id:length(-1)}", "{id:length(1,2,3)}",
-        "{id:length(3,2)}", "{id:maxlength(-1)}", "{id:regex()}",
-        "{id:regex([)}", "{id:regex(^(a$}", "{id:regex(a)b}",
-        "{*rest}/x", "a{*rest}", "{*rest}.x", "{a}/{a}", "{a}/{A}",
-        "{a?}/b", "{a=1}/b", "{a?}/{b}", "{a}{b}", "a//b", "//a",
-        "{a?b}", "{*a?}", "{a=x?}", "{a=}", "a?b", "{a}-{b?}", "{b?}.x",
-        "x.{b?}", "{a}.{b=1}", "{a/b}", "{x:int=abc}",
-        "{x:int?=1}", "a\n{", "{a\n",
+        "{",
+        "}",
+        "a/{id",
+        "a/}",
+        "{a}}",
+        "{a{b}",
+        "{}",
+        "{*}",
+        "{**}",
+        "{:int}",
+        "{id:}",
+        "{id:foo}",
+        "{id:int(3)}",
+        "{id:min(x)}",
+        "{id:min()}",
+        "{id:min}",
+        "{id:min(1,2)}",
+        "{id:range(5,1)}",
+        "{id:range(1)}",
+        "{id:length(-1)}",
+        "{id:length(1,2,3)}",
+        "{id:length(3,2)}",
+        "{id:maxlength(-1)}",
+        "{id:regex()}",
+        "{id:regex([)}",
+        "{id:regex(^(a$}",
+        "{id:regex(a)b}",
+        "{*rest}/x",
+        "a{*rest}",
+        "{*rest}.x",
+        "{a}/{a}",
+        "{a}/{A}",
+        "{a?}/b",
+        "{a=1}/b",
+        "{a?}/{b}",
+        "{a}{b}",
+        "a//b",
+        "//a",
+        "{a?b}",
+        "{*a?}",
+        "{a=x?}",
+        "{a=}",
+        "a?b",
+        "{a}-{b?}",
+        "{b?}.x",
+        "x.{b?}",
+        "{a}.{b=1}",
+        "{a/b}",
+        "{x:int=abc}",
+        "{x:int?=1}",
+        "a\n{",
+        "{a\n",
     };
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(tpl) / sizeof(*tpl); i++)
+    for (i = 0; i < sizeof(tpl) / sizeof(*tpl); i++) {
         bad(tpl[i], NULL);
+    }
     bad(NULL, NULL);
     bad("ok", "GE T");
     bad("ok", "GET;POST");
@@ -527,8 +578,8 @@ static void test_reasons(void **state)
                         "route template '{x:int=abc}': default of parameter "
                         "'x' fails its constraints");
     /* Then regerror's words, which are the C library's. */
-    assert_true(!strncmp(reason("{id:regex([)}", NULL), regex_bad,
-                         strlen(regex_bad)));
+    assert_true(
+        !strncmp(reason("{id:regex([)}", NULL), regex_bad, strlen(regex_bad)));
     assert_string_equal(reason("{a}/{A}", NULL),
                         "route template '{a}/{A}': parameter 'A' appears "
                         "twice");
@@ -542,32 +593,53 @@ static void test_reasons(void **state)
 static void test_odd_paths(void **state)
 {
     static const char *tpl[] = {
-        "{x}", "{x:int}", "{x:long}", "{x:guid}", "{x:double}",
-        "{x:datetime}", "{x:regex(a.*b)}", "{x:length(1,3)}", "{n}.{e?}",
-        "a/{*rest}", "{*rest:alpha}", "{x?}", "lit", "{a}-{b}.{c}",
+        "{x}",        "{x:int}",      "{x:long}",        "{x:guid}",
+        "{x:double}", "{x:datetime}", "{x:regex(a.*b)}", "{x:length(1,3)}",
+        "{n}.{e?}",   "a/{*rest}",    "{*rest:alpha}",   "{x?}",
+        "lit",        "{a}-{b}.{c}",
     };
     static const char *paths[] = {
-        "%", "%2F", "%00", "\xff\xfe", "a/%/b", "\x01\x7f", "...", ".",
-        "/", "//", "///", "a/", "-.", "a-b.", "{", "}", "{x}", "%zz/%%",
-        "9999999999999999999999999999", "-", "+",
+        "%",
+        "%2F",
+        "%00",
+        "\xff\xfe",
+        "a/%/b",
+        "\x01\x7f",
+        "...",
+        ".",
+        "/",
+        "//",
+        "///",
+        "a/",
+        "-.",
+        "a-b.",
+        "{",
+        "}",
+        "{x}",
+        "%zz/%%",
+        "9999999999999999999999999999",
+        "-",
+        "+",
     };
     fa_router_t *r = fa_router_make(pool);
     char *longpath;
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(tpl) / sizeof(*tpl); i++)
+    for (i = 0; i < sizeof(tpl) / sizeof(*tpl); i++) {
         add(r, tpl[i], "GET", (int)i);
+    }
     for (i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
         match(r, paths[i], "GET");
         match(r, paths[i], "POST");
     }
-    assert_int_equal(match(r, "%41", "GET"), 7);   /* length(1,3) */
+    assert_int_equal(match(r, "%41", "GET"), 7); /* length(1,3) */
     VALUE("x", "%41");
 
     longpath = apr_palloc(pool, 20001);
-    for (i = 0; i < 20000; i++)
+    for (i = 0; i < 20000; i++) {
         longpath[i] = i % 2 ? '/' : 'a';
+    }
     longpath[20000] = '\0';
     assert_int_equal(match(r, longpath, "GET"), 9);
     memset(longpath, '/', 20000);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's run queue and its stall rule, with a fake clock and real
  * runner threads that block when told to. */
 #include <setjmp.h>
@@ -27,19 +28,19 @@ typedef struct fixture {
     apr_pool_t *pool;
     fa_runq_t *q;
     apr_time_t clock;
-    int cpu_busy;          /* what the any_running probe answers */
-    int idle;              /* what idle_threads answers */
+    int cpu_busy; /* what the any_running probe answers */
+    int idle;     /* what idle_threads answers */
     int nudged;
-    int real_runners;      /* start_runner makes threads that run */
-    int started;           /* start_runner calls */
+    int real_runners; /* start_runner makes threads that run */
+    int started;      /* start_runner calls */
     pid_t next_tid;
     apr_thread_t *threads[MAX_ITEMS];
     int nthreads;
     /* runs, guarded by lock */
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *changed;
-    int block;             /* run() waits while set */
-    int in_run;            /* runners inside run() now */
+    int block;  /* run() waits while set */
+    int in_run; /* runners inside run() now */
     int order[MAX_ITEMS];
     int nrun;
     item_t items[MAX_ITEMS];
@@ -117,8 +118,8 @@ static apr_time_t now(void *baton)
 static fixture_t *make(int max_runners, int few, int real_runners)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    fa_runq_hooks_t hooks = { NULL, start_runner, run, any_running,
-                              idle_threads, nudge, now };
+    fa_runq_hooks_t hooks = {NULL,         start_runner, run, any_running,
+                             idle_threads, nudge,        now};
     int i;
 
     assert_non_null(f);
@@ -131,14 +132,15 @@ static fixture_t *make(int max_runners, int few, int real_runners)
     for (i = 0; i < MAX_ITEMS; ++i) {
         f->items[i].id = i;
     }
-    assert_int_equal(fa_runq_create(&f->q, f->pool, max_runners, few, MS(2),
-                                    &hooks), APR_SUCCESS);
+    assert_int_equal(
+        fa_runq_create(&f->q, f->pool, max_runners, few, MS(2), &hooks),
+        APR_SUCCESS);
     return f;
 }
 
 static apr_interval_time_t push(fixture_t *f, int from, int n)
 {
-    fa_runq_batch_t batch = { NULL, NULL, 0 };
+    fa_runq_batch_t batch = {NULL, NULL, 0};
     int i;
 
     for (i = from; i < from + n; ++i) {
@@ -179,9 +181,9 @@ static void test_few_runners_no_more_than_requests(void **state)
 
     (void)state;
     assert_int_equal(push(f, 0, 2), MS(2));
-    assert_int_equal(f->started, 2);       /* two requests, two runners */
+    assert_int_equal(f->started, 2); /* two requests, two runners */
     push(f, 2, 10);
-    assert_int_equal(f->started, 4);       /* then no more than `few` */
+    assert_int_equal(f->started, 4); /* then no more than `few` */
     assert_int_equal(fa_runq_queued(f->q), 12);
     assert_int_equal(fa_runq_runners(f->q), 4);
     unblock_and_join(f);
@@ -225,10 +227,10 @@ static void test_stall_starts_a_runner_per_request(void **state)
     push(f, 0, 5);
     wait_in_run(f, 2);
     f->clock += MS(1);
-    assert_int_equal(push(f, 0, 0), MS(2));   /* moved: 2 taken */
+    assert_int_equal(push(f, 0, 0), MS(2)); /* moved: 2 taken */
     f->clock += MS(1);
     push(f, 0, 0);
-    assert_int_equal(f->started, 2);          /* not stalled long enough */
+    assert_int_equal(f->started, 2); /* not stalled long enough */
     f->clock += MS(1);
     push(f, 0, 0);
     assert_int_equal(f->started, 5);
@@ -297,7 +299,7 @@ static void test_pending_runners_nudge_the_pool(void **state)
     push(f, 0, 4);
     f->clock += MS(5);
     push(f, 0, 0);
-    assert_int_equal(f->nudged, 0);          /* a thread is idle: it comes */
+    assert_int_equal(f->nudged, 0); /* a thread is idle: it comes */
     f->idle = 0;
     f->clock += MS(5);
     push(f, 0, 0);
@@ -308,8 +310,8 @@ static void test_pending_runners_nudge_the_pool(void **state)
 
 static void test_bad_sizes_refused(void **state)
 {
-    fa_runq_hooks_t hooks = { NULL, start_runner, run, any_running,
-                              idle_threads, nudge, now };
+    fa_runq_hooks_t hooks = {NULL,         start_runner, run, any_running,
+                             idle_threads, nudge,        now};
     apr_pool_t *p;
     fa_runq_t *q;
 

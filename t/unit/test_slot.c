@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for fa_slot: the least-busy pick, alone and under
  * concurrent reservers (real threads), and release. */
 #include <stdarg.h>
@@ -114,7 +115,7 @@ static void test_reserve_spreads_ties(void **state)
 {
     fa_slot_t *slots = make_slots(4, 1);
     apr_uint32_t spread = 0;
-    int seen[4] = { 0 }, i;
+    int seen[4] = {0}, i;
 
     (void)state;
     for (i = 0; i < 4; ++i) {
@@ -154,7 +155,7 @@ static void test_release(void **state)
 
 typedef struct reserver {
     fa_slot_t *slots;
-    apr_uint32_t spread;     /* each its own, as each child has one */
+    apr_uint32_t spread; /* each its own, as each child has one */
     int held[HELD];
 } reserver_t;
 
@@ -164,8 +165,8 @@ static void *APR_THREAD_FUNC reserve_run(apr_thread_t *t, void *data)
     int i;
 
     for (i = 0; i < CHURN; ++i) {
-        fa_slot_release(r->slots, fa_slot_reserve(r->slots, NSLOTS, -1,
-                                                  &r->spread));
+        fa_slot_release(r->slots,
+                        fa_slot_reserve(r->slots, NSLOTS, -1, &r->spread));
     }
     for (i = 0; i < HELD; ++i) {
         r->held[i] = fa_slot_reserve(r->slots, NSLOTS, i % 2 ? -1 : i % NSLOTS,
@@ -180,7 +181,7 @@ static void test_reserve_concurrent(void **state)
     fa_slot_t *slots = make_slots(NSLOTS, 1);
     reserver_t r[RESERVERS];
     apr_thread_t *threads[RESERVERS];
-    apr_uint32_t total = 0, per_slot[NSLOTS] = { 0 };
+    apr_uint32_t total = 0, per_slot[NSLOTS] = {0};
     apr_status_t rv;
     int i, j;
 
@@ -188,8 +189,9 @@ static void test_reserve_concurrent(void **state)
     for (i = 0; i < RESERVERS; ++i) {
         r[i].slots = slots;
         r[i].spread = (apr_uint32_t)i * 7;
-        assert_int_equal(apr_thread_create(&threads[i], NULL, reserve_run,
-                                           &r[i], pool), APR_SUCCESS);
+        assert_int_equal(
+            apr_thread_create(&threads[i], NULL, reserve_run, &r[i], pool),
+            APR_SUCCESS);
     }
     for (i = 0; i < RESERVERS; ++i) {
         apr_thread_join(&rv, threads[i]);
@@ -218,8 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reserve_least_busy, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_reserve_excludes, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_excludes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_only_slot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reserve_not_ready_last, setup,

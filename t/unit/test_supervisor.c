@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for fa_supervisor: its policies alone, then real worker
  * processes (a stand-in entry point) driven the way httpd's MPMs drive
  * other children: waitpid, then apr_proc_other_child_alert. */
@@ -43,7 +44,7 @@ static void keep_log(void *baton, const char *file, int line, int level,
     apr_snprintf(logged + n, sizeof(logged) - n, "%s\n", msg);
 }
 
-static const fa_logger_t test_log = { keep_log, NULL, 7 };
+static const fa_logger_t test_log = {keep_log, NULL, 7};
 
 static int setup(void **state)
 {
@@ -86,15 +87,14 @@ static void test_exit_reason(void **state)
 
 static void test_backoff(void **state)
 {
-    static const int expect_ms[] = { 100, 200, 400, 800, 1600, 3200, 6400,
-                                     10000, 10000, 10000 };
+    static const int expect_ms[] = {100,  200,  400,   800,   1600,
+                                    3200, 6400, 10000, 10000, 10000};
     int quick = 0;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(expect_ms) / sizeof(expect_ms[0]); ++i) {
-        assert_int_equal(fa_supervisor_backoff(&quick,
-                                               apr_time_from_msec(300)),
+        assert_int_equal(fa_supervisor_backoff(&quick, apr_time_from_msec(300)),
                          apr_time_from_msec(expect_ms[i]));
         assert_int_equal(quick, (int)i + 1);
     }
@@ -108,8 +108,7 @@ static void test_backoff(void **state)
                      apr_time_from_msec(200));
     assert_int_equal(fa_supervisor_backoff(&quick, apr_time_from_sec(60)), 0);
     /* a long-lived worker's first quick death after that starts afresh */
-    assert_int_equal(fa_supervisor_backoff(&quick, 0),
-                     apr_time_from_msec(100));
+    assert_int_equal(fa_supervisor_backoff(&quick, 0), apr_time_from_msec(100));
 }
 
 static void test_draining_ledger(void **state)
@@ -263,8 +262,10 @@ static const char *death_line(pid_t pid)
 {
     char key[64];
 
-    apr_snprintf(key, sizeof(key), "FA011: worker 0 of /srv/app (pid %ld) "
-                 "exited: ", (long)pid);
+    apr_snprintf(key, sizeof(key),
+                 "FA011: worker 0 of /srv/app (pid %ld) "
+                 "exited: ",
+                 (long)pid);
     return strstr(logged, key);
 }
 
@@ -275,14 +276,16 @@ static void test_restart_with_backoff(void **state)
         const char *line;
         int mode, code;
     } step[] = {
-        { "cannot create its pollset (status 4), or was killed by signal 4 "
-          "(Illegal instruction); restarting in 100 ms", KILL_ITSELF, 0 },
-        { "status 9, or was killed by signal 9 (Killed); restarting in "
-          "200 ms", EXIT_AT_ONCE, 120 },
-        { "status 120; restarting in 400 ms", EXIT_AT_ONCE,
-          FA_EXIT_DRAINED },
-        { "finished its requests after SIGTERM (status 0); restarting in "
-          "800 ms", WAIT_FOR_TERM, 0 },
+        {"cannot create its pollset (status 4), or was killed by signal 4 "
+         "(Illegal instruction); restarting in 100 ms",
+         KILL_ITSELF, 0},
+        {"status 9, or was killed by signal 9 (Killed); restarting in "
+         "200 ms",
+         EXIT_AT_ONCE, 120},
+        {"status 120; restarting in 400 ms", EXIT_AT_ONCE, FA_EXIT_DRAINED},
+        {"finished its requests after SIGTERM (status 0); restarting in "
+         "800 ms",
+         WAIT_FOR_TERM, 0},
     };
     world_t *w = make_world(1);
     pid_t pid;
@@ -336,9 +339,9 @@ static void test_retire_hands_over_draining(void **state)
     assert_false(exists(old->app.socket_paths[1]));
 
     apr_pool_create(&pconf2, plong);
-    assert_int_equal(fa_supervisor_start(pconf2, plong, next->apps,
-                                         &test_log, httpd_exiting,
-                                         fake_entry), APR_SUCCESS);
+    assert_int_equal(fa_supervisor_start(pconf2, plong, next->apps, &test_log,
+                                         httpd_exiting, fake_entry),
+                     APR_SUCCESS);
     /* the old workers' deaths are known to the new generation's code */
     for (i = 0; i < 2; ++i) {
         assert_int_equal(reap(-1, &pid), APR_SUCCESS);
@@ -364,9 +367,9 @@ static void test_listener_failure_halfway(void **state)
     stopping = 1;
     /* the second socket cannot be bound: its directory does not exist */
     set_socket(w, 1, apr_pstrcat(plong, w->dir, "/none/1.sock", NULL));
-    assert_int_not_equal(fa_supervisor_start(pconf, plong, w->apps,
-                                             &test_log, httpd_exiting,
-                                             fake_entry), APR_SUCCESS);
+    assert_int_not_equal(fa_supervisor_start(pconf, plong, w->apps, &test_log,
+                                             httpd_exiting, fake_entry),
+                         APR_SUCCESS);
     assert_non_null(strstr(logged, "FA014"));
     assert_no_children();
     /* the first one was made, and goes with pconf all the same */
@@ -383,12 +386,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_reason),
         cmocka_unit_test(test_backoff),
-        cmocka_unit_test_setup_teardown(test_draining_ledger, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_draining_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_with_backoff, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_retire_hands_over_draining,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retire_hands_over_draining, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_listener_failure_halfway, setup,
                                         teardown),
     };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for fa_wire: round trips, limits and hostile payloads. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,14 +32,15 @@ static void b_raw(buf_t *b, const void *p, size_t n)
         b->d = realloc(b->d, b->cap);
         assert_non_null(b->d);
     }
-    if (n)
+    if (n) {
         memcpy(b->d + b->len, p, n);
+    }
     b->len += n;
 }
 
 static void b_u32(buf_t *b, uint32_t v)
 {
-    unsigned char x[4] = { v >> 24, v >> 16, v >> 8, v };
+    unsigned char x[4] = {v >> 24, v >> 16, v >> 8, v};
     b_raw(b, x, 4);
 }
 
@@ -60,8 +62,9 @@ static char *exact(const void *p, size_t n)
 {
     char *c = malloc(n ? n : 1);
     assert_non_null(c);
-    if (n)
+    if (n) {
         memcpy(c, p, n);
+    }
     return c;
 }
 
@@ -88,8 +91,9 @@ static char *frame(const char *head, apr_size_t head_len, const char *body,
     char *f = apr_palloc(pool, head_len + body_len + 1);
 
     memcpy(f, head, head_len);
-    if (body_len)
+    if (body_len) {
         memcpy(f + head_len, body, body_len);
+    }
     f[head_len + body_len] = '\0';
     *frame_len = head_len + body_len + 1;
     return f;
@@ -101,8 +105,9 @@ static const char *check_frame(const char *f, apr_size_t flen,
 {
     fa_frame_type_e type;
 
-    assert_int_equal(fa_wire_parse_header((const unsigned char *)f,
-                                          flen, &type, plen), APR_SUCCESS);
+    assert_int_equal(
+        fa_wire_parse_header((const unsigned char *)f, flen, &type, plen),
+        APR_SUCCESS);
     assert_int_equal(type, want);
     assert_int_equal(*plen, flen - FA_WIRE_HEADER_LEN);
     return f + FA_WIRE_HEADER_LEN;
@@ -165,10 +170,12 @@ static fa_request_t round_trip_request(const fa_request_t *in)
     assert_table_equal(out.headers, in->headers);
     assert_table_equal(out.route_params, in->route_params);
     assert_int_equal(out.body_len, in->body_len);
-    if (in->body_len)
+    if (in->body_len) {
         assert_memory_equal(out.body, in->body, in->body_len);
+    }
     /* Pointers must be into the payload, not copies. */
-    assert_true(out.body >= payload && out.body + out.body_len < payload + plen);
+    assert_true(out.body >= payload
+                && out.body + out.body_len < payload + plen);
     assert_true(out.url > payload && out.url < payload + plen);
     return out;
 }
@@ -261,7 +268,7 @@ static void test_request_empty_body_and_tables(void **state)
 
 static void test_request_binary_body(void **state)
 {
-    static const char body[] = { 0, 1, 0, (char)0xFF, 'x', 0, 0 };
+    static const char body[] = {0, 1, 0, (char)0xFF, 'x', 0, 0};
     fa_request_t r = sample_request(body, sizeof(body));
     (void)state;
 
@@ -275,8 +282,9 @@ static void test_request_big_body(void **state)
     fa_request_t r;
     (void)state;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         body[i] = (char)(i * 31 + (i >> 8));
+    }
     r = sample_request(body, n);
     round_trip_request(&r);
 }
@@ -292,8 +300,9 @@ static void test_request_max_fields_and_string(void **state)
     big[FA_WIRE_MAX_STRING] = '\0';
     r.url = big; /* exactly at the limit: fine */
     r.headers = apr_table_make(pool, FA_WIRE_MAX_FIELDS);
-    for (i = 0; i < FA_WIRE_MAX_FIELDS; i++)
+    for (i = 0; i < FA_WIRE_MAX_FIELDS; i++) {
         apr_table_add(r.headers, apr_psprintf(pool, "h%d", i), "v");
+    }
     round_trip_request(&r);
 }
 
@@ -372,26 +381,31 @@ static void test_header(void **state)
     assert_int_equal(len, 0);
 
     fa_wire_make_header(h, FA_FRAME_REQUEST, 0xFFFFFFFFu);
-    assert_int_equal(fa_wire_parse_header(h, 1 << 20, &type, &len),
-                     APR_ENOSPC);
+    assert_int_equal(fa_wire_parse_header(h, 1 << 20, &type, &len), APR_ENOSPC);
 
-    memcpy(bad, h, 8); bad[0] = 'f';
+    memcpy(bad, h, 8);
+    bad[0] = 'f';
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
-    memcpy(bad, h, 8); bad[1] = 'B';
+    memcpy(bad, h, 8);
+    bad[1] = 'B';
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
-    memcpy(bad, h, 8); bad[2] = FA_WIRE_VERSION + 1;
+    memcpy(bad, h, 8);
+    bad[2] = FA_WIRE_VERSION + 1;
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
-    memcpy(bad, h, 8); bad[3] = 0;
+    memcpy(bad, h, 8);
+    bad[3] = 0;
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
-    memcpy(bad, h, 8); bad[3] = FA_FRAME_TABLE + 1;
+    memcpy(bad, h, 8);
+    bad[3] = FA_FRAME_TABLE + 1;
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
     /* A bad magic is reported as such even when the length is also bad. */
-    memcpy(bad, h, 8); bad[0] = 0;
+    memcpy(bad, h, 8);
+    bad[0] = 0;
     assert_int_equal(fa_wire_parse_header(bad, 0, &type, &len), APR_EGENERAL);
 }
 
@@ -406,13 +420,15 @@ static void test_truncated(void **state)
     fa_response_t resp;
     (void)state;
 
-    for (i = 0; i < plen; i++)
+    for (i = 0; i < plen; i++) {
         assert_int_equal(dec_req(payload, i, &req), APR_EGENERAL);
+    }
     assert_int_equal(dec_req(payload, plen, &req), APR_SUCCESS);
 
     payload = sample_response_payload(&plen);
-    for (i = 0; i < plen; i++)
+    for (i = 0; i < plen; i++) {
         assert_int_equal(dec_resp(payload, i, &resp), APR_EGENERAL);
+    }
     assert_int_equal(dec_resp(payload, plen, &resp), APR_SUCCESS);
 }
 
@@ -438,7 +454,7 @@ static void test_trailing_garbage(void **state)
 
 static void test_oversized_lengths(void **state)
 {
-    buf_t b = { 0 };
+    buf_t b = {0};
     fa_request_t req;
     fa_response_t resp;
     char *big = malloc(FA_WIRE_MAX_STRING + 1);
@@ -546,7 +562,7 @@ static void test_oversized_lengths(void **state)
 
 static void test_missing_nul_and_embedded_nul(void **state)
 {
-    buf_t b = { 0 };
+    buf_t b = {0};
     fa_request_t req;
     fa_response_t resp;
     (void)state;
@@ -653,8 +669,8 @@ static int decode_both(const unsigned char *data, size_t len)
     int ok = 0;
 
     if (fa_wire_decode_request(pool, c, len, &req) == APR_SUCCESS) {
-        assert_true(in_buf(req.invocation_id, strlen(req.invocation_id),
-                           c, len));
+        assert_true(
+            in_buf(req.invocation_id, strlen(req.invocation_id), c, len));
         assert_true(in_buf(req.method, strlen(req.method), c, len));
         assert_true(in_buf(req.url, strlen(req.url), c, len));
         assert_true(in_buf(req.body, req.body_len, c, len));
@@ -684,12 +700,12 @@ static void test_random_garbage(void **state)
         for (i = 0; i < len; i++) {
             uint32_t r = rnd();
             /* Mostly small bytes, so lengths and counts are often plausible. */
-            buf[i] = (r & 0x300) ? (unsigned char)(r & 0x07)
-                                 : (unsigned char)r;
+            buf[i] = (r & 0x300) ? (unsigned char)(r & 0x07) : (unsigned char)r;
         }
         decode_both(buf, len);
-        if (n % 256 == 0)
+        if (n % 256 == 0) {
             apr_pool_clear(pool);
+        }
     }
 
     /* Byte flips of valid payloads reach far deeper into the decoder. */
@@ -705,10 +721,11 @@ static void test_random_garbage(void **state)
                                            : work[r % plen] ^ (1u << (r >> 29));
         }
         /* Sometimes also cut it short or leave it whole. */
-        successes += decode_both(work, (rnd() & 3) ? plen
-                                                   : rnd() % (plen + 1)) != 0;
-        if (n % 256 == 0)
+        successes +=
+            decode_both(work, (rnd() & 3) ? plen : rnd() % (plen + 1)) != 0;
+        if (n % 256 == 0) {
             apr_pool_clear(pool);
+        }
     }
     /* Flips inside string contents still decode: the loop exercised both
      * branches. */
@@ -744,8 +761,9 @@ static void test_encoder_refuses(void **state)
     apr_table_add(r.headers, "", "v");
     assert_int_equal(fa_wire_encode_request(pool, &r, &head, &hl), APR_EINVAL);
     r = sample_request("", 0);
-    for (i = 0; i < FA_WIRE_MAX_FIELDS + 1; i++)
+    for (i = 0; i < FA_WIRE_MAX_FIELDS + 1; i++) {
         apr_table_add(r.route_params, "k", "v");
+    }
     assert_int_equal(fa_wire_encode_request(pool, &r, &head, &hl), APR_EINVAL);
     r = sample_request(NULL, 3);
     assert_int_equal(fa_wire_encode_request(pool, &r, &head, &hl), APR_EINVAL);
@@ -765,7 +783,7 @@ static void test_encoder_refuses(void **state)
     resp.headers = apr_table_make(pool, 1);
     resp.body = "";
     for (i = 0; i < 4; i++) {
-        static const int bad[] = { 99, 1000, 0, -200 };
+        static const int bad[] = {99, 1000, 0, -200};
         resp.status = bad[i];
         assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                          APR_EINVAL);
@@ -791,10 +809,10 @@ static void test_encoder_refuses(void **state)
 
 /* ---- incremental reader ------------------------------------------------- */
 
-#define ALL_TYPES (FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST) \
-                   | FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE) \
-                   | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET) \
-                   | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE))
+#define ALL_TYPES                                                              \
+    (FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST) | FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE)  \
+     | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET)                                    \
+     | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE))
 
 /* Appends a whole frame (header and payload) to @a b. */
 static void b_frame(buf_t *b, fa_frame_type_e type, const char *payload,
@@ -830,7 +848,7 @@ static void test_reader_byte_by_byte(void **state)
 {
     apr_size_t plen, used, i;
     const char *payload = sample_payload("one byte at a time", 18, &plen);
-    buf_t b = { 0 };
+    buf_t b = {0};
     fa_wire_reader_t r;
     fa_request_t req;
     fa_frame_type_e type;
@@ -867,10 +885,9 @@ static void test_reader_random_splits(void **state)
 {
     const char *payloads[4];
     apr_size_t lens[4];
-    static const fa_frame_type_e types[4] = {
-        FA_FRAME_TABLE_GET, FA_FRAME_REQUEST, FA_FRAME_RESPONSE,
-        FA_FRAME_TABLE
-    };
+    static const fa_frame_type_e types[4] = {FA_FRAME_TABLE_GET,
+                                             FA_FRAME_REQUEST,
+                                             FA_FRAME_RESPONSE, FA_FRAME_TABLE};
     int round;
     (void)state;
 
@@ -881,7 +898,7 @@ static void test_reader_random_splits(void **state)
     payloads[3] = "[{\"name\": \"hello\"}]";
     lens[3] = strlen(payloads[3]);
     for (round = 0; round < 500; round++) {
-        buf_t b = { 0 };
+        buf_t b = {0};
         fa_wire_reader_t r;
         apr_size_t off = 0, used;
         int k, next = 0;
@@ -902,8 +919,7 @@ static void test_reader_random_splits(void **state)
                 piece -= used;
                 if (rv == APR_SUCCESS) {
                     assert_true(next < 4);
-                    take_and_check(&r, types[next], payloads[next],
-                                   lens[next]);
+                    take_and_check(&r, types[next], payloads[next], lens[next]);
                     next++;
                 }
                 else {
@@ -926,8 +942,9 @@ static void refused(const unsigned char *hdr, unsigned int types,
     apr_size_t used, missing;
 
     fa_wire_reader_init(&r, 100, types);
-    assert_int_equal(fa_wire_reader_feed(&r, (const char *)hdr,
-                                         FA_WIRE_HEADER_LEN, &used), want);
+    assert_int_equal(
+        fa_wire_reader_feed(&r, (const char *)hdr, FA_WIRE_HEADER_LEN, &used),
+        want);
     assert_int_equal(used, FA_WIRE_HEADER_LEN);
     assert_null(r.payload);
     assert_null(fa_wire_reader_room(&r, &missing));
@@ -963,8 +980,10 @@ static void test_reader_refuses_headers(void **state)
     refused(hdr, ~0u, APR_EGENERAL);
     /* a known type the reader was not told to accept */
     fa_wire_make_header(hdr, FA_FRAME_RESPONSE, 10);
-    refused(hdr, FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST)
-                 | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET), APR_EGENERAL);
+    refused(hdr,
+            FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST)
+                | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET),
+            APR_EGENERAL);
     /* one byte over the limit, and the largest length there is */
     fa_wire_make_header(hdr, FA_FRAME_REQUEST, 101);
     refused(hdr, ALL_TYPES, APR_ENOSPC);
@@ -995,8 +1014,7 @@ static void test_reader_room(void **state)
     assert_null(fa_wire_reader_room(&r, &missing));
     assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr + 5, 3, &used),
                      APR_INCOMPLETE);
-    assert_int_equal(fa_wire_reader_feed(&r, body, 100, &used),
-                     APR_INCOMPLETE);
+    assert_int_equal(fa_wire_reader_feed(&r, body, 100, &used), APR_INCOMPLETE);
     assert_int_equal(used, 100);
     /* more than is missing is refused, and nothing is counted */
     assert_int_equal(fa_wire_reader_filled(&r, big - 100 + 1), APR_EINVAL);
@@ -1027,8 +1045,8 @@ static void test_reader_take_clear_idle(void **state)
     /* an empty payload is complete with its header, and still malloc'd */
     fa_wire_reader_init(&r, 0, ALL_TYPES);
     fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
-    assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr, sizeof(hdr),
-                                         &used), APR_SUCCESS);
+    assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr, sizeof(hdr), &used),
+                     APR_SUCCESS);
     assert_null(fa_wire_reader_room(&r, &missing));
     assert_int_equal(fa_wire_reader_filled(&r, 1), APR_EINVAL);
     take_and_check(&r, FA_FRAME_TABLE_GET, "", 0);
@@ -1036,28 +1054,26 @@ static void test_reader_take_clear_idle(void **state)
     /* clear drops a partial header, or a partial payload (LeakSanitizer
      * would see it kept), and the reader reads on */
     fa_wire_reader_init(&r, 64, ALL_TYPES);
-    assert_int_equal(fa_wire_reader_feed(&r, "FA", 2, &used),
-                     APR_INCOMPLETE);
+    assert_int_equal(fa_wire_reader_feed(&r, "FA", 2, &used), APR_INCOMPLETE);
     assert_false(fa_wire_reader_idle(&r));
     fa_wire_reader_clear(&r);
     assert_true(fa_wire_reader_idle(&r));
     fa_wire_make_header(hdr, FA_FRAME_TABLE, 10);
-    assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr, sizeof(hdr),
-                                         &used), APR_INCOMPLETE);
-    assert_int_equal(fa_wire_reader_feed(&r, "abc", 3, &used),
+    assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr, sizeof(hdr), &used),
                      APR_INCOMPLETE);
+    assert_int_equal(fa_wire_reader_feed(&r, "abc", 3, &used), APR_INCOMPLETE);
     assert_non_null(fa_wire_reader_room(&r, &missing));
     assert_int_equal(missing, 7);
     fa_wire_reader_clear(&r);
     assert_true(fa_wire_reader_idle(&r));
     assert_null(fa_wire_reader_room(&r, &missing));
-    assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr, sizeof(hdr),
-                                         &used), APR_INCOMPLETE);
+    assert_int_equal(fa_wire_reader_feed(&r, (char *)hdr, sizeof(hdr), &used),
+                     APR_INCOMPLETE);
     assert_int_equal(fa_wire_reader_feed(&r, "0123456789xyz", 13, &used),
                      APR_SUCCESS);
     assert_int_equal(used, 10);
     take_and_check(&r, FA_FRAME_TABLE, "0123456789", 10);
-    fa_wire_reader_clear(&r);   /* on an idle reader: nothing to do */
+    fa_wire_reader_clear(&r); /* on an idle reader: nothing to do */
     assert_true(fa_wire_reader_idle(&r));
 }
 
@@ -1077,24 +1093,35 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_request_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_empty_body_and_tables, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_binary_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_request_empty_body_and_tables,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_binary_body, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_request_big_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_max_fields_and_string, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_response_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_max_fields_and_string,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_round_trip, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trailing_garbage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oversized_lengths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_nul_and_embedded_nul, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_lengths, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_missing_nul_and_embedded_nul,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encoder_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_byte_by_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_random_splits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_refuses_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_byte_by_byte, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reader_random_splits, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reader_refuses_headers, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reader_room, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_take_clear_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_take_clear_idle, setup,
+                                        teardown),
     };
     int rc;
 
