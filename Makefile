@@ -44,7 +44,7 @@ UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl python3-flask \
-                  python3-fastapi clang-format clang-tidy
+                  python3-fastapi clang-format clang-tidy flake8
 
 .PHONY: all install deps unit test-unit test-style test-python test-httpd test-root test-fuzz fuzz test waves run clean
 
@@ -114,6 +114,7 @@ test-fuzz:
 	    echo "fuzz: skipped (clang without its libFuzzer runtime)"; \
 	else $(MAKE) fuzz; fi
 
+# t/python, with flake8 over the tree's Python (.flake8) among the tests.
 test-python:
 	$(PYTHON) -m unittest discover -s t/python
 

@@ -183,10 +183,18 @@ static apr_status_t start_interpreter(fa_app_t *app)
     return APR_SUCCESS;
 }
 
-/* The loader module, imported from the sources built into the module. */
+/* The loader package: its importer first, run by itself (its package
+ * cannot be imported before a finder serves it), then the package through
+ * the finders the importer installed. */
 static PyObject *import_loader(void)
 {
-    return fa_pyimport_exec("_funcapp_loader");
+    PyObject *importer = fa_pyimport_exec("_funcapp_loader.importer");
+
+    if (!importer) {
+        return NULL;
+    }
+    Py_DECREF(importer);
+    return PyImport_ImportModule("_funcapp_loader");
 }
 
 /* The loader's table (a list of dicts) into @a out; with the GIL. */

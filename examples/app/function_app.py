@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A sample function app in the v2 programming model."""
 import json
 import logging

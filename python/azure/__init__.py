@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # `azure` is a namespace shared by many distributions (azure-core,
 # azure-storage-blob, ...): extend the path so their subpackages stay
 # importable next to the azure.functions that mod_funcapp embeds.  This is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WsgiMiddleware, AsgiMiddleware, WsgiFunctionApp and AsgiFunctionApp of the
 embedded azure.functions, with hand-written apps, Flask and FastAPI.
 
@@ -20,7 +21,9 @@ import flask
 import pydantic
 import starlette.responses
 
-from test_loader import LoaderTestCase, loader
+from support import LoaderTestCase, loader
+
+from _funcapp_loader import functions
 
 ALL_METHODS = 'GET,POST,DELETE,HEAD,PATCH,PUT,OPTIONS'
 CONTEXT = types.SimpleNamespace(invocation_id='inv-42', function_name='http_app_func',
@@ -396,7 +399,7 @@ class AsgiMiddlewareTest(GatewayTestCase):
             await send({'type': 'http.response.body'})
         response = self.asgi(app)
         self.assertEqual((response.status_code, response.mimetype), (204, ''))
-        self.assertEqual(loader._http_result(response), (204, [], b''))
+        self.assertEqual(functions.http_result(response), (204, [], b''))
 
     def test_protocol_errors(self):
         async def body_first(scope, receive, send):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ASGI app of the benchmark (uvicorn): /api/sleep/S awaits
 asyncio.sleep(S) and answers its pid, like the mod_funcapp sleep function;
 every other path answers the 11-byte hello body."""

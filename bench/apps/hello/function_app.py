@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The benchmark's hello function: what bench/bench measures mod_funcapp's
 requests/s, latency, idle worker RSS and start-up with (pid tells which
 worker answered)."""

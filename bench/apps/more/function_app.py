@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The benchmark's other functions: the async sleep (1000 at once), the pid
 (start-up time: which workers answer) and the body echo (large POSTs)."""
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The functions of the concurrency table: S seconds of sleep, blocking
 or awaited.  Each answers with its worker's pid, for bench/waves."""
 import asyncio

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The WSGI app of the benchmark (mod_wsgi daemon and embedded mode, and
 gunicorn): the same 11-byte body and Content-Type as the hello function."""
 BODY = b"Hello world"

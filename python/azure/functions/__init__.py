@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """azure.functions as embedded by mod_funcapp.
 
 A compatible subset of the real package (HTTP functions, v1 and v2 models,
@@ -35,6 +36,7 @@ def __getattr__(name):
         globals()[name] = value
         return value
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 # Lets tests and the loader tell this package from a real installation.
 _MOD_FUNCAPP_COMPAT = True

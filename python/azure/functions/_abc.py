@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Abstract interfaces, shaped like the real azure.functions._abc.
 
 They are abstract on purpose: code written against the real package
@@ -8,6 +9,7 @@ concrete Context and Out, exactly as the Azure Python worker does.
 from __future__ import annotations  # annotations stay text: no typing import
 
 import abc
+import collections.abc
 import types
 
 

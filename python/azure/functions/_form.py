@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Form bodies: application/x-www-form-urlencoded and multipart/form-data.
 
 A small parser of our own rather than the `cgi` module (deprecated, removed
@@ -109,7 +110,7 @@ class FileStorage:
         return f'<FileStorage: {self.filename!r} ({self.content_type!r})>'
 
 
-def _header(name: str, value: str) -> 'email.message.Message':
+def _header(name: str, value: str) -> 'email.message.Message':  # noqa: F821 (imported in it)
     import email.message
     # email.message does the RFC 2045/2231 parameter parsing (quoting,
     # filename*=utf-8''...) that we would otherwise have to re-implement.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HttpRequest and HttpResponse, with the real package's constructors."""
 
 from __future__ import annotations  # annotations stay text: no typing import
@@ -18,7 +19,9 @@ class HttpRequestHeaders(collections.abc.Mapping):
 
     __slots__ = ('_source', '_dict')
 
-    def __init__(self, source: collections.abc.Mapping[str, str] | collections.abc.Iterable[tuple[str, str]] | None = None) -> None:
+    def __init__(self, source: (collections.abc.Mapping[str, str]
+                                | collections.abc.Iterable[tuple[str, str]] | None) = None,
+                 ) -> None:
         self._source = source
         self._dict: dict[str, str] | None = None
 
@@ -69,7 +72,9 @@ class HttpResponseHeaders(collections.abc.MutableMapping):
     first one and `items()` yields every (name, value) pair in order.
     """
 
-    def __init__(self, source: collections.abc.Mapping[str, object] | collections.abc.Iterable[tuple[str, object]] | None = None) -> None:
+    def __init__(self, source: (collections.abc.Mapping[str, object]
+                                | collections.abc.Iterable[tuple[str, object]] | None) = None,
+                 ) -> None:
         self._pairs: list[tuple[str, str]] = []
         if source is not None:
             self.extend(source)
@@ -172,7 +177,8 @@ class HttpRequest(_abc.HttpRequest):
     """
 
     def __init__(self, method: str, url: str, *,
-                 headers: collections.abc.Mapping[str, str] | collections.abc.Iterable[tuple[str, str]] | None = None,
+                 headers: (collections.abc.Mapping[str, str]
+                           | collections.abc.Iterable[tuple[str, str]] | None) = None,
                  params: collections.abc.Mapping[str, str] | None = None,
                  route_params: collections.abc.Mapping[str, str] | None = None,
                  body: bytes | bytearray | str | None = b'') -> None:
@@ -259,7 +265,8 @@ class HttpResponse(_abc.HttpResponse):
 
     def __init__(self, body: str | bytes | bytearray | None = None, *,
                  status_code: int | None = None,
-                 headers: collections.abc.Mapping[str, object] | collections.abc.Iterable[tuple[str, object]] | None = None,
+                 headers: (collections.abc.Mapping[str, object]
+                           | collections.abc.Iterable[tuple[str, object]] | None) = None,
                  mimetype: str | None = None,
                  charset: str | None = None) -> None:
         self.__status_code = 200 if status_code is None else int(status_code)

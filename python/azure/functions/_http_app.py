@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """AsgiFunctionApp and WsgiFunctionApp: a whole ASGI or WSGI app as a function
 app of one HTTP function, as in the real package.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """AsgiMiddleware: an ASGI 3 app (FastAPI, Starlette, ...) served by an HTTP
 function, on the worker's event loop."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the WSGI and ASGI bridges share: the request URL taken apart the
 way both gateway specs want it, and the Azure entries of environ / scope.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WsgiMiddleware: a WSGI app (Flask, Django, ...) served by an HTTP function."""
 
 import io

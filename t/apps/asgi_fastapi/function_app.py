@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A FastAPI app served whole by AsgiFunctionApp (t/asgi_wsgi.t).
 
 Under the default routePrefix the app sees the full URL path, so its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Async functions on the worker's event loop, beside sync ones."""
 import asyncio
 import contextvars

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The apps the functions of this v1 app hand their requests to."""
 import fastapi
 import flask

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fails to import: every request of the app answers 500.
 import azure.functions as func
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # FunctionHandler greet apps/model_handlers/greet.py (callable: main).
 import json
 

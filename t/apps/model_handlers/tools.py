@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Two callables of one file, each registered by its own FunctionHandler.
 import json
 

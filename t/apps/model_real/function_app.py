@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Uses the azure.functions it ships in .python_packages (t/model_real.t).
 import json
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Functions registered into the app with app.register_functions(bp).
 import azure.functions as func
 

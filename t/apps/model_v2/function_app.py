@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The v2 programming model, end to end (t/model_v2.t, t/model_request.t,
 # t/model_response.t, t/model_logs.t).
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Functions whose timing shows how requests run in parallel."""
 import os
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A Flask app served whole by WsgiFunctionApp (t/asgi_wsgi.t).
 
 host.json sets routePrefix "": the app sees the URL path as it is, so its

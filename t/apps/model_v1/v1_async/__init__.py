@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An async v1 function: it runs on the worker's event loop."""
 import asyncio
 import threading

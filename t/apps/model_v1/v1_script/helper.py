@@ -1,2 +1,3 @@
+# SPDX-License-Identifier: Apache-2.0
 def greet(word):
     return f"helper greets {word}"

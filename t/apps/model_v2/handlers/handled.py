@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Served by FunctionHandler directives of the model_v2 virtual host.
 import json
 

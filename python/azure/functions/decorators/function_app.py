@@ -1,81 +1,19 @@
-"""The v2 programming model: FunctionApp, Blueprint and their decorators.
-
-Shaped like the real azure.functions.decorators so the worker indexes both
-the same way: module-level FunctionRegister instance -> get_functions() ->
-Function objects with get_function_name(), get_user_function(),
-get_trigger() (type 'httpTrigger': name, route, methods, auth_level) and
-get_bindings() (the trigger plus the 'http' output named by
-binding_arg_name). Only the HTTP trigger is provided.
-"""
+# SPDX-License-Identifier: Apache-2.0
+"""FunctionApp, Blueprint and the decorators that build their functions."""
 
 from __future__ import annotations  # annotations stay text: no typing import
 
 import collections.abc
-import enum
 
-
-class StringifyEnum(enum.Enum):
-    """An enum whose str() is its member name, as in the real package."""
-
-    def __str__(self):
-        return str(self.name)
-
-
-class AuthLevel(StringifyEnum):
-    """Which key, if any, a request must present."""
-    FUNCTION = 'function'
-    ANONYMOUS = 'anonymous'
-    ADMIN = 'admin'
-
-
-class HttpMethod(StringifyEnum):
-    """HTTP methods a route may be restricted to."""
-    GET = 'GET'
-    POST = 'POST'
-    DELETE = 'DELETE'
-    HEAD = 'HEAD'
-    PATCH = 'PATCH'
-    PUT = 'PUT'
-    OPTIONS = 'OPTIONS'
-
-
-def _to_enum(value: str | enum.Enum, enum_cls: type[enum.Enum]) -> enum.Enum:
-    # Strings are member names, case-insensitively (the values of AuthLevel
-    # and HttpMethod are their names in another case, so both work).
-    if isinstance(value, enum_cls):
-        return value
-    try:
-        return enum_cls[str(value).upper()]
-    except KeyError:
-        raise KeyError(f"Can not parse '{value}' to {enum_cls.__name__}. Allowed values "
-                       f"are {[m.name for m in enum_cls]}") from None
-
-
-class HttpTrigger:
-    """The httpTrigger binding of a function."""
-    type = 'httpTrigger'
-
-    def __init__(self, name: str, methods: list[HttpMethod] | None = None,
-                 auth_level: AuthLevel | None = None,
-                 route: str | None = None) -> None:
-        self.name = name
-        self.methods = methods
-        self.auth_level = auth_level
-        self.route = route
-
-
-class HttpOutput:
-    """The http output binding: '$return' or the name of a func.Out argument."""
-    type = 'http'
-
-    def __init__(self, name: str) -> None:
-        self.name = name
+from .core import SCRIPT_FILE_NAME, AuthLevel
+from .http import HttpMethod, HttpOutput, HttpTrigger
+from .utils import to_enum
 
 
 class Function:
     """A user function with its trigger and bindings."""
 
-    def __init__(self, func: collections.abc.Callable, script_file: str = 'function_app.py') -> None:
+    def __init__(self, func: collections.abc.Callable, script_file: str = SCRIPT_FILE_NAME) -> None:
         self._name = func.__name__
         self._func = func
         self._trigger: HttpTrigger | None = None
@@ -126,7 +64,7 @@ class FunctionBuilder:
     None instead), so decorated functions stay unit-testable.
     """
 
-    def __init__(self, func: collections.abc.Callable, function_script_file: str = 'function_app.py'
+    def __init__(self, func: collections.abc.Callable, function_script_file: str = SCRIPT_FILE_NAME
                  ) -> None:
         self._function = Function(func, function_script_file)
 
@@ -212,8 +150,8 @@ class DecoratorApi:
         """
         if isinstance(methods, (str, HttpMethod)):
             methods = [methods]
-        parsed_methods = None if methods is None else [_to_enum(m, HttpMethod) for m in methods]
-        parsed_level = None if auth_level is None else _to_enum(auth_level, AuthLevel)
+        parsed_methods = None if methods is None else [to_enum(m, HttpMethod) for m in methods]
+        parsed_level = None if auth_level is None else to_enum(auth_level, AuthLevel)
 
         def decorator(func):
             builder = self._builder(func)
@@ -228,7 +166,7 @@ class FunctionRegister(DecoratorApi):
 
     def __init__(self, auth_level: AuthLevel | str, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._auth_level = _to_enum(auth_level, AuthLevel)
+        self._auth_level = to_enum(auth_level, AuthLevel)
 
     @property
     def auth_level(self) -> AuthLevel:

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What a function is handed besides its request: Context (with its
+TraceContext) and Out, made concrete over whichever azure.functions got
+imported (ours or a real one), and the HttpRequest built for that package.
+"""
+
+import os
+import types
+
+from .logging import tls
+
+
+class _ContextImpl:
+    _trace_context = None  # the package's TraceContext class (Package sets it)
+
+    def __init__(self, function, invocation_id: str, headers) -> None:
+        self._function = function
+        self._invocation_id = invocation_id
+        self._headers = headers
+        self._trace = None
+
+    @property
+    def invocation_id(self) -> str:
+        return self._invocation_id
+
+    @property
+    def function_name(self) -> str:
+        return self._function.name
+
+    @property
+    def function_directory(self) -> str:
+        return self._function.directory
+
+    @property
+    def thread_local_storage(self):
+        return tls
+
+    @property
+    def trace_context(self):
+        if self._trace is None:  # most functions never look at it
+            self._trace = self._trace_context(self._headers)
+        return self._trace
+
+    @property
+    def retry_context(self):
+        return None
+
+
+class _TraceContextImpl:
+    def __init__(self, headers) -> None:
+        parent = state = None
+        for name, value in headers:
+            lname = name.lower()
+            if lname == 'traceparent':
+                parent = value
+            elif lname == 'tracestate':
+                state = value
+        # The Functions host always has a trace; start one when the client
+        # sent none.
+        self._parent = parent or f'00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-00'
+        self._state = state or ''
+
+    @property
+    def trace_parent(self) -> str:
+        return self._parent
+
+    @property
+    def trace_state(self) -> str:
+        return self._state
+
+    @property
+    def attributes(self) -> dict:
+        return {}
+
+
+class _OutImpl:
+    def __init__(self) -> None:
+        self._value = None
+
+    def set(self, val) -> None:
+        self._value = val
+
+    def get(self):
+        return self._value
+
+
+def _implement(impl: type, base: type, **attributes) -> type:
+    """`impl` made a subclass of the imported package's (abstract) `base`.
+
+    Abstract members a newer real package may add that we do not know read
+    as None instead of making every invocation fail.
+    """
+    name = impl.__name__.strip('_').replace('Impl', '')
+    cls = types.new_class(name, (impl, base), exec_body=lambda ns: ns.update(attributes))
+    missing = getattr(cls, '__abstractmethods__', frozenset())
+    if missing:
+        cls = types.new_class(name, (cls,), exec_body=lambda ns: ns.update(
+            {member: property(lambda self: None) for member in missing}))
+    return cls
+
+
+class Package:
+    """The azure.functions in use (ours or a real one) and our classes over
+    it: request(), context() and out() make what a function is given."""
+
+    def __init__(self, func: types.ModuleType) -> None:
+        self.compat = bool(getattr(func, '_MOD_FUNCAPP_COMPAT', False))
+        self._http_request = func.HttpRequest
+        self.function_register = getattr(func, 'FunctionRegister',
+                                         getattr(func, 'FunctionApp', None))
+        trace_context = _implement(_TraceContextImpl, getattr(func, 'TraceContext', object))
+        self.context = _implement(_ContextImpl, func.Context,
+                                  _trace_context=trace_context)
+        self.out = _implement(_OutImpl, func.Out)
+        # request(method, url, *, headers, route_params, body): ours merges
+        # the headers and parses the query string on first use.
+        self.request = self._http_request if self.compat else self._real_request
+
+    def _real_request(self, method, url, *, headers, route_params, body):
+        merged: dict = {}
+        for name, value in headers:
+            name = name.lower()
+            merged[name] = f'{merged[name]}, {value}' if name in merged else value
+        params: dict = {}
+        import urllib.parse   # the real package's request wants them parsed
+        for name, value in urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query,
+                                                  keep_blank_values=True):
+            params[name] = f'{params[name]},{value}' if name in params else value
+        return self._http_request(method, url, headers=merged, params=params,
+                                  route_params=route_params, body=body)

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The entry points the C worker calls, always with the GIL held: setup()
+once after Python starts, invoke() from its thread pool for sync functions,
+and start_event_loop() when the app has async functions, whose requests
+the loop takes from the C side and answers through _funcapp.
+"""
+
+import os
+
+import _funcapp
+
+from . import importer
+from .bindings import Package
+from .functions import FAILED
+from .loader import app_failure, handler_function, index_app, set_sys_path
+from .logging import ERROR, INFO, begin, end, say, tls
+from .logging import setup as setup_logging
+
+# The function table, indexed as the C side's table is; filled in place by
+# setup(), so invoke() reads it as a plain global.
+_functions: list = []
+
+
+def setup(app_root, handlers, settings, log_level) -> list:
+    """Prepare the interpreter, index the app, return the function table.
+
+    Never raises: whatever cannot load becomes a table entry with `error`.
+    """
+    functions = []
+    try:
+        setup_logging(log_level)
+        os.environ.update({str(k): str(v) for k, v in settings.items()})
+        set_sys_path(app_root)
+        importer.install()
+        try:
+            package = Package(importer.import_module('azure.functions'))
+        except (Exception, SystemExit) as exc:
+            functions = [app_failure('azure.functions', 'azure.functions', exc)]
+        else:
+            functions = index_app(app_root, package)
+            functions += [handler_function(package, *handler) for handler in handlers]
+    except (Exception, SystemExit) as exc:
+        functions.append(app_failure(app_root or 'setup', 'function_app', exc))
+    _functions[:] = functions
+    return [f.entry() for f in functions]
+
+
+def _failed(exc: BaseException):
+    # Start the traceback at the user's code, not at this module.
+    say(ERROR, f'function raised {type(exc).__name__}', exc,
+        exc.__traceback__.tb_next or exc.__traceback__)
+    return FAILED
+
+
+def _unavailable(function):
+    say(ERROR, f'function {function.name} unavailable: {function.error}')
+    return FAILED
+
+
+def invoke(index, method, url, headers, route_params, body, invocation_id):
+    """Run function `index` on this thread; returns (status, headers, body)."""
+    function = _functions[index]
+    invocation, token = begin(function.name, invocation_id)
+    tls.invocation_id = invocation_id
+    try:
+        if function.error is not None:
+            return _unavailable(function)
+        try:
+            kwargs, out = function.arguments(method, url, headers, route_params, body,
+                                             invocation_id)
+            result = function.callable(**kwargs)
+            if function.is_async:
+                # The C side sends async functions to the event loop; this
+                # keeps them working if one arrives here.
+                import asyncio
+                result = asyncio.run(result)
+            return function.respond(result, out)
+        except (Exception, SystemExit) as exc:
+            return _failed(exc)
+    finally:
+        tls.invocation_id = None
+        end(invocation, invocation_id, token)
+
+
+async def invoke_async(index, method, url, headers, route_params, body, invocation_id):
+    """Like invoke(), on the event loop: awaits async functions, runs sync
+    ones in place. Cancellation propagates to the caller."""
+    import asyncio
+    function = _functions[index]
+    invocation, token = begin(function.name, invocation_id)
+    try:
+        if function.error is not None:
+            return _unavailable(function)
+        try:
+            kwargs, out = function.arguments(method, url, headers, route_params, body,
+                                             invocation_id)
+            result = function.callable(**kwargs)
+            if function.is_async:
+                result = await result
+            return function.respond(result, out)
+        except (Exception, SystemExit) as exc:
+            return _failed(exc)
+        except asyncio.CancelledError:
+            say(INFO, 'cancelled: the client went away')
+            raise
+    finally:
+        end(invocation, invocation_id, token)
+
+
+# ---- the worker's event loop
+# One asyncio loop a worker, in a thread of its own, runs every async
+# function as a task.  The C side queues requests without the GIL and writes
+# one byte to `wake_fd`; the loop reads them with _funcapp.take() and hands
+# each result to _funcapp.respond().
+
+class _EventLoop:
+    """The loop and its tasks by the C side's token, for cancelling."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+        self.tasks = {}
+
+    def take(self) -> None:
+        for item in _funcapp.take():
+            if item[0] == 'cancel':
+                task = self.tasks.get(item[1])
+                if task is not None:
+                    task.cancel()
+            else:
+                _, token, args = item
+                self.tasks[token] = self.loop.create_task(self.serve(token, args))
+
+    async def serve(self, token, args) -> None:
+        import asyncio
+        result = None
+        try:
+            result = await invoke_async(*args)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # the loader's own failure: still answer
+            say(ERROR, f'mod_funcapp: invoke_async failed: {exc!r}')
+            result = FAILED
+        finally:
+            self.tasks.pop(token, None)
+            _funcapp.respond(token, args[-1], result)
+
+
+def start_event_loop(wake_fd: int) -> None:
+    """Start the worker's event loop thread, woken through `wake_fd`."""
+    # imported here, not at the top: a worker with no async function never
+    # starts the loop, and starts faster without asyncio
+    import asyncio
+    import threading
+    loop = asyncio.new_event_loop()
+    loop.add_reader(wake_fd, _EventLoop(loop).take)
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(started.set)
+        loop.run_forever()
+
+    threading.Thread(target=run, name='funcapp-loop', daemon=True).start()
+    started.wait()
