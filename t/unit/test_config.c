@@ -15,22 +15,7 @@
 #include <apr_strings.h>
 
 #include "fa_config.h"
-
-static apr_pool_t *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    apr_pool_create(&pool, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
-}
+#include "unit.h"
 
 static void test_counts_in_range(void **state)
 {
@@ -317,10 +302,7 @@ int main(void)
         cmocka_unit_test(test_app_dir),
         cmocka_unit_test(test_merge),
     };
-    int rc;
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, setup, teardown);
-    apr_terminate();
-    return rc;
+    /* one pool for the whole group */
+    return UNIT_RUN_GROUP(tests, unit_setup, unit_teardown);
 }

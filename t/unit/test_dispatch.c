@@ -24,8 +24,7 @@
 #include "fa_app.h"
 #include "fa_dispatch.h"
 #include "fa_slot.h"
-
-static apr_pool_t *pool;
+#include "unit.h"
 
 /* ---- a logger that keeps what it is given ------------------------------- */
 
@@ -45,18 +44,11 @@ static void keep_log(void *baton, const char *file, int line, int level,
 
 static const fa_logger_t test_log = {keep_log, NULL, 7};
 
+/* unit_setup with an empty log. */
 static int setup(void **state)
 {
-    (void)state;
     logged[0] = '\0';
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
+    return unit_setup(state);
 }
 
 /* @a n requests outstanding on @a slot, as if children had sent them. */
@@ -486,26 +478,17 @@ static void test_live_no_third_attempt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_table_parse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_bad_route, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_missing_fields, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_retry_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_live_answer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_live_retry_idempotent, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_live_no_retry_after_receiving,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_live_retry_never_reached, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_live_no_third_attempt, setup,
-                                        teardown),
+        UNIT_TEST_WITH(test_table_parse, setup),
+        UNIT_TEST_WITH(test_table_malformed, setup),
+        UNIT_TEST_WITH(test_table_bad_route, setup),
+        UNIT_TEST_WITH(test_table_missing_fields, setup),
+        UNIT_TEST_WITH(test_retry_rule, setup),
+        UNIT_TEST_WITH(test_live_answer, setup),
+        UNIT_TEST_WITH(test_live_retry_idempotent, setup),
+        UNIT_TEST_WITH(test_live_no_retry_after_receiving, setup),
+        UNIT_TEST_WITH(test_live_retry_never_reached, setup),
+        UNIT_TEST_WITH(test_live_no_third_attempt, setup),
     };
-    int rc;
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return UNIT_RUN(tests);
 }

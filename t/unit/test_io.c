@@ -22,8 +22,8 @@
 
 #include "fa_io.h"
 #include "fa_wire.h"
+#include "unit.h"
 
-static apr_pool_t *pool;
 static char tmpdir[] = "/tmp/fa_io_test.XXXXXX";
 
 #define REQUEST_BIT FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST)
@@ -393,36 +393,14 @@ static void test_listen_fails(void **state)
     assert_true(APR_STATUS_IS_ENOENT(fa_io_listen(addr, 8, -1, -1, &lfd)));
 }
 
-/* ---- setup -------------------------------------------------------------- */
-
-static int setup(void **state)
-{
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_small_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_nonblocking, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_and_resume, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_eagain_and_eof, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_broken_streams, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_addr_lengths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_listen_connect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_listen_longest_path, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_listen_fails, setup, teardown),
+        UNIT_TEST(test_small_frame),         UNIT_TEST(test_large_frame),
+        UNIT_TEST(test_send_nonblocking),    UNIT_TEST(test_timeout_and_resume),
+        UNIT_TEST(test_eagain_and_eof),      UNIT_TEST(test_broken_streams),
+        UNIT_TEST(test_addr_lengths),        UNIT_TEST(test_listen_connect),
+        UNIT_TEST(test_listen_longest_path), UNIT_TEST(test_listen_fails),
     };
     int rc;
 
@@ -430,9 +408,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
+    rc = UNIT_RUN(tests);
     rmdir(tmpdir);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <apr_tables.h>
 
 #include "fa_route.h"
+#include "unit.h"
 
 #define NOT_FOUND (-1)
 #define NOT_ALLOWED (-2)
@@ -95,19 +96,6 @@ static void bad(const char *tpl, const char *methods)
     assert_true(strlen(err) > 0);
     assert_null(strchr(err, '\n'));
     assert_true(match(r, "", "GET") == NOT_FOUND);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
 }
 
 /* ---- literals and plain parameters -------------------------------------- */
@@ -652,26 +640,15 @@ static void test_odd_paths(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_literals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_params, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_int_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bool_guid_alpha, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_numbers_dates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_regex, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_optional_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_catch_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_complex_segments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_odd_paths, setup, teardown),
+        UNIT_TEST(test_literals),      UNIT_TEST(test_params),
+        UNIT_TEST(test_int_long),      UNIT_TEST(test_bool_guid_alpha),
+        UNIT_TEST(test_numbers_dates), UNIT_TEST(test_bounds),
+        UNIT_TEST(test_regex),         UNIT_TEST(test_optional_default),
+        UNIT_TEST(test_catch_all),     UNIT_TEST(test_complex_segments),
+        UNIT_TEST(test_precedence),    UNIT_TEST(test_methods),
+        UNIT_TEST(test_malformed),     UNIT_TEST(test_reasons),
+        UNIT_TEST(test_odd_paths),
     };
-    int rc;
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return UNIT_RUN(tests);
 }

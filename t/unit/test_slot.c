@@ -14,21 +14,7 @@
 
 #include "fa_app.h"
 #include "fa_slot.h"
-
-static apr_pool_t *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
-}
+#include "unit.h"
 
 static fa_slot_t *make_slots(int n, int ready)
 {
@@ -218,23 +204,14 @@ static void test_reserve_concurrent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reserve_least_busy, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reserve_excludes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reserve_only_slot, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reserve_not_ready_last, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reserve_spreads_ties, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_release, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reserve_concurrent, setup,
-                                        teardown),
+        UNIT_TEST(test_reserve_least_busy),
+        UNIT_TEST(test_reserve_excludes),
+        UNIT_TEST(test_reserve_only_slot),
+        UNIT_TEST(test_reserve_not_ready_last),
+        UNIT_TEST(test_reserve_spreads_ties),
+        UNIT_TEST(test_release),
+        UNIT_TEST(test_reserve_concurrent),
     };
-    int rc;
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return UNIT_RUN(tests);
 }

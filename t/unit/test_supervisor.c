@@ -24,6 +24,7 @@
 #include "fa_app.h"
 #include "fa_exit.h"
 #include "fa_supervisor.h"
+#include "unit.h"
 
 static apr_pool_t *plong, *pconf;
 
@@ -46,19 +47,16 @@ static void keep_log(void *baton, const char *file, int line, int level,
 
 static const fa_logger_t test_log = {keep_log, NULL, 7};
 
+/* An empty log; unit_setup's pool as plong, pconf in it (unit_teardown
+ * destroys both). */
 static int setup(void **state)
 {
-    (void)state;
     logged[0] = '\0';
-    apr_pool_create(&plong, NULL);
+    if (unit_setup(state) != 0) {
+        return -1;
+    }
+    plong = pool;
     return apr_pool_create(&pconf, plong) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(plong);
-    return 0;
 }
 
 /* ---- policies ----------------------------------------------------------- */
@@ -386,18 +384,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_reason),
         cmocka_unit_test(test_backoff),
-        cmocka_unit_test_setup_teardown(test_draining_ledger, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_with_backoff, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_retire_hands_over_draining, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_listener_failure_halfway, setup,
-                                        teardown),
+        UNIT_TEST_WITH(test_draining_ledger, setup),
+        UNIT_TEST_WITH(test_restart_with_backoff, setup),
+        UNIT_TEST_WITH(test_retire_hands_over_draining, setup),
+        UNIT_TEST_WITH(test_listener_failure_halfway, setup),
     };
-    int rc;
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return UNIT_RUN(tests);
 }

@@ -14,8 +14,7 @@
 #include <apr_tables.h>
 
 #include "fa_wire.h"
-
-static apr_pool_t *pool;
+#include "unit.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1077,56 +1076,28 @@ static void test_reader_take_clear_idle(void **state)
     assert_true(fa_wire_reader_idle(&r));
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_request_round_trip, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_request_empty_body_and_tables,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_binary_body, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_request_big_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_max_fields_and_string,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_response_round_trip, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_header, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trailing_garbage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oversized_lengths, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_missing_nul_and_embedded_nul,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_random_garbage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encoder_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_byte_by_byte, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reader_random_splits, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reader_refuses_headers, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reader_room, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_take_clear_idle, setup,
-                                        teardown),
+        UNIT_TEST(test_request_round_trip),
+        UNIT_TEST(test_request_empty_body_and_tables),
+        UNIT_TEST(test_request_binary_body),
+        UNIT_TEST(test_request_big_body),
+        UNIT_TEST(test_request_max_fields_and_string),
+        UNIT_TEST(test_response_round_trip),
+        UNIT_TEST(test_header),
+        UNIT_TEST(test_truncated),
+        UNIT_TEST(test_trailing_garbage),
+        UNIT_TEST(test_oversized_lengths),
+        UNIT_TEST(test_missing_nul_and_embedded_nul),
+        UNIT_TEST(test_random_garbage),
+        UNIT_TEST(test_encoder_refuses),
+        UNIT_TEST(test_reader_byte_by_byte),
+        UNIT_TEST(test_reader_random_splits),
+        UNIT_TEST(test_reader_refuses_headers),
+        UNIT_TEST(test_reader_room),
+        UNIT_TEST(test_reader_take_clear_idle),
     };
-    int rc;
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return UNIT_RUN(tests);
 }
