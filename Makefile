@@ -87,7 +87,7 @@ deps:
 	        apt-get install -y -q $$missing; \
 	fi
 
-build/unit/%: t/unit/%.c $(UNIT_SRC) $(HEADERS)
+build/unit/%: t/unit/%.c t/unit/unit.h $(UNIT_SRC) $(HEADERS)
 	@mkdir -p build/unit
 	$(CC) -g -O1 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    $(APR_FLAGS) -Iinclude $< $(UNIT_SRC) -o $@ -lcmocka -ljansson $(APR_LIBS)
