@@ -52,11 +52,11 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
     (void)plog;
-    (void)ptemp;
     for (; s; s = s->next) {
         server_conf_t *conf =
             ap_get_module_config(s->module_config, &funcapp_module);
         const char *error;
+        fa_keys_t *keys;
         if (!conf->config || conf->config->route_prefix) {
             continue; /* none, or resolved already through another vhost */
         }
@@ -65,12 +65,54 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          "FA001: %s", error);
             return !OK;
         }
+        /* keys are read for real in post_config; here only checked, so
+         * configtest names a bad key file or FunctionAppKey */
+        if (fa_keys_load_config(ptemp, conf->config, 0, NULL, &keys, &error)
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         "FA003: %s", error);
+            return !OK;
+        }
+        if (keys) {
+            fa_keys_wipe(keys); /* ptemp is freed, not cleared */
+        }
     }
     return OK;
 }
 
+/* Blanks FunctionAppKey's arguments in httpd's configuration tree. */
+static void forget_key_directives(ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "FunctionAppKey") && d->args) {
+            memset((char *)d->args, 0, strlen(d->args));
+        }
+        forget_key_directives(d->first_child);
+    }
+}
+
+/* A worker process holds no key: not the sets read for the httpd
+ * children, nor the configuration they came from. */
+static void forget_keys(void)
+{
+    server_rec *s;
+
+    for (s = ap_server_conf; s; s = s->next) {
+        server_conf_t *conf =
+            ap_get_module_config(s->module_config, &funcapp_module);
+        if (conf->app && conf->app->keys) {
+            fa_keys_wipe(conf->app->keys);
+        }
+        if (conf->config) {
+            fa_keys_forget_config(conf->config);
+        }
+    }
+    forget_key_directives(ap_conftree);
+}
+
 static apr_status_t worker_init(fa_app_t *app, apr_pool_t *p)
 {
+    forget_keys();
     /* The worker must not hold httpd's ports, nor root. */
     ap_close_listeners();
     if (ap_run_drop_privileges(p, app->glue) != OK) {
@@ -139,6 +181,39 @@ static apr_status_t make_socket_addrs(apr_pool_t *pconf, server_rec *s,
     return APR_SUCCESS;
 }
 
+/* This generation's run-time app for @a cfg, served by @a s (and the
+ * vhosts sharing its configuration); its keys are read now, so a graceful
+ * restart reloads them.  NULL, logged, on failure. */
+static fa_app_t *make_app(apr_pool_t *pconf, server_rec *s,
+                          fa_app_config_t *cfg, int id, apr_uint32_t generation)
+{
+    fa_app_t *app = apr_pcalloc(pconf, sizeof(*app));
+    const char *error;
+
+    app->id = id;
+    app->generation = generation;
+    app->config = cfg;
+    app->nslots = cfg->process_count;
+    if (make_socket_addrs(pconf, s, app) != APR_SUCCESS) {
+        return NULL;
+    }
+    app->worker_uid = geteuid() == 0 ? (long)ap_unixd_config.user_id : -1;
+    app->worker_gid = (long)ap_unixd_config.group_id;
+    app->log.fn = glue_log;
+    app->log.baton = s;
+    app->log.level = ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX);
+    app->python_log_level = fa_log_level_to_python(app->log.level);
+    app->worker_init = worker_init;
+    app->glue = s;
+    if (fa_keys_load_config(pconf, cfg, 1, &app->log, &app->keys, &error)
+        != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     "FA006: %s", error);
+        return NULL;
+    }
+    return app;
+}
+
 static int httpd_exiting(void)
 {
     return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING;
@@ -183,24 +258,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             }
         }
         if (!app) {
-            app = apr_pcalloc(pconf, sizeof(*app));
-            app->id = apps->nelts;
-            app->generation = *generation;
-            app->config = conf->config;
-            app->nslots = conf->config->process_count;
-            if (make_socket_addrs(pconf, s, app) != APR_SUCCESS) {
+            app = make_app(pconf, s, conf->config, apps->nelts, *generation);
+            if (!app) {
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
-            app->worker_uid =
-                geteuid() == 0 ? (long)ap_unixd_config.user_id : -1;
-            app->worker_gid = (long)ap_unixd_config.group_id;
-            app->log.fn = glue_log;
-            app->log.baton = s;
-            app->log.level =
-                ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX);
-            app->python_log_level = fa_log_level_to_python(app->log.level);
-            app->worker_init = worker_init;
-            app->glue = s;
             APR_ARRAY_PUSH(apps, fa_app_t *) = app;
         }
         conf->app = app;

@@ -7,6 +7,8 @@
  * value is checked here, so `apachectl configtest` names the directive
  * and the range of a bad one.
  */
+#include <strings.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_main.h"
@@ -89,6 +91,36 @@ static const char *cmd_count(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *cmd_keys(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *dir = strcasecmp(arg, "off")
+        ? ap_server_root_relative(cmd->pool, arg)
+        : "off";
+    const char *error;
+
+    (void)dc;
+    if (!dir) {
+        return apr_psprintf(cmd->pool, "FunctionAppKeys: bad path '%s'", arg);
+    }
+    return fa_config_set_keys(cmd->pool, app_config(cmd), dir, &error)
+            == APR_SUCCESS
+        ? NULL
+        : error;
+}
+
+static const char *cmd_key(cmd_parms *cmd, void *dc, const char *scope,
+                           const char *name, const char *value)
+{
+    const char *error;
+
+    (void)dc;
+    return fa_config_add_key(cmd->pool, app_config(cmd), scope, name, value,
+                             &error)
+            == APR_SUCCESS
+        ? NULL
+        : error;
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -136,6 +168,11 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE2("FunctionAppSetting", cmd_setting, NULL, RSRC_CONF,
                   "an app setting (NAME VALUE), set in the workers' "
                   "os.environ"),
+    AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
+                  "DIR (Azure's key files; generated when absent) or off"),
+    AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,
+                  "SCOPE (master, host or a function) NAME VALUE (the key, "
+                  "file:PATH or env:NAME)"),
     AP_INIT_RAW_ARGS("FunctionHandler", cmd_handler, NULL, RSRC_CONF,
                      "ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]"),
     {NULL}};

@@ -48,12 +48,19 @@ static int match_prefix(const char *uri, const char *prefix)
     return uri[n + 1] == '/' ? (int)n + 2 : -1;
 }
 
+/* Whether @a uri is under /admin/, Azure's host API. */
+static int is_admin_uri(const char *uri)
+{
+    return !strncasecmp(uri, "/admin", 6) && (uri[6] == '/' || !uri[6]);
+}
+
 int fa_glue_translate_name(request_rec *r)
 {
     server_conf_t *conf =
         ap_get_module_config(r->server->module_config, &funcapp_module);
     if (!conf->app || !r->uri
-        || match_prefix(r->uri, conf->app->config->route_prefix) < 0) {
+        || (match_prefix(r->uri, conf->app->config->route_prefix) < 0
+            && !is_admin_uri(r->uri))) {
         return DECLINED;
     }
     r->handler = FUNCAPP_HANDLER;
@@ -239,18 +246,13 @@ static int send_response(request_rec *r, const fa_response_t *resp)
 /* A 405 answered here rather than returned to httpd: httpd's own error
  * response replaces Allow with the methods of r->allowed (plus TRACE), not
  * those of the route's functions. */
+static int empty_answer(request_rec *r, int status);
+
 static int method_not_allowed(request_rec *r, const char *allow)
 {
-    int status = ap_discard_request_body(r);
-
-    if (status != OK) {
-        return status;
-    }
-    r->status = HTTP_METHOD_NOT_ALLOWED;
     apr_table_setn(r->headers_out, "Allow", allow);
     ap_set_content_type(r, "text/plain; charset=utf-8");
-    ap_set_content_length(r, 0);
-    return OK;
+    return empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
 }
 
 /* The client's socket, watched for a hang-up while a function runs. */
@@ -262,35 +264,81 @@ static int client_fd(request_rec *r)
     return sock && apr_os_sock_get(&fd, sock) == APR_SUCCESS ? fd : -1;
 }
 
-int fa_glue_handler(request_rec *r)
+/* An answer with no body, as Azure gives a refused request (httpd's own
+ * error page would add an HTML one). */
+static int empty_answer(request_rec *r, int status)
 {
-    server_conf_t *conf;
-    fa_route_result_e result;
-    const fa_function_t *function;
-    const char *allow = NULL, *path;
-    fa_request_t req;
-    fa_response_t resp;
-    char invocation_id[37];
-    apr_status_t rv;
-    int status, skip;
+    int discarded = ap_discard_request_body(r);
 
-    if (!r->handler || strcmp(r->handler, FUNCAPP_HANDLER)) {
-        return DECLINED;
+    if (discarded != OK) {
+        return discarded;
     }
-    conf = ap_get_module_config(r->server->module_config, &funcapp_module);
-    if (!conf->dispatch) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+    r->status = status;
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+/* The key the client gives: the x-functions-key header, else the `code`
+ * query parameter (as on Azure, the header wins even when wrong). */
+static const char *presented_key(request_rec *r)
+{
+    const char *key = apr_table_get(r->headers_in, "x-functions-key");
+
+    return key ? key : fa_keys_query_code(r->pool, r->args);
+}
+
+/* Whether the request may run @a function (NULL: the admin API, whose
+ * level is admin); refusals are logged, naming no key. */
+static int key_opens(request_rec *r, const server_conf_t *conf,
+                     const fa_function_t *function)
+{
+    const char *level = function ? function->auth_level : "admin";
+    const char *key;
+
+    if (conf->app->config->keys_mode == FA_KEYS_OFF
+        || !fa_keys_level_needs_key(level)) {
+        return 1;
     }
-    skip = match_prefix(r->uri, conf->app->config->route_prefix);
+    key = presented_key(r);
+    if (conf->app->keys
+        && fa_keys_allow(conf->app->keys, function ? function->name : NULL,
+                         level, key)) {
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "FA064: %s%s refused to %s: %s key (authLevel %s)",
+                  function ? "function " : "the admin API",
+                  function ? function->name : "", r->useragent_ip,
+                  key ? "a wrong" : "no", level);
+    return 0;
+}
+
+/* URLs under /admin/ are the host's own (Azure's admin API): master key
+ * only, never routed to the app.  None is served yet: 404 past the key. */
+static int admin(request_rec *r, const server_conf_t *conf)
+{
+    if (!key_opens(r, conf, NULL)) {
+        return empty_answer(r, HTTP_UNAUTHORIZED);
+    }
+    return HTTP_NOT_FOUND;
+}
+
+/* The function the URL and method name: OK and *function, or the status
+ * to answer (404, 405, 503). */
+static int find_function(request_rec *r, const server_conf_t *conf,
+                         fa_request_t *req, const fa_function_t **function)
+{
+    fa_route_result_e result;
+    const char *allow = NULL;
+    int skip = match_prefix(r->uri, conf->app->config->route_prefix);
+    apr_status_t rv;
+
     if (skip < 0) {
         return HTTP_NOT_FOUND;
     }
-    path = r->uri + skip;
-
-    memset(&req, 0, sizeof(req));
-    req.route_params = apr_table_make(r->pool, 4);
-    rv = fa_dispatch_route(conf->dispatch, r->pool, path, r->method, &result,
-                           &function, req.route_params, &allow);
+    req->route_params = apr_table_make(r->pool, 4);
+    rv = fa_dispatch_route(conf->dispatch, r->pool, r->uri + skip, r->method,
+                           &result, function, req->route_params, &allow);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "FA061: the function app "
@@ -303,20 +351,28 @@ int fa_glue_handler(request_rec *r)
     if (result == FA_ROUTE_METHOD_NOT_ALLOWED && allow) {
         return method_not_allowed(r, allow);
     }
-    if (result != FA_ROUTE_MATCHED || !function) {
-        return HTTP_NOT_FOUND;
-    }
+    return result == FA_ROUTE_MATCHED && *function ? OK : HTTP_NOT_FOUND;
+}
 
-    if ((status = read_body(r, &req.body, &req.body_len)) != OK) {
+/* Reads the body, runs @a function in a worker and sends its answer. */
+static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
+                  const fa_function_t *function)
+{
+    fa_response_t resp;
+    char invocation_id[37];
+    apr_status_t rv;
+    int status;
+
+    if ((status = read_body(r, &req->body, &req->body_len)) != OK) {
         return status;
     }
     fa_dispatch_invocation_id(invocation_id);
-    req.invocation_id = invocation_id;
-    req.function_index = (apr_uint32_t)function->index;
-    req.method = r->method;
-    req.url = ap_construct_url(r->pool, r->unparsed_uri, r);
-    req.headers = r->headers_in;
-    rv = fa_dispatch_invoke(conf->dispatch, r->pool, &req,
+    req->invocation_id = invocation_id;
+    req->function_index = (apr_uint32_t)function->index;
+    req->method = r->method;
+    req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
+    req->headers = r->headers_in;
+    rv = fa_dispatch_invoke(conf->dispatch, r->pool, req,
                             r->method_number == M_GET
                                 || r->method_number == M_OPTIONS,
                             /* only a task can be told to stop: a def
@@ -339,4 +395,32 @@ int fa_glue_handler(request_rec *r)
         return HTTP_BAD_GATEWAY;
     }
     return send_response(r, &resp);
+}
+
+int fa_glue_handler(request_rec *r)
+{
+    const server_conf_t *conf;
+    const fa_function_t *function = NULL;
+    fa_request_t req;
+    int status;
+
+    if (!r->handler || strcmp(r->handler, FUNCAPP_HANDLER)) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->server->module_config, &funcapp_module);
+    if (!conf->dispatch) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (is_admin_uri(r->uri)) {
+        return admin(r, conf);
+    }
+    memset(&req, 0, sizeof(req));
+    if ((status = find_function(r, conf, &req, &function)) != OK) {
+        return status;
+    }
+    /* after the route, before the body: a refusal costs no worker */
+    if (!key_opens(r, conf, function)) {
+        return empty_answer(r, HTTP_UNAUTHORIZED);
+    }
+    return invoke(r, conf, &req, function);
 }

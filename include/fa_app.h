@@ -16,6 +16,7 @@
 
 #include "fa_config.h"
 #include "fa_io.h"
+#include "fa_keys.h"
 #include "fa_log.h"
 #include "fa_slot.h"
 
@@ -53,6 +54,7 @@ struct fa_app {
     long worker_uid, worker_gid; /* owner of the sockets; -1 to keep */
     int python_log_level;        /* logging.* level for the workers */
     fa_logger_t log;
+    fa_keys_t *keys; /* NULL when off; wiped in every worker process */
     fa_worker_init_fn *worker_init;
     void *glue; /* the glue's own data (server_rec) */
 };

@@ -30,12 +30,30 @@ typedef struct fa_handler_spec {
     const char *auth_level; /* anonymous | function | admin, or NULL */
 } fa_handler_spec_t;
 
+/** One `FunctionAppKey SCOPE NAME VALUE`; VALUE as given (file:, env:
+ * are resolved when the keys are read, in post_config). */
+typedef struct fa_key_spec {
+    const char *scope; /* master | host | a function's name */
+    const char *name;
+    const char *value;
+} fa_key_spec_t;
+
+/** How an app's keys are given. */
+typedef enum {
+    FA_KEYS_DEFAULT = 0, /* no directive: function/admin levels refused */
+    FA_KEYS_OFF,         /* FunctionAppKeys off: nothing checked */
+    FA_KEYS_ON           /* FunctionAppKeys DIR and/or FunctionAppKey */
+} fa_keys_mode_e;
+
 typedef struct fa_app_config {
     const char *app_dir; /* FunctionApp, absolute; NULL if only handlers */
     int process_count;   /* 0 until set or resolved */
     int thread_count;
     apr_table_t *settings;        /* FunctionAppSetting NAME VALUE */
     apr_array_header_t *handlers; /* of fa_handler_spec_t */
+    fa_keys_mode_e keys_mode;
+    const char *keys_dir;          /* FunctionAppKeys DIR, absolute */
+    apr_array_header_t *key_specs; /* of fa_key_spec_t */
     /* Filled by fa_config_resolve: */
     const char *route_prefix; /* host.json extensions.http.routePrefix */
     apr_table_t *environment; /* local.settings.json Values + settings */
@@ -69,6 +87,18 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
                                      char *const *opts, const char *base_dir,
                                      fa_handler_spec_t *out,
                                      const char **error);
+
+/**
+ * Records `FunctionAppKeys DIR|off` (@a dir absolute, or "off").  A
+ * second FunctionAppKeys, or `off` beside FunctionAppKey, is an error.
+ */
+apr_status_t fa_config_set_keys(apr_pool_t *p, fa_app_config_t *cfg,
+                                const char *dir, const char **error);
+
+/** Records `FunctionAppKey SCOPE NAME VALUE`. */
+apr_status_t fa_config_add_key(apr_pool_t *p, fa_app_config_t *cfg,
+                               const char *scope, const char *name,
+                               const char *value, const char **error);
 
 /** Checks that FunctionApp's DIR is a readable directory. */
 apr_status_t fa_config_check_app_dir(apr_pool_t *p, const char *dir,

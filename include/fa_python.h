@@ -38,6 +38,8 @@ typedef struct fa_python_table {
     apr_size_t json_len;
     int nfunctions;
     const unsigned char *is_async; /* one flag a function */
+    const char *keyed; /* "a, b": functions whose level needs a key, or
+                        * NULL */
 } fa_python_table_t;
 
 /**

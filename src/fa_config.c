@@ -21,6 +21,7 @@ fa_app_config_t *fa_config_make(apr_pool_t *p)
     fa_app_config_t *cfg = apr_pcalloc(p, sizeof(*cfg));
     cfg->settings = apr_table_make(p, 4);
     cfg->handlers = apr_array_make(p, 2, sizeof(fa_handler_spec_t));
+    cfg->key_specs = apr_array_make(p, 2, sizeof(fa_key_spec_t));
     return cfg;
 }
 
@@ -40,7 +41,67 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
      * its own replaces the main server's */
     cfg->handlers = apr_array_copy(
         p, add->handlers->nelts ? add->handlers : base->handlers);
+    /* keys too: a vhost that gives any has its own, else the main
+     * server's apply */
+    if (add->keys_mode != FA_KEYS_DEFAULT) {
+        base = add;
+    }
+    cfg->keys_mode = base->keys_mode;
+    cfg->keys_dir = base->keys_dir;
+    cfg->key_specs = apr_array_copy(p, base->key_specs);
     return cfg;
+}
+
+apr_status_t fa_config_set_keys(apr_pool_t *p, fa_app_config_t *cfg,
+                                const char *dir, const char **error)
+{
+    int off = !strcasecmp(dir, "off");
+
+    if (cfg->keys_dir || (cfg->keys_mode == FA_KEYS_OFF)
+        || (off && cfg->key_specs->nelts)) {
+        *error = "FunctionAppKeys: give one (DIR or off) a server, and no "
+                 "FunctionAppKey beside off";
+        return APR_EINVAL;
+    }
+    if (off) {
+        cfg->keys_mode = FA_KEYS_OFF;
+        return APR_SUCCESS;
+    }
+    if (fa_config_check_app_dir(p, dir, error) != APR_SUCCESS) {
+        *error = apr_psprintf(p,
+                              "FunctionAppKeys: '%s' is not a readable "
+                              "directory",
+                              dir);
+        return APR_EINVAL;
+    }
+    cfg->keys_dir = dir;
+    cfg->keys_mode = FA_KEYS_ON;
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_config_add_key(apr_pool_t *p, fa_app_config_t *cfg,
+                               const char *scope, const char *name,
+                               const char *value, const char **error)
+{
+    fa_key_spec_t *spec;
+
+    if (cfg->keys_mode == FA_KEYS_OFF) {
+        *error = "FunctionAppKey: not beside FunctionAppKeys off";
+        return APR_EINVAL;
+    }
+    if (!*scope || !*name || !*value) {
+        *error = "FunctionAppKey needs SCOPE (master, host or a function's "
+                 "name), NAME and VALUE (the key, file:PATH or env:NAME)";
+        return APR_EINVAL;
+    }
+    spec = apr_array_push(cfg->key_specs);
+    spec->scope = !strcasecmp(scope, "master") ? "master"
+        : !strcasecmp(scope, "host")           ? "host"
+                                               : apr_pstrdup(p, scope);
+    spec->name = apr_pstrdup(p, name);
+    spec->value = apr_pstrdup(p, value);
+    cfg->keys_mode = FA_KEYS_ON;
+    return APR_SUCCESS;
 }
 
 apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,

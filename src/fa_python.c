@@ -197,6 +197,24 @@ static PyObject *import_loader(void)
     return PyImport_ImportModule("_funcapp_loader");
 }
 
+/* Adds the name of @a entry (a table entry) to *@a list if its level
+ * needs a key, for the start-up line that says which do. */
+static void note_keyed(apr_pool_t *p, PyObject *entry, const char **list)
+{
+    PyObject *name = PyDict_GetItemString(entry, "name");
+    PyObject *level = PyDict_GetItemString(entry, "auth_level");
+    const char *n =
+        name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    const char *l =
+        level && PyUnicode_Check(level) ? PyUnicode_AsUTF8(level) : NULL;
+
+    if (n && fa_keys_level_needs_key(l)) {
+        *list =
+            *list ? apr_pstrcat(p, *list, ", ", n, NULL) : apr_pstrdup(p, n);
+    }
+    PyErr_Clear();
+}
+
 /* The loader's table (a list of dicts) into @a out; with the GIL. */
 static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
                                   fa_python_table_t *out)
@@ -223,10 +241,12 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
     free(text);
     out->nfunctions = (int)PyList_Size(table);
     is_async = apr_pcalloc(p, (apr_size_t)out->nfunctions + 1);
+    out->keyed = NULL;
     for (i = 0; i < out->nfunctions; ++i) {
-        PyObject *flag =
-            PyDict_GetItemString(PyList_GET_ITEM(table, i), "is_async");
+        PyObject *entry = PyList_GET_ITEM(table, i);
+        PyObject *flag = PyDict_GetItemString(entry, "is_async");
         is_async[i] = flag && PyObject_IsTrue(flag);
+        note_keyed(p, entry, &out->keyed);
     }
     out->is_async = is_async;
     return APR_SUCCESS;

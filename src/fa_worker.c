@@ -349,6 +349,34 @@ static int serve(worker_t *w)
     }
 }
 
+/* Once per app (by its first worker): which functions need a key when
+ * none is configured, or go without one when keys are off. */
+static void say_keys(worker_t *w)
+{
+    const fa_app_config_t *cfg = w->app->config;
+    const char *app = cfg->app_dir ? cfg->app_dir : "the FunctionHandler app";
+
+    if (!w->table.keyed) {
+        return;
+    }
+    if (cfg->keys_mode == FA_KEYS_OFF) {
+        fa_log(&w->app->log, FA_LOG_WARNING, 0,
+               "FA020: FunctionAppKeys off "
+               "for %s: %s (authLevel function or admin) answer without a "
+               "key",
+               app, w->table.keyed);
+    }
+    else if (cfg->keys_mode == FA_KEYS_DEFAULT) {
+        fa_log(&w->app->log, FA_LOG_WARNING, 0,
+               "FA021: %s of %s need a key "
+               "(authLevel function or admin) and none is configured: they "
+               "answer 401.  Give keys with FunctionAppKeys DIR (Azure's key "
+               "files, generated when absent) or FunctionAppKey, or turn "
+               "them off with FunctionAppKeys off",
+               w->table.keyed, app);
+    }
+}
+
 void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
                     apr_pool_t *p)
 {
@@ -375,6 +403,9 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
            slot, (long)getpid(), app->generation, app->config->thread_count,
            app->config->app_dir ? app->config->app_dir
                                 : "the FunctionHandler app");
+    if (slot == 0) {
+        say_keys(w);
+    }
     code = serve(w);
     if (code == FA_EXIT_DRAINED) {
         fa_log(&app->log, FA_LOG_INFO, 0,
