@@ -54,7 +54,9 @@ ok t_cmp(GET('/api/greet')->code, 404, "the main server does not get the vhost's
 
 # --- an httpd with no FunctionApp anywhere -----------------------------------------
 
+# (keys off: both handlers are function-level and called without a key)
 my $s = standalone_conf(config => <<'CONF');
+FunctionAppKeys off
 FunctionHandler greet ../apps/model_handlers/greet.py
 FunctionHandler tools/{word:alpha} ../apps/model_handlers/tools.py:shout methods=POST authLevel=function
 CONF

@@ -197,3 +197,41 @@ sub log_since {
 push @EXPORT_OK, qw(body_json answer log_size log_since);
 
 1;
+
+package FuncappTest;
+
+# Helpers of t/keys.t: more ports for the virtual hosts of a standalone
+# httpd, a file's bytes, and polling a URL until it answers as wanted.
+
+# A free TCP port on 127.0.0.1 (for another Listen of a standalone httpd).
+sub free_port {
+    my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => 0) or die $!;
+    my $port = $probe->sockport;
+    close $probe;
+    return $port;
+}
+
+sub slurp {
+    my ($path) = @_;
+    open my $fh, '<:raw', $path or return undef;
+    local $/;
+    return scalar <$fh>;
+}
+
+# GETs $url (with the request headers @headers) until $ok->($res) holds or
+# $timeout seconds pass; returns the last response.
+sub poll_get {
+    my ($url, $ok, $timeout, @headers) = @_;
+    my $deadline = Time::HiRes::time() + ($timeout // 20);
+    my $res;
+    while (1) {
+        $res = Apache::TestRequest::GET($url, @headers);
+        return $res if $ok->($res) || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.2);
+    }
+}
+
+push @EXPORT_OK, qw(free_port slurp poll_get);
+
+1;
