@@ -108,6 +108,28 @@ sub log_grep {
     return @lines;
 }
 
+# standalone_start, and when httpd does not come up, why (its log's end)
+sub started {
+    my ($s) = @_;
+    return 1 if standalone_start($s);
+    my @tail = (split /\n/, log_text($s))[-15 .. -1];
+    t_debug(join "\n", 'httpd did not start:', grep { defined } @tail);
+    return 0;
+}
+
+# standalone_stop, then until the httpd parent is gone: it removes its pid
+# file first, and holds its listeners while its workers drain
+sub stopped {
+    my ($s) = @_;
+    chomp(my $pid = slurp("$s->{dir}/httpd.pid") // '');
+    my $ok = standalone_stop($s);
+    for (1 .. 100) {
+        last unless $pid && kill 0, $pid;
+        sleep 0.1;
+    }
+    return $ok && !($pid && kill 0, $pid);
+}
+
 sub fn_of {
     my ($res) = @_;
     my $data = eval { $json->decode($res->content) } // {};
@@ -160,7 +182,7 @@ t_debug("configtest: $out");
 ok t_cmp($rc, 0, 'the configuration passes configtest');
 ok t_cmp(-e $gen_file ? 'written' : 'absent', 'absent', 'configtest writes no host.json');
 
-ok standalone_start($s);
+ok started($s);
 my %base = (def => $s->{base}, map { $_ => "http://127.0.0.1:$port{$_}" } keys %port);
 my @ready = map {
     my $url = $_ eq 'v1' ? "$base{$_}/api/v1open" : "$base{$_}/api/open";
@@ -310,14 +332,14 @@ ok t_cmp(scalar(log_grep($s, qr/FA004:/)), 1, 'nor logged as written again');
 
 # --- the next start reads the generated keys --------------------------------------------
 
-ok standalone_stop($s);
-ok standalone_start($s);
+ok stopped($s);
+ok started($s);
 ok t_cmp(poll_get("$base{gen}/api/open", sub { $_[0]->code == 200 }, 30)->code, 200,
          'started again');
 ok t_cmp(sha256_hex(slurp($gen_file) // ''), $gen_sum, 'host.json: the same bytes after a stop and a start');
 ok t_cmp(code_of("$base{gen}/api/a", $key{gen_default}), 200, 'the generated key still works');
 ok t_cmp(scalar(log_grep($s, qr/FA004:/)), 1, 'no new keys written');
-ok standalone_stop($s);
+ok stopped($s);
 
 # --- no key value in the log, at LogLevel trace8 ----------------------------------------
 
