@@ -323,8 +323,9 @@ static int admin(request_rec *r, const server_conf_t *conf)
     return HTTP_NOT_FOUND;
 }
 
-/* The function the URL and method name: OK and *function, or the status
- * to answer (404, 405, 503). */
+/* The function the URL and method name: OK and *function; DONE when
+ * the answer is given here (405); else the status to answer (404,
+ * 503). */
 static int find_function(request_rec *r, const server_conf_t *conf,
                          fa_request_t *req, const fa_function_t **function)
 {
@@ -347,9 +348,11 @@ static int find_function(request_rec *r, const server_conf_t *conf,
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    /* No function comes with a 405: test for it before the 404. */
+    /* No function comes with a 405: test for it before the 404.  It is
+     * answered here, so DONE, not OK, which would mean a function. */
     if (result == FA_ROUTE_METHOD_NOT_ALLOWED && allow) {
-        return method_not_allowed(r, allow);
+        int status = method_not_allowed(r, allow);
+        return status == OK ? DONE : status;
     }
     return result == FA_ROUTE_MATCHED && *function ? OK : HTTP_NOT_FOUND;
 }
@@ -416,7 +419,7 @@ int fa_glue_handler(request_rec *r)
     }
     memset(&req, 0, sizeof(req));
     if ((status = find_function(r, conf, &req, &function)) != OK) {
-        return status;
+        return status == DONE ? OK : status;
     }
     /* after the route, before the body: a refusal costs no worker */
     if (!key_opens(r, conf, function)) {

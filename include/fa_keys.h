@@ -25,7 +25,8 @@ typedef struct fa_keys fa_keys_t;
 fa_keys_t *fa_keys_make(apr_pool_t *p);
 
 /**
- * Adds one key.  @a scope is "master", "host" or a function's name;
+ * Adds one key.  @a scope is "master", "host" (either case) or a
+ * function's name;
  * @a value is the key itself, "file:PATH" (the file's first line) or
  * "env:NAME" (the environment variable).  On failure *error is one line
  * naming the key (never its value).

@@ -24,8 +24,15 @@
 #define MAX_KEY_LEN 4096
 #define KEY_BYTES 32
 
+/* The scopes of the host's own keys start with ':', which no function
+ * name holds: a function named "master" (whose keys Azure keeps in
+ * master.json) must not be able to open what the master key opens. */
+#define SCOPE_MASTER ":master"
+#define SCOPE_HOST ":host"
+#define SCOPE_SYSTEM ":system"
+
 typedef struct key {
-    const char *scope; /* "master", "host", "system" or a function */
+    const char *scope; /* SCOPE_* or a function's name */
     const char *name;
     char *value;
     apr_size_t len;
@@ -137,7 +144,11 @@ apr_status_t fa_keys_add(fa_keys_t *keys, const char *scope, const char *name,
                               name, why);
         return rv;
     }
-    push(keys, scope, name, resolved);
+    push(keys,
+         !strcasecmp(scope, "master")     ? SCOPE_MASTER
+             : !strcasecmp(scope, "host") ? SCOPE_HOST
+                                          : scope,
+         name, resolved);
     return APR_SUCCESS;
 }
 
@@ -293,14 +304,14 @@ static apr_status_t load_file(fa_keys_t *keys, const char *path,
     }
     else {
         master = json_object_get(root, "masterKey");
-        rv = master ? load_key(keys, path, "master", master, error)
+        rv = master ? load_key(keys, path, SCOPE_MASTER, master, error)
                     : APR_SUCCESS;
         if (rv == APR_SUCCESS) {
-            rv = load_list(keys, path, "host",
+            rv = load_list(keys, path, SCOPE_HOST,
                            json_object_get(root, "functionKeys"), error);
         }
         if (rv == APR_SUCCESS) {
-            rv = load_list(keys, path, "system",
+            rv = load_list(keys, path, SCOPE_SYSTEM,
                            json_object_get(root, "systemKeys"), error);
         }
     }
@@ -517,9 +528,9 @@ int fa_keys_allow(const fa_keys_t *keys, const char *function,
     len = strlen(presented);
     /* every candidate is compared: the time says nothing of which one */
     for (i = 0; i < keys->keys->nelts; ++i) {
-        int candidate = !strcmp(k[i].scope, "master")
+        int candidate = !strcmp(k[i].scope, SCOPE_MASTER)
             || (!admin
-                && (!strcmp(k[i].scope, "host")
+                && (!strcmp(k[i].scope, SCOPE_HOST)
                     || (function && !strcasecmp(k[i].scope, function))));
         opened |= candidate & same_key(presented, len, k[i].value, k[i].len);
     }

@@ -123,6 +123,30 @@ static void test_azure_layout_levels(void **state)
     assert_null(strstr(logged, "FA005"));
 }
 
+/* A function named master (master.json) or system is a function like
+ * any other: its keys open it alone, not what the host's keys open. */
+static void test_reserved_names(void **state)
+{
+    fa_keys_t *keys = fa_keys_make(pool);
+    const char *error = NULL;
+
+    (void)state;
+    azure_layout();
+    write_file("master.json",
+               "{\"keys\": [{\"name\": \"default\", \"value\": "
+               "\"fn-master-key_1\"}]}",
+               0600);
+    assert_int_equal(fa_keys_load_dir(keys, dir, 0, &test_log, &error),
+                     APR_SUCCESS);
+    assert_true(fa_keys_allow(keys, "master", "function", "fn-master-key_1"));
+    assert_false(fa_keys_allow(keys, "master", "admin", "fn-master-key_1"));
+    assert_false(fa_keys_allow(keys, "fa", "function", "fn-master-key_1"));
+    assert_false(fa_keys_allow(keys, NULL, "admin", "fn-master-key_1"));
+    assert_false(fa_keys_allow(keys, "system", "function", SYSTEM));
+    assert_false(fa_keys_allow(keys, "host", "function", FA_KEY));
+    assert_true(fa_keys_allow(keys, "system", "function", HOST));
+}
+
 static void test_encrypted_refused(void **state)
 {
     fa_keys_t *keys = fa_keys_make(pool);
@@ -408,6 +432,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         KEYS_TEST(test_azure_layout_levels),
+        KEYS_TEST(test_reserved_names),
         KEYS_TEST(test_encrypted_refused),
         KEYS_TEST(test_bad_files_refused),
         KEYS_TEST(test_open_file_warned),
