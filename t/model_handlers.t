@@ -1,7 +1,7 @@
 # FunctionHandler in a virtual host with no FunctionApp of its own (it
 # inherits the main server's) and in an httpd with no FunctionApp at all:
-# FILE relative to ServerRoot, FILE:CALLABLE, methods=, authLevel= (parsed,
-# not enforced).
+# FILE relative to ServerRoot, FILE:CALLABLE, methods=, authLevel= (these
+# httpds run with FunctionAppKeys off; t/keys.t checks enforcement).
 use strict;
 use warnings FATAL => 'all';
 
@@ -41,7 +41,7 @@ ok t_cmp(POST("$base/api/shout/h3llo", content => '')->code, 404, '{word:alpha} 
 
 $res = GET "$base/api/info/a/b/c";
 ok t_cmp($json->encode(body_json($res)), '{"method":"GET","route_params":{"rest":"a/b/c"}}',
-         'second callable of the same file, catch-all (authLevel=admin not enforced yet)');
+         'second callable of the same file, catch-all (authLevel=admin, keys off)');
 ok t_cmp(body_json(PUT "$base/api/info/x", content => '')->{method}, 'PUT', 'methods=GET,PUT');
 $res = Apache::TestRequest::user_agent()->request(HTTP::Request->new(DELETE => "$base/api/info/x"));
 ok t_cmp($res->code . ' ' . ($res->header('Allow') // ''), '405 GET, PUT', 'DELETE: 405');
