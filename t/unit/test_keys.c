@@ -87,15 +87,23 @@ static void azure_layout(void)
                0600);
 }
 
-static void test_azure_layout_levels(void **state)
+/* The set read from azure_layout()'s files. */
+static fa_keys_t *azure_keys(void)
 {
     fa_keys_t *keys = fa_keys_make(pool);
     const char *error = NULL;
 
-    (void)state;
     azure_layout();
     assert_int_equal(fa_keys_load_dir(keys, dir, 0, &test_log, &error),
                      APR_SUCCESS);
+    return keys;
+}
+
+static void test_azure_layout_levels(void **state)
+{
+    fa_keys_t *keys = azure_keys();
+
+    (void)state;
     assert_int_equal(fa_keys_count(keys), 4);
     /* anonymous: no key */
     assert_true(fa_keys_allow(keys, "fa", "anonymous", NULL));
@@ -320,13 +328,9 @@ static void test_directive_values(void **state)
 
 static void test_wipe(void **state)
 {
-    fa_keys_t *keys = fa_keys_make(pool);
-    const char *error = NULL;
+    fa_keys_t *keys = azure_keys();
 
     (void)state;
-    azure_layout();
-    assert_int_equal(fa_keys_load_dir(keys, dir, 0, &test_log, &error),
-                     APR_SUCCESS);
     fa_keys_wipe(keys);
     assert_int_equal(fa_keys_count(keys), 0);
     assert_false(fa_keys_allow(keys, "fa", "admin", MASTER));
