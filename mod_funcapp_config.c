@@ -121,6 +121,18 @@ static const char *cmd_key(cmd_parms *cmd, void *dc, const char *scope,
         : error;
 }
 
+static const char *cmd_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *error;
+
+    (void)dc;
+    return fa_config_parse_timeout(cmd->pool, "FunctionTimeout", arg,
+                                   &app_config(cmd)->function_timeout, &error)
+            == APR_SUCCESS
+        ? NULL
+        : error;
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -168,6 +180,9 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE2("FunctionAppSetting", cmd_setting, NULL, RSRC_CONF,
                   "an app setting (NAME VALUE), set in the workers' "
                   "os.environ"),
+    AP_INIT_TAKE1("FunctionTimeout", cmd_timeout, NULL, RSRC_CONF,
+                  "SECONDS, hh:mm:ss or off: how long a function may run "
+                  "(default host.json's functionTimeout, else 230 s)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

@@ -364,7 +364,7 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     fa_response_t resp;
     char invocation_id[37];
     apr_status_t rv;
-    int status;
+    int status, worker = -1;
 
     if ((status = read_body(r, &req->body, &req->body_len)) != OK) {
         return status;
@@ -375,13 +375,23 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     req->method = r->method;
     req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
     req->headers = r->headers_in;
-    rv = fa_dispatch_invoke(conf->dispatch, r->pool, req,
-                            r->method_number == M_GET
-                                || r->method_number == M_OPTIONS,
-                            /* only a task can be told to stop: a def
+    rv = fa_dispatch_invoke(
+        conf->dispatch, r->pool, req,
+        r->method_number == M_GET || r->method_number == M_OPTIONS,
+        /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
-                            function->is_async ? client_fd(r) : -1, &resp);
+        function->is_async ? client_fd(r) : -1, &resp, &worker);
+    if (rv == FA_TIMED_OUT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "FA065: %s: function %s timed out after %" APR_TIME_T_FMT
+                      " s (FunctionTimeout, host.json functionTimeout) on "
+                      "worker %d; answering 504",
+                      invocation_id, function->name,
+                      apr_time_sec(conf->app->config->function_timeout),
+                      worker);
+        return HTTP_GATEWAY_TIME_OUT;
+    }
     if (rv == FA_CLIENT_GONE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "FA063: %s: the client "

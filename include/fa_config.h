@@ -18,6 +18,9 @@
 #define FA_PROCESS_COUNT_MAX 10
 #define FA_THREAD_COUNT_MIN 1
 #define FA_THREAD_COUNT_MAX 32
+/** The longest an HTTP function may answer on Azure, functionTimeout's
+ * default here. */
+#define FA_FUNCTION_TIMEOUT_DEFAULT apr_time_from_sec(230)
 /** Azure's cap on a request body, used when LimitRequestBody is larger. */
 #define FA_MAX_BODY (100 * 1024 * 1024)
 
@@ -49,8 +52,11 @@ typedef struct fa_app_config {
     const char *app_dir; /* FunctionApp, absolute; NULL if only handlers */
     int process_count;   /* 0 until set or resolved */
     int thread_count;
-    apr_table_t *settings;        /* FunctionAppSetting NAME VALUE */
-    apr_array_header_t *handlers; /* of fa_handler_spec_t */
+    apr_table_t *settings;                /* FunctionAppSetting NAME VALUE */
+    apr_array_header_t *handlers;         /* of fa_handler_spec_t */
+    apr_interval_time_t function_timeout; /* FunctionTimeout, else
+                                           * host.json functionTimeout; 0
+                                           * unset, -1 none */
     fa_keys_mode_e keys_mode;
     const char *keys_dir;          /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs; /* of fa_key_spec_t */
@@ -94,6 +100,16 @@ apr_status_t fa_config_parse_handler(apr_pool_t *p, const char *route,
  */
 apr_status_t fa_config_set_keys(apr_pool_t *p, fa_app_config_t *cfg,
                                 const char *dir, const char **error);
+
+/**
+ * Parses a timeout as Azure's functionTimeout and FunctionTimeout give
+ * it: whole seconds, hh:mm:ss, or -1 / off for none (*out -1).  On
+ * failure *error is "<name> must be SECONDS, hh:mm:ss or off, not '<value>'".
+ */
+apr_status_t fa_config_parse_timeout(apr_pool_t *p, const char *name,
+                                     const char *value,
+                                     apr_interval_time_t *out,
+                                     const char **error);
 
 /** Records `FunctionAppKey SCOPE NAME VALUE`. */
 apr_status_t fa_config_add_key(apr_pool_t *p, fa_app_config_t *cfg,

@@ -75,6 +75,8 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
 
 /** fa_dispatch_invoke: the client hung up before the response came. */
 #define FA_CLIENT_GONE (APR_OS_START_USERERR + 1)
+/** fa_dispatch_invoke: no answer within the app's function timeout. */
+#define FA_TIMED_OUT (APR_OS_START_USERERR + 2)
 
 /**
  * Sends @a req to the least-busy worker and reads its response into
@@ -84,11 +86,15 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
  * dies too, APR_ECONNABORTED (the glue answers 502).
  * While it waits, it watches @a client_fd (the client's socket, or -1):
  * when the client hangs up it drops the worker connection, so the worker
- * cancels the request, and returns FA_CLIENT_GONE.
+ * cancels the request, and returns FA_CLIENT_GONE.  With no answer within
+ * the app's function timeout it drops the connection too (an async task
+ * is cancelled) and returns FA_TIMED_OUT, never retried.  *@a worker is
+ * the slot of the last worker tried.
  */
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
-                                int client_fd, fa_response_t *resp);
+                                int client_fd, fa_response_t *resp,
+                                int *worker);
 
 /** The retry rule of fa_dispatch_invoke, for the tests: after failed
  * attempt @a attempt (0 for the first), whether to try another worker. */

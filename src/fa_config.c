@@ -35,6 +35,8 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
         add->process_count ? add->process_count : base->process_count;
     cfg->thread_count =
         add->thread_count ? add->thread_count : base->thread_count;
+    cfg->function_timeout =
+        add->function_timeout ? add->function_timeout : base->function_timeout;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming
@@ -50,6 +52,59 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     cfg->keys_dir = base->keys_dir;
     cfg->key_specs = apr_array_copy(p, base->key_specs);
     return cfg;
+}
+
+/* Digits only, at most @a max; -1 if not. */
+static long whole(const char *s, apr_size_t n, long max)
+{
+    long v = 0;
+    apr_size_t i;
+
+    if (!n) {
+        return -1;
+    }
+    for (i = 0; i < n; ++i) {
+        if (s[i] < '0' || s[i] > '9' || v > (max - (s[i] - '0')) / 10) {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+apr_status_t fa_config_parse_timeout(apr_pool_t *p, const char *name,
+                                     const char *value,
+                                     apr_interval_time_t *out,
+                                     const char **error)
+{
+    const char *c1 = strchr(value, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : 0;
+    long h = 0, m = 0, sec;
+
+    if (!strcasecmp(value, "off") || !strcmp(value, "-1")) {
+        *out = -1;
+        return APR_SUCCESS;
+    }
+    if (!c1) {
+        sec = whole(value, strlen(value), 100000000L);
+    }
+    else if (c2 && !strchr(c2 + 1, ':')
+             && (h = whole(value, (apr_size_t)(c1 - value), 100000L)) >= 0
+             && (m = whole(c1 + 1, (apr_size_t)(c2 - c1 - 1), 59)) >= 0) {
+        sec = whole(c2 + 1, strlen(c2 + 1), 59);
+        sec = sec < 0 ? -1 : h * 3600 + m * 60 + sec;
+    }
+    else {
+        sec = -1;
+    }
+    if (sec <= 0) {
+        *error = apr_psprintf(p,
+                              "%s must be SECONDS, hh:mm:ss or off, not "
+                              "'%s'",
+                              name, value);
+        return APR_EINVAL;
+    }
+    *out = apr_time_from_sec(sec);
+    return APR_SUCCESS;
 }
 
 apr_status_t fa_config_set_keys(apr_pool_t *p, fa_app_config_t *cfg,
@@ -297,6 +352,26 @@ static apr_status_t load_json(apr_pool_t *p, const char *dir, const char *name,
     return APR_SUCCESS;
 }
 
+/* host.json's functionTimeout, unless FunctionTimeout was given. */
+static apr_status_t read_timeout(apr_pool_t *p, fa_app_config_t *cfg,
+                                 json_t *root, const char **error)
+{
+    json_t *timeout = json_object_get(root, "functionTimeout");
+    const char *name;
+
+    if (!timeout || cfg->function_timeout) {
+        return APR_SUCCESS;
+    }
+    name = apr_psprintf(p, "FunctionApp: %s/host.json: functionTimeout",
+                        cfg->app_dir);
+    if (!json_is_string(timeout)) {
+        *error = apr_psprintf(p, "%s must be a string (hh:mm:ss or -1)", name);
+        return APR_EGENERAL;
+    }
+    return fa_config_parse_timeout(p, name, json_string_value(timeout),
+                                   &cfg->function_timeout, error);
+}
+
 static apr_status_t read_host_json(apr_pool_t *p, fa_app_config_t *cfg,
                                    const char **error)
 {
@@ -321,6 +396,10 @@ static apr_status_t read_host_json(apr_pool_t *p, fa_app_config_t *cfg,
                               cfg->app_dir);
         json_decref(root);
         return APR_EGENERAL;
+    }
+    if ((rv = read_timeout(p, cfg, root, error)) != APR_SUCCESS) {
+        json_decref(root);
+        return rv;
     }
     if (prefix) {
         const char *s = json_string_value(prefix);
@@ -404,6 +483,9 @@ apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
     if ((rv = read_host_json(p, cfg, error)) != APR_SUCCESS
         || (rv = read_local_settings(p, cfg, error)) != APR_SUCCESS) {
         return rv;
+    }
+    if (!cfg->function_timeout) {
+        cfg->function_timeout = FA_FUNCTION_TIMEOUT_DEFAULT;
     }
     if ((rv = resolve_count(p, cfg, &cfg->process_count,
                             "FunctionsWorkerProcessCount",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <apr_atomic.h>
@@ -111,6 +112,7 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p, fa_app_t *app)
 /* -1 with errno set on failure, as get_conn's callers read it. */
 static int connect_slot(fa_dispatch_t *d, int slot)
 {
+    apr_interval_time_t timeout = d->app->config->function_timeout;
     apr_status_t rv;
     int fd;
 
@@ -118,6 +120,13 @@ static int connect_slot(fa_dispatch_t *d, int slot)
     if (rv != APR_SUCCESS) {
         errno = rv;
         return -1;
+    }
+    /* The function timeout bounds every wait for an answer at no cost a
+     * request: a read that waits longer fails with EAGAIN. */
+    if (timeout > 0) {
+        struct timeval tv = {(time_t)apr_time_sec(timeout),
+                             (suseconds_t)apr_time_usec(timeout)};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     }
     return fd;
 }
@@ -331,16 +340,26 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
 
 /* Waits for the worker's answer while watching the client: if the client
  * hangs up first, closing the worker connection tells the worker, which
- * cancels an async function's task. */
-static apr_status_t wait_response(int fd, int client_fd)
+ * cancels an async function's task.  A wait past the function timeout is
+ * FA_TIMED_OUT (without a client to watch, the socket's own receive
+ * timeout bounds the read that follows). */
+static apr_status_t wait_response(int fd, int client_fd,
+                                  apr_interval_time_t timeout)
 {
     struct pollfd pfd[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
+    apr_time_t deadline = apr_time_now() + timeout;
 
     if (client_fd < 0) {
         return APR_SUCCESS;
     }
     for (;;) {
-        int n = poll(pfd, 2, -1);
+        apr_interval_time_t left = deadline - apr_time_now();
+        int n = poll(pfd, 2,
+                     timeout <= 0 ? -1
+                                  : (int)apr_time_as_msec(left > 0 ? left : 0));
+        if (n == 0) {
+            return FA_TIMED_OUT;
+        }
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -384,11 +403,14 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     } while (rv != APR_SUCCESS && reused);
     if (rv == APR_SUCCESS) {
         *sent = 1;
-        rv = wait_response(fd, client_fd);
+        rv = wait_response(fd, client_fd, d->app->config->function_timeout);
     }
     if (rv == APR_SUCCESS) {
         rv = recv_frame(fd, p, FA_FRAME_RESPONSE, MAX_RESPONSE, -1, &payload,
                         &len);
+        if (APR_STATUS_IS_EAGAIN(rv)) {
+            rv = FA_TIMED_OUT; /* SO_RCVTIMEO: see connect_slot */
+        }
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
@@ -404,7 +426,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
 
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
-                                int client_fd, fa_response_t *resp)
+                                int client_fd, fa_response_t *resp, int *worker)
 {
     struct iovec vec[3];
     char *head;
@@ -421,7 +443,9 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
         slot = reserve_slot(d, slot);
         rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
         release_slot(d, slot);
-        if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE) {
+        *worker = slot;
+        /* a timed-out request is never sent again */
+        if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE || rv == FA_TIMED_OUT) {
             return rv;
         }
         retry = fa_dispatch_retry(attempt, sent, idempotent);

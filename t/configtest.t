@@ -24,6 +24,8 @@ my @bad = (
      qr/FA001: PYTHON_THREADPOOL_THREAD_COUNT must be an integer from 1 to 32/m],
     ["FunctionHandler hi missing.py",
      qr/^FunctionHandler: '.*missing\.py' is not a readable file$/m],
+    ["FunctionTimeout 1:2",
+     qr/^FunctionTimeout must be SECONDS, hh:mm:ss or off, not '1:2'$/m],
     ["FunctionHandler hi function_app.py authLevel=root",
      qr/^FunctionHandler: authLevel must be anonymous, function or admin, not 'root'$/m],
 );

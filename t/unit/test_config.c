@@ -157,6 +157,84 @@ static void test_broken_host_json(void **state)
     }
 }
 
+static void test_timeouts(void **state)
+{
+    static const char *bad[] = {"0",        "abc",     "1:2", "00:60:00",
+                                "00:00:60", "1:2:3:4", "::",  "-2",
+                                "00:00:00", " 5",      "5s",  "99999999999",
+                                NULL};
+    apr_interval_time_t t = 0;
+    const char **b;
+    const char *err = NULL;
+
+    (void)state;
+    assert_int_equal(
+        fa_config_parse_timeout(pool, "FunctionTimeout", "5", &t, &err),
+        APR_SUCCESS);
+    assert_int_equal(t, apr_time_from_sec(5));
+    assert_int_equal(
+        fa_config_parse_timeout(pool, "FunctionTimeout", "01:02:03", &t, &err),
+        APR_SUCCESS);
+    assert_int_equal(t, apr_time_from_sec(3723));
+    assert_int_equal(
+        fa_config_parse_timeout(pool, "FunctionTimeout", "off", &t, &err),
+        APR_SUCCESS);
+    assert_int_equal(t, -1);
+    assert_int_equal(fa_config_parse_timeout(pool, "x", "-1", &t, &err),
+                     APR_SUCCESS);
+    assert_int_equal(t, -1);
+    for (b = bad; *b; ++b) {
+        assert_int_not_equal(
+            fa_config_parse_timeout(pool, "FunctionTimeout", *b, &t, &err),
+            APR_SUCCESS);
+        assert_string_equal(err,
+                            apr_psprintf(pool,
+                                         "FunctionTimeout must be "
+                                         "SECONDS, hh:mm:ss or off, "
+                                         "not '%s'",
+                                         *b));
+    }
+}
+
+/* host.json's functionTimeout, the 230 s default, and the directive
+ * winning over host.json. */
+static void test_function_timeout(void **state)
+{
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL;
+
+    (void)state;
+    cfg->app_dir = make_app("{\"version\": \"2.0\"}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->function_timeout, apr_time_from_sec(230));
+    remove_app(cfg->app_dir);
+
+    cfg = fa_config_make(pool);
+    cfg->app_dir = make_app("{\"functionTimeout\": \"00:10:00\"}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->function_timeout, apr_time_from_sec(600));
+    remove_app(cfg->app_dir);
+
+    cfg = fa_config_make(pool);
+    cfg->app_dir = make_app("{\"functionTimeout\": \"-1\"}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->function_timeout, -1);
+    remove_app(cfg->app_dir);
+
+    cfg = fa_config_make(pool);
+    cfg->function_timeout = apr_time_from_sec(7);
+    cfg->app_dir = make_app("{\"functionTimeout\": \"00:10:00\"}", NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->function_timeout, apr_time_from_sec(7));
+    remove_app(cfg->app_dir);
+
+    cfg = fa_config_make(pool);
+    cfg->app_dir = make_app("{\"functionTimeout\": \"ten minutes\"}", NULL);
+    assert_int_not_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_non_null(strstr(err, "host.json: functionTimeout must be"));
+    remove_app(cfg->app_dir);
+}
+
 static void test_counts_from_settings(void **state)
 {
     fa_app_config_t *cfg = fa_config_make(pool);
@@ -296,6 +374,8 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_route_prefix),
         cmocka_unit_test(test_broken_host_json),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_function_timeout),
         cmocka_unit_test(test_counts_from_settings),
         cmocka_unit_test(test_bad_count_setting),
         cmocka_unit_test(test_handler),

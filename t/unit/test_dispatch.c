@@ -391,7 +391,9 @@ static apr_status_t invoke(live_t *l, int idempotent, fa_response_t *resp)
     req.route_params = apr_table_make(pool, 1);
     req.body = "x";
     req.body_len = 1;
-    return fa_dispatch_invoke(l->d, pool, &req, idempotent, -1, resp);
+    int worker;
+
+    return fa_dispatch_invoke(l->d, pool, &req, idempotent, -1, resp, &worker);
 }
 
 static void test_live_answer(void **state)
