@@ -121,13 +121,18 @@ static const char *cmd_key(cmd_parms *cmd, void *dc, const char *scope,
         : error;
 }
 
+/* FunctionTimeout, FunctionWorkerGracefulTimeout: which field is in
+ * cmd->info. */
 static const char *cmd_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
+    fa_app_config_t *cfg = app_config(cmd);
+    apr_interval_time_t *field =
+        cmd->info ? &cfg->graceful_timeout : &cfg->function_timeout;
     const char *error;
 
     (void)dc;
-    return fa_config_parse_timeout(cmd->pool, "FunctionTimeout", arg,
-                                   &app_config(cmd)->function_timeout, &error)
+    return fa_config_parse_timeout(cmd->pool, cmd->directive->directive, arg,
+                                   field, &error)
             == APR_SUCCESS
         ? NULL
         : error;
@@ -183,6 +188,10 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE1("FunctionTimeout", cmd_timeout, NULL, RSRC_CONF,
                   "SECONDS, hh:mm:ss or off: how long a function may run "
                   "(default host.json's functionTimeout, else 230 s)"),
+    AP_INIT_TAKE1("FunctionWorkerGracefulTimeout", cmd_timeout, (void *)1,
+                  RSRC_CONF,
+                  "SECONDS, hh:mm:ss or off: how long a retired worker may "
+                  "finish its requests (default 30 s)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

@@ -21,6 +21,8 @@
 /** The longest an HTTP function may answer on Azure, functionTimeout's
  * default here. */
 #define FA_FUNCTION_TIMEOUT_DEFAULT apr_time_from_sec(230)
+/** How long a retired worker may finish its requests, by default. */
+#define FA_GRACEFUL_TIMEOUT_DEFAULT apr_time_from_sec(30)
 /** Azure's cap on a request body, used when LimitRequestBody is larger. */
 #define FA_MAX_BODY (100 * 1024 * 1024)
 
@@ -57,6 +59,8 @@ typedef struct fa_app_config {
     apr_interval_time_t function_timeout; /* FunctionTimeout, else
                                            * host.json functionTimeout; 0
                                            * unset, -1 none */
+    apr_interval_time_t graceful_timeout; /* FunctionWorkerGracefulTimeout;
+                                           * 0 unset, -1 none */
     fa_keys_mode_e keys_mode;
     const char *keys_dir;          /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs; /* of fa_key_spec_t */

@@ -10,13 +10,15 @@
 #define FA_EXIT_H
 
 typedef enum {
-    FA_EXIT_DRAINED = 0, /* finished its requests after SIGTERM */
-    FA_EXIT_SETUP = 2,   /* could not set up (listeners, privileges) */
-    FA_EXIT_PYTHON = 3,  /* could not start Python or import the app */
-    FA_EXIT_POLLSET = 4, /* could not create its pollset */
-    FA_EXIT_THREADS = 5, /* could not create its thread pool */
-    FA_EXIT_LOCKS = 6,   /* could not create its locks */
-    FA_EXIT_POLL = 7     /* its poll failed */
+    FA_EXIT_DRAINED = 0,      /* finished its requests after SIGTERM */
+    FA_EXIT_SETUP = 2,        /* could not set up (listeners, privileges) */
+    FA_EXIT_PYTHON = 3,       /* could not start Python or import the app */
+    FA_EXIT_POLLSET = 4,      /* could not create its pollset */
+    FA_EXIT_THREADS = 5,      /* could not create its thread pool */
+    FA_EXIT_LOCKS = 6,        /* could not create its locks */
+    FA_EXIT_POLL = 7,         /* its poll failed */
+    FA_EXIT_DRAIN_TIMEOUT = 8 /* requests still in flight at its graceful
+                               * timeout */
 } fa_exit_e;
 
 /** A few words for the parent's log line: "cannot create its pollset";

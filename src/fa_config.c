@@ -37,6 +37,8 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
         add->thread_count ? add->thread_count : base->thread_count;
     cfg->function_timeout =
         add->function_timeout ? add->function_timeout : base->function_timeout;
+    cfg->graceful_timeout =
+        add->graceful_timeout ? add->graceful_timeout : base->graceful_timeout;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming
@@ -486,6 +488,9 @@ apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
     }
     if (!cfg->function_timeout) {
         cfg->function_timeout = FA_FUNCTION_TIMEOUT_DEFAULT;
+    }
+    if (!cfg->graceful_timeout) {
+        cfg->graceful_timeout = FA_GRACEFUL_TIMEOUT_DEFAULT;
     }
     if ((rv = resolve_count(p, cfg, &cfg->process_count,
                             "FunctionsWorkerProcessCount",

@@ -136,6 +136,8 @@ const char *fa_exit_reason(int code)
         return "cannot create its locks";
     case FA_EXIT_POLL:
         return "its poll failed";
+    case FA_EXIT_DRAIN_TIMEOUT:
+        return "stopped with requests in flight at its graceful timeout";
     default:
         return NULL;
     }
@@ -162,16 +164,25 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay);
 typedef struct adopted {
     fa_draining_t *ledger;
     apr_proc_t proc;
+    const fa_logger_t *log; /* this generation's */
 } adopted_t;
 
 static void reap_draining(int reason, void *data, int status)
 {
     adopted_t *a = data;
+    char why[200];
 
-    (void)status;
     if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
         apr_proc_other_child_unregister(a);
         fa_draining_forget(a->ledger, a->proc.pid);
+        /* a drained worker exits 0; anything else is worth a line */
+        if (reason == APR_OC_REASON_DEATH && status != FA_EXIT_DRAINED) {
+            describe_death(why, sizeof(why), status);
+            fa_log(a->log, FA_LOG_WARNING, 0,
+                   "FA023: retired worker (pid "
+                   "%ld) exited: %s",
+                   (long)a->proc.pid, why);
+        }
     }
 }
 
@@ -345,7 +356,8 @@ static apr_status_t retire(void *data)
 
 /* Registers the previous generations' draining workers with this
  * generation's code, so httpd never meets a child it does not know. */
-static void adopt_draining(apr_pool_t *pconf, fa_draining_t *dr)
+static void adopt_draining(apr_pool_t *pconf, fa_draining_t *dr,
+                           const fa_logger_t *log)
 {
     int i;
 
@@ -353,6 +365,7 @@ static void adopt_draining(apr_pool_t *pconf, fa_draining_t *dr)
         adopted_t *a = apr_pcalloc(pconf, sizeof(*a));
         a->ledger = dr;
         a->proc.pid = dr->pids[i];
+        a->log = log;
         apr_proc_other_child_register(&a->proc, reap_draining, a, NULL, pconf);
     }
 }
@@ -403,9 +416,9 @@ apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
     gen = apr_pcalloc(pconf, sizeof(*gen));
     gen->pool = pconf;
     gen->draining = fa_draining_get(plong);
-    adopt_draining(pconf, gen->draining);
     gen->apps = apps;
     gen->log = *log;
+    adopt_draining(pconf, gen->draining, &gen->log);
     gen->parent = getpid();
     gen->exiting = exiting;
     gen->entry = entry;

@@ -297,11 +297,38 @@ static void stop_listening(worker_t *w)
     w->listener = NULL;
 }
 
-static int drained(worker_t *w)
+/* Whether the worker is done: after a stop signal, once nothing is in
+ * flight (*code FA_EXIT_DRAINED), or when the graceful timeout ends the
+ * drain with requests in flight (*code FA_EXIT_DRAIN_TIMEOUT; their httpd
+ * children answer 502). */
+static int drained(worker_t *w, int *code)
 {
-    return fa_worker_draining && apr_atomic_read32(&w->inflight) == 0
-        && (apr_atomic_read32(&w->nconns) == 0
-            || apr_time_now() - w->last_request > DRAIN_QUIET);
+    apr_interval_time_t limit = w->app->config->graceful_timeout;
+    apr_uint32_t inflight = apr_atomic_read32(&w->inflight);
+    apr_time_t now;
+
+    if (!fa_worker_draining) {
+        return 0;
+    }
+    *code = FA_EXIT_DRAINED;
+    now = apr_time_now();
+    if (!w->drain_started) {
+        w->drain_started = now;
+    }
+    if (inflight == 0) {
+        return apr_atomic_read32(&w->nconns) == 0
+            || now - w->last_request > DRAIN_QUIET;
+    }
+    if (limit > 0 && now - w->drain_started >= limit) {
+        fa_log(&w->app->log, FA_LOG_WARNING, 0,
+               "FA022: worker %d (pid %ld) "
+               "still has %u request(s) in flight %" APR_TIME_T_FMT " s after "
+               "it was told to stop (FunctionWorkerGracefulTimeout); exiting",
+               w->slot, (long)getpid(), inflight, apr_time_sec(limit));
+        *code = FA_EXIT_DRAIN_TIMEOUT;
+        return 1;
+    }
+    return 0;
 }
 
 /* The I/O thread's loop: accepts, reads frames, closes what hung up, and
@@ -309,6 +336,8 @@ static int drained(worker_t *w)
  * answer bounds the next wait.  Returns FA_EXIT_DRAINED once drained. */
 static int serve(worker_t *w)
 {
+    int code;
+
     apr_interval_time_t timeout = -1;
 
     for (;;) {
@@ -343,8 +372,8 @@ static int serve(worker_t *w)
         }
         fa_worker_close_done(w);
         timeout = fa_runq_push(w->runq, &w->batch);
-        if (drained(w)) {
-            return FA_EXIT_DRAINED;
+        if (drained(w, &code)) {
+            return code;
         }
     }
 }

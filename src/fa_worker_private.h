@@ -72,7 +72,8 @@ struct worker {
     apr_socket_t *listener; /* NULL once draining */
     fa_runq_batch_t batch;  /* sync requests read in this poll round */
     apr_time_t last_request;
-    char scratch[16384]; /* a small frame's first read */
+    apr_time_t drain_started; /* when the stop signal was first seen */
+    char scratch[16384];      /* a small frame's first read */
 
     /* Shared: */
     apr_thread_mutex_t *done_lock;

@@ -77,8 +77,11 @@ static void test_exit_reason(void **state)
     assert_string_equal(fa_exit_reason(FA_EXIT_LOCKS),
                         "cannot create its locks");
     assert_string_equal(fa_exit_reason(FA_EXIT_POLL), "its poll failed");
+    assert_string_equal(fa_exit_reason(FA_EXIT_DRAIN_TIMEOUT),
+                        "stopped with requests in flight at its graceful "
+                        "timeout");
     assert_null(fa_exit_reason(1));
-    assert_null(fa_exit_reason(8));
+    assert_null(fa_exit_reason(9));
     assert_null(fa_exit_reason(255));
     assert_null(fa_exit_reason(-1));
 }
