@@ -161,9 +161,11 @@ static int body_append(body_buf_t *b, apr_bucket_brigade *bb, apr_size_t limit,
     return OK;
 }
 
-/* Reads the whole body, refusing more than LimitRequestBody or Azure's
- * 100 MB, whichever is lower. */
-static int read_body(request_rec *r, const char **body, apr_size_t *len)
+/* Reads the whole body, refusing more than LimitRequestBody or @a cap
+ * (Azure's 100 MB, or FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), whichever is
+ * lower. */
+static int read_body(request_rec *r, apr_size_t cap, const char **body,
+                     apr_size_t *len)
 {
     apr_off_t limit = ap_get_limit_req_body(r);
     body_buf_t *b;
@@ -176,8 +178,8 @@ static int read_body(request_rec *r, const char **body, apr_size_t *len)
         *len = 0;
         return OK;
     }
-    if (limit <= 0 || limit > FA_MAX_BODY) {
-        limit = FA_MAX_BODY;
+    if (limit <= 0 || limit > (apr_off_t)cap) {
+        limit = (apr_off_t)cap;
     }
     b = apr_pcalloc(r->pool, sizeof(*b));
     if ((status = body_size_hint(r, limit, &b->cap)) != OK) {
@@ -366,7 +368,9 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     apr_status_t rv;
     int status, worker = -1;
 
-    if ((status = read_body(r, &req->body, &req->body_len)) != OK) {
+    if ((status = read_body(r, conf->app->config->max_body, &req->body,
+                            &req->body_len))
+        != OK) {
         return status;
     }
     fa_dispatch_invocation_id(invocation_id);

@@ -23,8 +23,11 @@
 #define FA_FUNCTION_TIMEOUT_DEFAULT apr_time_from_sec(230)
 /** How long a retired worker may finish its requests, by default. */
 #define FA_GRACEFUL_TIMEOUT_DEFAULT apr_time_from_sec(30)
-/** Azure's cap on a request body, used when LimitRequestBody is larger. */
+/** Azure's cap on a request body, used when LimitRequestBody is larger;
+ * the app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT raises it, up to
+ * FA_MAX_BODY_SETTING.  Responses keep this cap. */
 #define FA_MAX_BODY (100 * 1024 * 1024)
+#define FA_MAX_BODY_SETTING 2147483647
 
 /** One `FunctionHandler ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]`. */
 typedef struct fa_handler_spec {
@@ -54,8 +57,10 @@ typedef struct fa_app_config {
     const char *app_dir; /* FunctionApp, absolute; NULL if only handlers */
     int process_count;   /* 0 until set or resolved */
     int thread_count;
-    apr_table_t *settings;                /* FunctionAppSetting NAME VALUE */
-    apr_array_header_t *handlers;         /* of fa_handler_spec_t */
+    apr_table_t *settings;        /* FunctionAppSetting NAME VALUE */
+    apr_array_header_t *handlers; /* of fa_handler_spec_t */
+    apr_size_t max_body;          /* FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, else
+                          * FA_MAX_BODY (set by fa_config_resolve) */
     apr_interval_time_t function_timeout; /* FunctionTimeout, else
                                            * host.json functionTimeout; 0
                                            * unset, -1 none */

@@ -477,6 +477,28 @@ static apr_status_t resolve_count(apr_pool_t *p, fa_app_config_t *cfg,
     return APR_SUCCESS;
 }
 
+/* Azure's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT app setting, in bytes. */
+static apr_status_t resolve_max_body(apr_pool_t *p, fa_app_config_t *cfg,
+                                     const char **error)
+{
+    const char *value =
+        apr_table_get(cfg->environment, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT");
+    int n;
+
+    cfg->max_body = FA_MAX_BODY;
+    if (!value) {
+        return APR_SUCCESS;
+    }
+    if (fa_config_parse_count(p, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", value, 1,
+                              FA_MAX_BODY_SETTING, &n, error)
+        != APR_SUCCESS) {
+        *error = apr_psprintf(p, "%s (app setting, in bytes)", *error);
+        return APR_EINVAL;
+    }
+    cfg->max_body = (apr_size_t)n;
+    return APR_SUCCESS;
+}
+
 apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
                                const char **error)
 {
@@ -484,6 +506,9 @@ apr_status_t fa_config_resolve(apr_pool_t *p, fa_app_config_t *cfg,
 
     if ((rv = read_host_json(p, cfg, error)) != APR_SUCCESS
         || (rv = read_local_settings(p, cfg, error)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = resolve_max_body(p, cfg, error)) != APR_SUCCESS) {
         return rv;
     }
     if (!cfg->function_timeout) {

@@ -16,7 +16,7 @@
 #include "fa_worker_private.h"
 
 /* Headers, URL and route values of one request fit in this beside the
- * body; a frame above FA_MAX_BODY plus this is refused unread. */
+ * body; a frame above the app's body limit plus this is refused unread. */
 #define MAX_REQUEST_OVERHEAD (4 * 1024 * 1024)
 #define REQUEST_TYPES                                                          \
     (FA_WIRE_TYPE_BIT(FA_FRAME_REQUEST) | FA_WIRE_TYPE_BIT(FA_FRAME_TABLE_GET))
@@ -364,7 +364,8 @@ void fa_worker_accept(worker_t *w)
         c->pool = cp;
         c->sock = sock;
         c->fd = fd;
-        fa_wire_reader_init(&c->reader, FA_MAX_BODY + MAX_REQUEST_OVERHEAD,
+        fa_wire_reader_init(&c->reader,
+                            w->app->config->max_body + MAX_REQUEST_OVERHEAD,
                             REQUEST_TYPES);
         c->pfd.desc_type = APR_POLL_SOCKET;
         c->pfd.desc.s = sock;

@@ -24,6 +24,8 @@ my @bad = (
      qr/FA001: PYTHON_THREADPOOL_THREAD_COUNT must be an integer from 1 to 32/m],
     ["FunctionHandler hi missing.py",
      qr/^FunctionHandler: '.*missing\.py' is not a readable file$/m],
+    ["FunctionAppSetting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT 2GB",
+     qr/FA001: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be an integer from 1 to 2147483647, not '2GB' \(app setting, in bytes\)$/m],
     ["FunctionTimeout 1:2",
      qr/^FunctionTimeout must be SECONDS, hh:mm:ss or off, not '1:2'$/m],
     ["FunctionHandler hi function_app.py authLevel=root",

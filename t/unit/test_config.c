@@ -235,6 +235,31 @@ static void test_function_timeout(void **state)
     remove_app(cfg->app_dir);
 }
 
+/* FUNCTIONS_REQUEST_BODY_SIZE_LIMIT raises (or lowers) the 100 MB cap. */
+static void test_body_limit_setting(void **state)
+{
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL;
+
+    (void)state;
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->max_body, FA_MAX_BODY);
+
+    cfg = fa_config_make(pool);
+    apr_table_set(cfg->settings, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
+                  "209715200");
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->max_body, 209715200);
+
+    cfg = fa_config_make(pool);
+    apr_table_set(cfg->settings, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", "0");
+    assert_int_not_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_string_equal(err,
+                        "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be an "
+                        "integer from 1 to 2147483647, not '0' (app "
+                        "setting, in bytes)");
+}
+
 static void test_counts_from_settings(void **state)
 {
     fa_app_config_t *cfg = fa_config_make(pool);
@@ -376,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_broken_host_json),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_function_timeout),
+        cmocka_unit_test(test_body_limit_setting),
         cmocka_unit_test(test_counts_from_settings),
         cmocka_unit_test(test_bad_count_setting),
         cmocka_unit_test(test_handler),
