@@ -414,6 +414,34 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     return send_response(r, &resp);
 }
 
+static apr_status_t leave(void *data)
+{
+    fa_app_t *app = data;
+
+    fa_slot_leave(app->slots, app->nslots);
+    return APR_SUCCESS;
+}
+
+/* host.json's maxOutstandingRequests, counted across every httpd child:
+ * past it, 429 at once, as Azure's throttle answers; the count is given
+ * back when the request's pool goes. */
+static int admit(request_rec *r, fa_app_t *app)
+{
+    if (app->config->max_outstanding <= 0) {
+        return 1;
+    }
+    if (!fa_slot_admit(app->slots, app->nslots,
+                       (apr_uint32_t)app->config->max_outstanding)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "FA066: %d requests outstanding "
+                      "(maxOutstandingRequests); answering 429",
+                      app->config->max_outstanding);
+        return 0;
+    }
+    apr_pool_cleanup_register(r->pool, app, leave, apr_pool_cleanup_null);
+    return 1;
+}
+
 int fa_glue_handler(request_rec *r)
 {
     const server_conf_t *conf;
@@ -438,6 +466,10 @@ int fa_glue_handler(request_rec *r)
     /* after the route, before the body: a refusal costs no worker */
     if (!key_opens(r, conf, function)) {
         return empty_answer(r, HTTP_UNAUTHORIZED);
+    }
+    if (!admit(r, conf->app)) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        return empty_answer(r, HTTP_TOO_MANY_REQUESTS);
     }
     return invoke(r, conf, &req, function);
 }

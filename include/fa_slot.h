@@ -18,7 +18,9 @@
 typedef struct fa_slot fa_slot_t;
 
 /** Parent: @a nslots zeroed slots (no worker ready, nothing outstanding)
- * in shared memory that lives as long as @a pconf. */
+ * in shared memory that lives as long as @a pconf, and after them one
+ * more, the app's own, whose outstanding counts the requests admitted by
+ * fa_slot_admit. */
 apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf);
 
 /**
@@ -33,6 +35,12 @@ int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
 
 /** Child: the request counted by fa_slot_reserve on @a slot is over. */
 void fa_slot_release(fa_slot_t *slots, int slot);
+
+/** Child: admits one more request to the app unless @a max are in
+ * already (host.json maxOutstandingRequests); 1 if admitted, then
+ * fa_slot_leave when it is over. */
+int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max);
+void fa_slot_leave(fa_slot_t *slots, int nslots);
 
 /** Worker: it has indexed the app and takes requests. */
 void fa_slot_set_ready(fa_slot_t *slots, int slot);

@@ -354,6 +354,30 @@ static apr_status_t load_json(apr_pool_t *p, const char *dir, const char *name,
     return APR_SUCCESS;
 }
 
+/* host.json's extensions.http.maxOutstandingRequests (-1: unbounded, as
+ * Azure's default). */
+static apr_status_t read_throttle(apr_pool_t *p, fa_app_config_t *cfg,
+                                  json_t *http, const char **error)
+{
+    json_t *max = json_object_get(http, "maxOutstandingRequests");
+
+    if (!max) {
+        return APR_SUCCESS;
+    }
+    if (!json_is_integer(max) || json_integer_value(max) == 0
+        || json_integer_value(max) < -1 || json_integer_value(max) > 1000000) {
+        *error = apr_psprintf(p,
+                              "FunctionApp: %s/host.json: extensions.http."
+                              "maxOutstandingRequests must be -1 or an "
+                              "integer from 1 to 1000000",
+                              cfg->app_dir);
+        return APR_EGENERAL;
+    }
+    cfg->max_outstanding =
+        json_integer_value(max) < 0 ? 0 : (int)json_integer_value(max);
+    return APR_SUCCESS;
+}
+
 /* host.json's functionTimeout, unless FunctionTimeout was given. */
 static apr_status_t read_timeout(apr_pool_t *p, fa_app_config_t *cfg,
                                  json_t *root, const char **error)
@@ -399,7 +423,12 @@ static apr_status_t read_host_json(apr_pool_t *p, fa_app_config_t *cfg,
         json_decref(root);
         return APR_EGENERAL;
     }
-    if ((rv = read_timeout(p, cfg, root, error)) != APR_SUCCESS) {
+    if ((rv = read_timeout(p, cfg, root, error)) != APR_SUCCESS
+        || (rv = read_throttle(
+                p, cfg,
+                json_object_get(json_object_get(root, "extensions"), "http"),
+                error))
+            != APR_SUCCESS) {
         json_decref(root);
         return rv;
     }

@@ -18,7 +18,8 @@
 apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf)
 {
     apr_shm_t *shm;
-    apr_size_t size = sizeof(fa_slot_t) * (apr_size_t)nslots;
+    /* one more after the workers': the app's own (fa_slot_admit) */
+    apr_size_t size = sizeof(fa_slot_t) * ((apr_size_t)nslots + 1);
     apr_status_t rv;
 
     /* Anonymous shared memory survives fork; it lives with pconf in the
@@ -85,4 +86,25 @@ void fa_slot_set_ready(fa_slot_t *slots, int slot)
 void fa_slot_set_dead(fa_slot_t *slots, int slot)
 {
     apr_atomic_set32(&slots[slot].ready, 0);
+}
+
+/* The count and the check are one atomic step, so children admitting at
+ * once never let more than @a max in. */
+int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max)
+{
+    apr_uint32_t *admitted = &slots[nslots].outstanding;
+    apr_uint32_t seen;
+
+    do {
+        seen = apr_atomic_read32(admitted);
+        if (seen >= max) {
+            return 0;
+        }
+    } while (apr_atomic_cas32(admitted, seen + 1, seen) != seen);
+    return 1;
+}
+
+void fa_slot_leave(fa_slot_t *slots, int nslots)
+{
+    apr_atomic_dec32(&slots[nslots].outstanding);
 }

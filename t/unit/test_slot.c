@@ -14,6 +14,8 @@
 
 #include "fa_app.h"
 #include "fa_slot.h"
+#include <string.h>
+
 #include "unit.h"
 
 static fa_slot_t *make_slots(int n, int ready)
@@ -201,6 +203,63 @@ static void test_reserve_concurrent(void **state)
     }
 }
 
+/* ---- the app's admission count (maxOutstandingRequests) ------------------ */
+
+#define ADMIT_MAX 37
+
+typedef struct admitter {
+    fa_slot_t *slots;
+    int admitted;
+    int refused;
+} admitter_t;
+
+static void *APR_THREAD_FUNC admit_run(apr_thread_t *t, void *data)
+{
+    admitter_t *a = data;
+    int i;
+
+    for (i = 0; i < 100; ++i) {
+        if (fa_slot_admit(a->slots, 2, ADMIT_MAX)) {
+            ++a->admitted;
+        }
+        else {
+            ++a->refused;
+        }
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* Concurrent admitters never let more than the limit in, the count lives
+ * apart from the workers' slots, and leaving gives places back. */
+static void test_admit(void **state)
+{
+    fa_slot_t *slots = make_slots(2, 1);
+    admitter_t a[RESERVERS];
+    apr_thread_t *threads[RESERVERS];
+    apr_status_t rv;
+    int i, admitted = 0;
+
+    (void)state;
+    memset(a, 0, sizeof(a));
+    for (i = 0; i < RESERVERS; ++i) {
+        a[i].slots = slots;
+        assert_int_equal(
+            apr_thread_create(&threads[i], NULL, admit_run, &a[i], pool),
+            APR_SUCCESS);
+    }
+    for (i = 0; i < RESERVERS; ++i) {
+        apr_thread_join(&rv, threads[i]);
+        admitted += a[i].admitted;
+    }
+    assert_int_equal(admitted, ADMIT_MAX);
+    assert_int_equal(slots[0].outstanding + slots[1].outstanding, 0);
+    assert_false(fa_slot_admit(slots, 2, ADMIT_MAX));
+    fa_slot_leave(slots, 2);
+    assert_true(fa_slot_admit(slots, 2, ADMIT_MAX));
+    assert_false(fa_slot_admit(slots, 2, ADMIT_MAX));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +270,7 @@ int main(void)
         UNIT_TEST(test_reserve_spreads_ties),
         UNIT_TEST(test_release),
         UNIT_TEST(test_reserve_concurrent),
+        UNIT_TEST(test_admit),
     };
 
     return UNIT_RUN(tests);
