@@ -91,6 +91,13 @@ static const char *cmd_count(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* What a directive handler returns: NULL, or the core's one-line error
+ * (read through a pointer: it is set by the call that makes @a rv). */
+static const char *said(apr_status_t rv, const char **error)
+{
+    return rv == APR_SUCCESS ? NULL : *error;
+}
+
 static const char *cmd_keys(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *dir = strcasecmp(arg, "off")
@@ -102,10 +109,8 @@ static const char *cmd_keys(cmd_parms *cmd, void *dc, const char *arg)
     if (!dir) {
         return apr_psprintf(cmd->pool, "FunctionAppKeys: bad path '%s'", arg);
     }
-    return fa_config_set_keys(cmd->pool, app_config(cmd), dir, &error)
-            == APR_SUCCESS
-        ? NULL
-        : error;
+    return said(fa_config_set_keys(cmd->pool, app_config(cmd), dir, &error),
+                &error);
 }
 
 static const char *cmd_key(cmd_parms *cmd, void *dc, const char *scope,
@@ -114,11 +119,9 @@ static const char *cmd_key(cmd_parms *cmd, void *dc, const char *scope,
     const char *error;
 
     (void)dc;
-    return fa_config_add_key(cmd->pool, app_config(cmd), scope, name, value,
-                             &error)
-            == APR_SUCCESS
-        ? NULL
-        : error;
+    return said(fa_config_add_key(cmd->pool, app_config(cmd), scope, name,
+                                  value, &error),
+                &error);
 }
 
 /* FunctionTimeout, FunctionWorkerGracefulTimeout: which field is in
@@ -131,11 +134,9 @@ static const char *cmd_timeout(cmd_parms *cmd, void *dc, const char *arg)
     const char *error;
 
     (void)dc;
-    return fa_config_parse_timeout(cmd->pool, cmd->directive->directive, arg,
-                                   field, &error)
-            == APR_SUCCESS
-        ? NULL
-        : error;
+    return said(fa_config_parse_timeout(cmd->pool, cmd->directive->directive,
+                                        arg, field, &error),
+                &error);
 }
 
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,

@@ -73,7 +73,7 @@ int fa_keys_allow(const fa_keys_t *keys, const char *function,
  * anonymous, so an unknown level is not left open). */
 int fa_keys_level_needs_key(const char *level);
 
-/** How many keys the set holds (for the start-up log). */
+/** How many keys the set holds. */
 int fa_keys_count(const fa_keys_t *keys);
 
 /** Overwrites every key value with zeros (a worker process's copy). */

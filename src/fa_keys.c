@@ -99,6 +99,7 @@ static apr_status_t read_first_line(apr_pool_t *p, const char *path,
     buf[APR_STATUS_IS_EOF(rv) ? 0 : n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
     *line = apr_pstrdup(p, buf);
+    memset(buf, 0, sizeof(buf)); /* no copy left on the stack */
     return APR_SUCCESS;
 }
 

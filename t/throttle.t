@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET);
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(fire base_url wait_for_pids log_size log_since);
 
-plan tests => 6;
+plan tests => 8;
 
 my $base = base_url('throttle');
 my $up = 0;
@@ -33,3 +33,25 @@ ok(log_since($from, qr/FA066: 2 requests outstanding \(maxOutstandingRequests\);
 # every admitted request gave its count back
 my @again = fire("$base/api/hold/0.2", 2);
 ok(!grep { $_->{status} != 200 } @again);
+
+# a refused request as a client sees it: 429, Retry-After, no body
+{
+    pipe(my $rd, my $wr) or die;
+    my $child = fork // die;
+    if (!$child) {
+        close $rd;
+        my @held = fire("$base/api/hold/1.5", 2);
+        print $wr join(' ', map { $_->{status} } @held), "\n";
+        exit 0;
+    }
+    close $wr;
+    select(undef, undef, undef, 0.5);
+    my $res = GET("$base/api/hold/0");
+    my $held = <$rd>;
+    waitpid $child, 0;
+    t_debug('refused: ' . $res->code . ' Retry-After ' . ($res->header('Retry-After') // '-')
+            . "; held: $held");
+    ok($res->code == 429 && ($res->header('Retry-After') // '') eq '1'
+       && $res->content eq '');
+    ok($held =~ /^200 200$/);
+}
