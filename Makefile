@@ -27,7 +27,8 @@ WARN      = -Wall -Wextra -Werror
 CORE_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
-            src/fa_slot.c \
+            src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
+            src/fa_succession.c \
             src/fa_supervisor.c src/fa_wire.c src/fa_invocation.c \
             src/fa_worker.c src/fa_worker_conn.c
 PY_SRC    = src/fa_python.c src/fa_pyimport.c src/fa_pyinvoke.c \
@@ -39,14 +40,15 @@ HEADERS   = $(wildcard include/*.h src/*.h)
 UNIT_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
-            src/fa_slot.c \
+            src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
+            src/fa_succession.c \
             src/fa_supervisor.c \
             src/fa_wire.c
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl python3-flask \
-                  python3-fastapi clang-format clang-tidy flake8
+                  python3-fastapi clang-format clang-tidy flake8 wrk
 
 .PHONY: all install deps unit test-unit test-style test-python test-httpd test-root test-fuzz fuzz test waves run clean
 

@@ -15,6 +15,7 @@
 
 #include <apr_strings.h>
 
+#include "fa_recycle.h"
 #include "mod_funcapp.h"
 
 void *fa_glue_create_server_conf(apr_pool_t *p, server_rec *s)
@@ -139,6 +140,29 @@ static const char *cmd_timeout(cmd_parms *cmd, void *dc, const char *arg)
                 &error);
 }
 
+static const char *cmd_max_requests(cmd_parms *cmd, void *dc, int argc,
+                                    char *const argv[])
+{
+    fa_app_config_t *cfg = app_config(cmd);
+    const char *error;
+
+    (void)dc;
+    return said(fa_recycle_parse_requests(cmd->pool, argc, argv,
+                                          &cfg->max_requests,
+                                          &cfg->max_requests_jitter, &error),
+                &error);
+}
+
+static const char *cmd_max_memory(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *error;
+
+    (void)dc;
+    return said(fa_recycle_parse_size(cmd->pool, arg,
+                                      &app_config(cmd)->max_memory, &error),
+                &error);
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -193,6 +217,13 @@ const command_rec fa_glue_cmds[] = {
                   RSRC_CONF,
                   "SECONDS, hh:mm:ss or off: how long a retired worker may "
                   "finish its requests (default 30 s)"),
+    AP_INIT_TAKE_ARGV("FunctionWorkerMaxRequests", cmd_max_requests, NULL,
+                      RSRC_CONF,
+                      "N [jitter=J]: a worker is replaced after about N "
+                      "requests (default off)"),
+    AP_INIT_TAKE1("FunctionWorkerMaxMemory", cmd_max_memory, NULL, RSRC_CONF,
+                  "SIZE (bytes, or K, M, G): a worker is replaced once its "
+                  "resident memory passes it (default off)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

@@ -30,10 +30,20 @@
  *              the parent when it reaps the worker; read by children, who
  *              send to a slot that is not ready only when no ready one can
  *              take the request.
+ * incarnation: bumped by a worker when it stops listening (it is being
+ *              replaced or stopped); children drop pooled connections made
+ *              before, which lead to that worker, instead of sending on them.
+ * asks:        FA_SLOT_ASK_* bits a worker sets for the parent, which takes
+ *              them when the doorbell rings (fa_doorbell.h).
+ * retiring:    set by the parent while a successor for the slot's worker
+ *              starts; read by that successor once ready.
  */
 struct fa_slot {
     apr_uint32_t outstanding;
     apr_uint32_t ready;
+    apr_uint32_t incarnation;
+    apr_uint32_t asks;
+    apr_uint32_t retiring;
 };
 
 typedef struct fa_app fa_app_t;
@@ -55,6 +65,7 @@ struct fa_app {
     int python_log_level;        /* logging.* level for the workers */
     fa_logger_t log;
     fa_keys_t *keys; /* NULL when off; wiped in every worker process */
+    int doorbell;    /* write end of the generation's doorbell pipe */
     fa_worker_init_fn *worker_init;
     void *glue; /* the glue's own data (server_rec) */
 };

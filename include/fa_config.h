@@ -68,6 +68,9 @@ typedef struct fa_app_config {
                                            * unset, -1 none */
     apr_interval_time_t graceful_timeout; /* FunctionWorkerGracefulTimeout;
                                            * 0 unset, -1 none */
+    apr_uint32_t max_requests;        /* FunctionWorkerMaxRequests N; 0 off */
+    apr_uint32_t max_requests_jitter; /* its jitter=J */
+    apr_uint64_t max_memory; /* FunctionWorkerMaxMemory, bytes; 0 off */
     fa_keys_mode_e keys_mode;
     const char *keys_dir;          /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs; /* of fa_key_spec_t */

@@ -49,4 +49,30 @@ void fa_slot_set_ready(fa_slot_t *slots, int slot);
  * requests go to the slot only when no ready worker can take them. */
 void fa_slot_set_dead(fa_slot_t *slots, int slot);
 
+/* ---- replacing a worker without a pause (recycling) ------------------ */
+
+/** What a worker asks of the parent (fa_slot_ask, then ring the doorbell):
+ * REPLACE: start a successor for me (I passed a recycling limit, or a
+ * thread of mine is stuck); HANDOVER: I am a successor and ready, stop my
+ * predecessor. */
+#define FA_SLOT_ASK_REPLACE 1u
+#define FA_SLOT_ASK_HANDOVER 2u
+
+/** Worker: adds @a asks to the slot's; children and workers never block
+ * on them. */
+void fa_slot_ask(fa_slot_t *slots, int slot, apr_uint32_t asks);
+/** Parent: the slot's asks since the last call, cleared. */
+apr_uint32_t fa_slot_take_asks(fa_slot_t *slots, int slot);
+
+/** Child: read before connecting; a pooled connection made under an
+ * older incarnation leads to a worker that stopped listening. */
+apr_uint32_t fa_slot_incarnation(fa_slot_t *slots, int slot);
+/** Worker: it has stopped listening (after closing its listener). */
+void fa_slot_new_incarnation(fa_slot_t *slots, int slot);
+
+/** Parent: a successor for the slot's worker is starting (1) or has taken
+ * over (0); the successor reads it once ready, to ask HANDOVER. */
+void fa_slot_set_retiring(fa_slot_t *slots, int slot, int retiring);
+int fa_slot_retiring(fa_slot_t *slots, int slot);
+
 #endif

@@ -39,6 +39,12 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
         add->function_timeout ? add->function_timeout : base->function_timeout;
     cfg->graceful_timeout =
         add->graceful_timeout ? add->graceful_timeout : base->graceful_timeout;
+    /* N and its jitter go together */
+    cfg->max_requests =
+        add->max_requests ? add->max_requests : base->max_requests;
+    cfg->max_requests_jitter = add->max_requests ? add->max_requests_jitter
+                                                 : base->max_requests_jitter;
+    cfg->max_memory = add->max_memory ? add->max_memory : base->max_memory;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming

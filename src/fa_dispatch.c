@@ -30,9 +30,17 @@
 /* A response body may be as large as a request body. */
 #define MAX_RESPONSE (FA_MAX_BODY + 4 * 1024 * 1024)
 
+/* A connection to a worker, and the slot's incarnation when it was made
+ * (fa_slot.h): one made under an older one leads to a worker that has
+ * stopped listening and is about to go. */
+typedef struct conn {
+    int fd;
+    apr_uint32_t incarnation;
+} conn_t;
+
 typedef struct idle_conns {
     apr_thread_mutex_t *lock;
-    int fds[MAX_IDLE];
+    conn_t conns[MAX_IDLE];
     int n;
 } idle_conns_t;
 
@@ -110,12 +118,14 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p, fa_app_t *app)
 }
 
 /* -1 with errno set on failure, as get_conn's callers read it. */
-static int connect_slot(fa_dispatch_t *d, int slot)
+static int connect_slot(fa_dispatch_t *d, int slot, conn_t *conn)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     apr_status_t rv;
     int fd;
 
+    /* read before connecting: see conn_t */
+    conn->incarnation = fa_slot_incarnation(d->app->slots, slot);
     rv = fa_io_connect(d->app->socket_addrs[slot], &fd);
     if (rv != APR_SUCCESS) {
         errno = rv;
@@ -128,38 +138,47 @@ static int connect_slot(fa_dispatch_t *d, int slot)
                              (suseconds_t)apr_time_usec(timeout)};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     }
+    conn->fd = fd;
     return fd;
 }
 
 /* A pooled connection, or a new one.  One whose worker has died needs no
  * check here: sending on a Unix socket whose peer is gone fails at once
- * (EPIPE), before the worker could have read anything, so it is retried. */
-static int get_conn(fa_dispatch_t *d, int slot, int *reused)
+ * (EPIPE), before the worker could have read anything, so it is retried.
+ * One to a worker being replaced is closed unused: that worker may exit
+ * between our send and its read. */
+static int get_conn(fa_dispatch_t *d, int slot, conn_t *conn, int *reused)
 {
     idle_conns_t *ic = &d->idle[slot];
-    int fd = -1;
+    apr_uint32_t now = fa_slot_incarnation(d->app->slots, slot);
+    int found = 0;
 
     apr_thread_mutex_lock(ic->lock);
-    if (ic->n > 0) {
-        fd = ic->fds[--ic->n];
+    while (!found && ic->n > 0) {
+        *conn = ic->conns[--ic->n];
+        found = conn->incarnation == now;
+        if (!found) {
+            close(conn->fd);
+        }
     }
     apr_thread_mutex_unlock(ic->lock);
-    *reused = fd >= 0;
-    return fd >= 0 ? fd : connect_slot(d, slot);
+    *reused = found;
+    return found ? conn->fd : connect_slot(d, slot, conn);
 }
 
-static void put_conn(fa_dispatch_t *d, int slot, int fd)
+static void put_conn(fa_dispatch_t *d, int slot, const conn_t *conn)
 {
     idle_conns_t *ic = &d->idle[slot];
+    int kept = 0;
 
     apr_thread_mutex_lock(ic->lock);
     if (ic->n < MAX_IDLE) {
-        ic->fds[ic->n++] = fd;
-        fd = -1;
+        ic->conns[ic->n++] = *conn;
+        kept = 1;
     }
     apr_thread_mutex_unlock(ic->lock);
-    if (fd >= 0) {
-        close(fd);
+    if (!kept) {
+        close(conn->fd);
     }
 }
 
@@ -279,11 +298,12 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     apr_size_t len;
     apr_status_t rv = APR_EAGAIN;
     int slot, fd, reused;
+    conn_t conn;
 
     apr_pool_create(&tmp, NULL);
     slot = reserve_slot(d, -1);
     release_slot(d, slot);
-    fd = get_conn(d, slot, &reused);
+    fd = get_conn(d, slot, &conn, &reused);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
         rv = fa_io_send(fd, &vec, 1);
@@ -293,7 +313,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
         }
         if (rv == APR_SUCCESS) {
             rv = parse_table(d, payload, len);
-            put_conn(d, slot, fd);
+            put_conn(d, slot, &conn);
         }
         else {
             close(fd);
@@ -386,12 +406,13 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     apr_size_t len;
     apr_status_t rv;
     int fd, reused;
+    conn_t conn;
 
     *sent = 0;
     /* pooled connections to a worker that died since fail at once; the
      * next one, or a new connection, goes to its replacement */
     do {
-        fd = get_conn(d, slot, &reused);
+        fd = get_conn(d, slot, &conn, &reused);
         if (fd < 0) {
             return errno ? errno : APR_ECONNREFUSED;
         }
@@ -416,7 +437,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         rv = fa_wire_decode_response(p, payload, len, resp);
     }
     if (rv == APR_SUCCESS) {
-        put_conn(d, slot, fd);
+        put_conn(d, slot, &conn);
     }
     else if (*sent) {
         close(fd);

@@ -108,3 +108,38 @@ void fa_slot_leave(fa_slot_t *slots, int nslots)
 {
     apr_atomic_dec32(&slots[nslots].outstanding);
 }
+
+void fa_slot_ask(fa_slot_t *slots, int slot, apr_uint32_t asks)
+{
+    apr_uint32_t *field = &slots[slot].asks;
+    apr_uint32_t seen;
+
+    do {
+        seen = apr_atomic_read32(field);
+    } while (apr_atomic_cas32(field, seen | asks, seen) != seen);
+}
+
+apr_uint32_t fa_slot_take_asks(fa_slot_t *slots, int slot)
+{
+    return apr_atomic_xchg32(&slots[slot].asks, 0);
+}
+
+apr_uint32_t fa_slot_incarnation(fa_slot_t *slots, int slot)
+{
+    return apr_atomic_read32(&slots[slot].incarnation);
+}
+
+void fa_slot_new_incarnation(fa_slot_t *slots, int slot)
+{
+    apr_atomic_inc32(&slots[slot].incarnation);
+}
+
+void fa_slot_set_retiring(fa_slot_t *slots, int slot, int retiring)
+{
+    apr_atomic_set32(&slots[slot].retiring, retiring ? 1 : 0);
+}
+
+int fa_slot_retiring(fa_slot_t *slots, int slot)
+{
+    return apr_atomic_read32(&slots[slot].retiring) != 0;
+}

@@ -16,6 +16,7 @@
 #include "fa_exit.h"
 #include "fa_slot.h"
 #include "fa_supervisor.h"
+#include "fa_supervisor_private.h"
 
 /* A worker that dies sooner than this after its start counts as failing
  * on start-up, and its restart is delayed. */
@@ -25,31 +26,6 @@
 #define LISTEN_BACKLOG 4096
 /* On stop, how long workers may take to finish before SIGKILL. */
 #define STOP_GRACE apr_time_from_sec(3)
-
-typedef struct generation generation_t;
-
-typedef struct worker_rec {
-    generation_t *gen;
-    fa_app_t *app;
-    int slot;
-    apr_proc_t proc;
-    apr_time_t started;
-    int quick_deaths; /* in a row; drives the back-off */
-    int alive;
-} worker_rec_t;
-
-struct generation {
-    apr_pool_t *pool; /* pconf */
-    apr_array_header_t *apps;
-    apr_array_header_t *workers;   /* of worker_rec_t * */
-    apr_array_header_t *listeners; /* of listener_t * */
-    pid_t parent;                  /* only the parent retires: children and
-                            * workers inherit the pconf cleanup */
-    fa_logger_t log;
-    fa_draining_t *draining;
-    int (*exiting)(void);
-    fa_worker_entry_fn *entry;
-};
 
 /* One listening socket, closed and unlinked with pconf. */
 typedef struct listener {
@@ -159,7 +135,11 @@ static void describe_death(char *buf, apr_size_t len, int status)
     }
 }
 
-static void spawn(worker_rec_t *w, apr_interval_time_t delay);
+const char *fa_supervisor_app_name(const fa_app_t *app)
+{
+    return app->config->app_dir ? app->config->app_dir
+                                : "the FunctionHandler app";
+}
 
 typedef struct adopted {
     fa_draining_t *ledger;
@@ -167,22 +147,27 @@ typedef struct adopted {
     const fa_logger_t *log; /* this generation's */
 } adopted_t;
 
+/* A drained worker exits 0; anything else is worth a line. */
+static void say_retired_death(const fa_logger_t *log, pid_t pid, int reason,
+                              int status)
+{
+    char why[200];
+
+    if (reason == APR_OC_REASON_DEATH && status != FA_EXIT_DRAINED) {
+        describe_death(why, sizeof(why), status);
+        fa_log(log, FA_LOG_WARNING, 0,
+               "FA023: retired worker (pid %ld) exited: %s", (long)pid, why);
+    }
+}
+
 static void reap_draining(int reason, void *data, int status)
 {
     adopted_t *a = data;
-    char why[200];
 
     if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
         apr_proc_other_child_unregister(a);
         fa_draining_forget(a->ledger, a->proc.pid);
-        /* a drained worker exits 0; anything else is worth a line */
-        if (reason == APR_OC_REASON_DEATH && status != FA_EXIT_DRAINED) {
-            describe_death(why, sizeof(why), status);
-            fa_log(a->log, FA_LOG_WARNING, 0,
-                   "FA023: retired worker (pid "
-                   "%ld) exited: %s",
-                   (long)a->proc.pid, why);
-        }
+        say_retired_death(a->log, a->proc.pid, reason, status);
     }
 }
 
@@ -198,6 +183,13 @@ static void maintenance(int reason, void *data, int status)
     }
     apr_proc_other_child_unregister(w);
     w->alive = 0;
+    if (w->replaced) {
+        /* The slot stays as it is: its successor marks it ready (if this
+         * one died first, requests wait in the listener's backlog for the
+         * successor, as for any restart). */
+        say_retired_death(&gen->log, w->proc.pid, reason, status);
+        return;
+    }
     fa_slot_set_dead(w->app->slots, w->slot);
     delay =
         fa_supervisor_backoff(&w->quick_deaths, apr_time_now() - w->started);
@@ -205,14 +197,12 @@ static void maintenance(int reason, void *data, int status)
     fa_log(&gen->log, FA_LOG_ERR, 0,
            "FA011: worker %d of %s (pid %ld) "
            "exited: %s; restarting in %" APR_TIME_T_FMT " ms",
-           w->slot,
-           w->app->config->app_dir ? w->app->config->app_dir
-                                   : "the FunctionHandler app",
-           (long)w->proc.pid, death, apr_time_as_msec(delay));
-    spawn(w, delay);
+           w->slot, fa_supervisor_app_name(w->app), (long)w->proc.pid, death,
+           apr_time_as_msec(delay));
+    fa_supervisor_spawn(w, delay);
 }
 
-static void spawn(worker_rec_t *w, apr_interval_time_t delay)
+void fa_supervisor_spawn(worker_rec_t *w, apr_interval_time_t delay)
 {
     fa_app_t *app = w->app;
     apr_status_t rv;
@@ -232,6 +222,7 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
         int i, j;
         generation_t *gen = w->gen;
 
+        close(gen->bell.fds[0]);
         /* Keep only our own listener: a sibling's would keep its socket
          * connectable after that sibling is gone. */
         for (i = 0; i < gen->apps->nelts; ++i) {
@@ -256,7 +247,10 @@ static void spawn(worker_rec_t *w, apr_interval_time_t delay)
                w->slot);
         return;
     }
-    apr_proc_other_child_register(&w->proc, maintenance, w, NULL, w->gen->pool);
+    /* a registration is a few bytes of its pool: recycling registers again
+     * and again, so each lives in a pool cleared at the next */
+    apr_pool_clear(w->ocpool);
+    apr_proc_other_child_register(&w->proc, maintenance, w, NULL, w->ocpool);
     w->alive = 1;
 }
 
@@ -346,6 +340,7 @@ static apr_status_t retire(void *data)
                              APR_ARRAY_IDX(gen->listeners, i, listener_t *),
                              close_listener);
     }
+    fa_succession_close(gen);
     /* The handler below is in this module's code, about to be unloaded. */
     signal(SIGCHLD, SIG_DFL);
     if (gen->exiting && gen->exiting()) {
@@ -431,19 +426,18 @@ apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
             return rv;
         }
     }
+    if ((rv = fa_succession_open(gen)) != APR_SUCCESS) {
+        return rv;
+    }
     apr_pool_cleanup_register(pconf, gen, retire, apr_pool_cleanup_null);
 
     for (i = 0; i < apps->nelts; ++i) {
         fa_app_t *app = APR_ARRAY_IDX(apps, i, fa_app_t *);
         for (j = 0; j < app->nslots; ++j) {
-            worker_rec_t *w = apr_pcalloc(pconf, sizeof(*w));
-            w->gen = gen;
-            w->app = app;
-            w->slot = j;
-            APR_ARRAY_PUSH(gen->workers, worker_rec_t *) = w;
-            spawn(w, 0);
+            fa_supervisor_spawn(fa_succession_make_rec(gen, app, j), 0);
         }
     }
+    fa_succession_start_bell(gen);
     return APR_SUCCESS;
 }
 

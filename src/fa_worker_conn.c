@@ -124,6 +124,7 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
         send_response(c, inv, resp);
     }
     apr_atomic_dec32(&w->inflight);
+    fa_worker_request_done(w);
     /* Back to the I/O thread, which may see the child's next request as
      * soon as this succeeds: nothing here touches c afterwards. */
     if (apr_atomic_cas32(&c->state, CONN_IDLE, CONN_BUSY) == CONN_BUSY) {

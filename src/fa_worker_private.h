@@ -81,6 +81,12 @@ struct worker {
                                  * to close once their request is done */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
+    /* Recycling (fa_recycle.h): set before serving, then atomics. */
+    apr_uint32_t served;
+    apr_uint32_t recycle_at;    /* 0: FunctionWorkerMaxRequests off */
+    apr_uint32_t replace_asked; /* once a successor is asked for */
+    apr_time_t memory_checked;  /* racy on purpose: a stale read costs one
+                                  * more look at /proc */
 };
 
 /** Set by SIGTERM/SIGINT: finish what is in flight, take nothing new. */
@@ -97,6 +103,15 @@ void fa_worker_close_done(worker_t *w);
 /** The done callback given to fa_python_start: from the thread that ran
  * the request. */
 void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp);
+/** From the thread that answered a request: counts it against the
+ * recycling limits. */
+void fa_worker_request_done(worker_t *w);
+
+/** Stops taking requests at once and asks for a successor, for a worker
+ * that cannot go on (a thread stuck past the function timeout): its other
+ * requests get FunctionWorkerGracefulTimeout.  Any thread. */
+void fa_worker_retire_now(worker_t *w, const char *why);
+
 /** Runs one queued sync request (the run queue's run hook). */
 void fa_worker_run_queued(void *baton, fa_runq_item_t *item);
 

@@ -23,6 +23,7 @@
 
 #include "fa_app.h"
 #include "fa_exit.h"
+#include "fa_doorbell.h"
 #include "fa_supervisor.h"
 #include "unit.h"
 
@@ -359,6 +360,52 @@ static void test_retire_hands_over_draining(void **state)
     rmdir(next->dir);
 }
 
+/* Recycling: a worker's REPLACE ask, rung on the doorbell, starts a
+ * successor while it goes on; the successor's HANDOVER stops it
+ * (SIGTERM), and its death restarts nothing. */
+static void test_successor_then_handover(void **state)
+{
+    world_t *w = make_world(1);
+    pid_t pid, first;
+    const char *line;
+
+    (void)state;
+    fake_mode = WAIT_FOR_TERM;
+    stopping = 1;
+    assert_int_equal(fa_supervisor_start(pconf, plong, w->apps, &test_log,
+                                         httpd_exiting, fake_entry),
+                     APR_SUCCESS);
+    fa_slot_ask(w->app.slots, 0, FA_SLOT_ASK_REPLACE);
+    fa_doorbell_ring(w->app.doorbell);
+    /* the bell rang (exit 0) and the asks were taken at its death */
+    assert_int_equal(reap(-1, &pid), APR_SUCCESS);
+    line = strstr(logged, "FA077: worker 0 of /srv/app (pid ");
+    assert_non_null(line);
+    first = (pid_t)atol(line + strlen("FA077: worker 0 of /srv/app (pid "));
+    assert_true(first > 0 && first != pid);
+    assert_true(fa_slot_retiring(w->app.slots, 0));
+    /* one successor at a time: another ask meanwhile changes nothing */
+    fa_slot_ask(w->app.slots, 0, FA_SLOT_ASK_REPLACE);
+    fa_doorbell_ring(w->app.doorbell);
+    assert_int_equal(reap(-1, &pid), APR_SUCCESS);
+    assert_null(strstr(strstr(logged, "FA077") + 5, "FA077"));
+
+    /* the successor is ready: the first worker gets SIGTERM and drains */
+    fa_slot_ask(w->app.slots, 0, FA_SLOT_ASK_HANDOVER);
+    fa_doorbell_ring(w->app.doorbell);
+    assert_int_equal(reap(-1, &pid), APR_SUCCESS); /* the bell */
+    assert_false(fa_slot_retiring(w->app.slots, 0));
+    assert_int_equal(reap(first, &pid), APR_SUCCESS);
+    /* a replaced worker's death is no failure: no FA011, no restart */
+    assert_null(death_line(first));
+    assert_null(strstr(logged, "FA023"));
+
+    /* httpd stops: the successor and the bell go with the generation */
+    apr_pool_clear(pconf);
+    assert_no_children();
+    rmdir(w->dir);
+}
+
 static void test_listener_failure_halfway(void **state)
 {
     world_t *w = make_world(2);
@@ -390,6 +437,7 @@ int main(void)
         UNIT_TEST_WITH(test_draining_ledger, setup),
         UNIT_TEST_WITH(test_restart_with_backoff, setup),
         UNIT_TEST_WITH(test_retire_hands_over_draining, setup),
+        UNIT_TEST_WITH(test_successor_then_handover, setup),
         UNIT_TEST_WITH(test_listener_failure_halfway, setup),
     };
 
