@@ -14,7 +14,7 @@
  * Split by concern: fa_python.c (interpreter start, the `_funcapp`
  * module, the function table), fa_pyimport.c (the embedded importer),
  * fa_pyinvoke.c (marshalling and the sync invoke), fa_pyloop.c (the
- * bridge to the event loop).
+ * bridge to the event loop), fa_pystop.c (Python's shutdown).
  */
 #ifndef FA_PYTHON_H
 #define FA_PYTHON_H
@@ -65,5 +65,16 @@ void fa_python_submit(fa_invocation_t *inv);
 /** Cancels @a inv's task (its client went away); it is still reported
  * done, with a NULL response. */
 void fa_python_cancel(fa_invocation_t *inv);
+
+/**
+ * Python's shutdown, for a worker about to _exit after serving: the ASGI
+ * lifespan shutdown of every app whose lifespan started (on the loop it
+ * started on), then the atexit handlers; a hook's exception is logged and
+ * the others still run.  Once, and only after fa_python_start succeeded.
+ * Takes @a bound at most: past it a watchdog thread logs FA070 and exits
+ * the process with @a code (Python may be stuck holding the GIL).  Main
+ * thread.
+ */
+void fa_python_stop(int slot, apr_interval_time_t bound, int code);
 
 #endif

@@ -28,6 +28,12 @@
  * requests already on their way from old httpd children. */
 #define DRAIN_QUIET apr_time_from_msec(500)
 
+/* Python's shutdown (atexit, ASGI lifespans) gets what the drain left of
+ * the graceful timeout, but at least STOP_MIN: an app's cleanup deserves a
+ * moment even after a drain that used it all. */
+#define STOP_MIN apr_time_from_sec(1)
+#define STOP_OFF apr_time_from_sec(30) /* when the timeout is off */
+
 /* The run queue's tunables (fa_runq.h); both can be set at build time
  * (-DFEW_RUNNERS=, -DSTALL_MS=) to measure others. */
 #ifndef FEW_RUNNERS
@@ -460,6 +466,21 @@ static int serve(worker_t *w)
     }
 }
 
+static apr_interval_time_t stop_bound(const worker_t *w)
+{
+    apr_interval_time_t limit = w->app->config->graceful_timeout;
+    apr_interval_time_t left;
+
+    if (limit <= 0) {
+        limit = STOP_OFF;
+    }
+    left = limit;
+    if (w->drain_started && apr_time_now() > w->drain_started) {
+        left -= apr_time_now() - w->drain_started;
+    }
+    return left < STOP_MIN ? STOP_MIN : left;
+}
+
 /* Once per app (by its first worker): which functions need a key when
  * none is configured, or go without one when keys are off. */
 static void say_keys(worker_t *w)
@@ -530,6 +551,7 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
                "drained; exiting",
                slot, (long)getpid());
     }
+    fa_python_stop(slot, stop_bound(w), code);
     fflush(NULL);
     _exit(code);
 }

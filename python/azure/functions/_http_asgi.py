@@ -72,6 +72,17 @@ class _Exchange:
                             headers=self.headers, mimetype=gateway.content_type(self.headers))
 
 
+def _worker_shutdown():
+    """mod_funcapp's worker shutdown (the loader's), which runs the
+    shutdown of the lifespans still running when the worker exits; None
+    outside a worker."""
+    try:
+        from _funcapp_loader import shutdown
+    except ImportError:
+        return None
+    return shutdown
+
+
 class _Lifespan:
     """One run of the app's lifespan protocol: startup at once, shutdown
     when asked."""
@@ -89,7 +100,10 @@ class _Lifespan:
         # A context of its own: the lifespan belongs to the app, not to the
         # request that happened to start it, so its log lines carry no
         # invocation id and that request's cancellation does not reach it.
+        self._worker = _worker_shutdown()
         self.task = self.loop.create_task(self._run(app, scope), context=contextvars.Context())
+        if self._worker is not None:
+            self._worker.started(self)
 
     @property
     def failed(self) -> bool:
@@ -129,6 +143,8 @@ class _Lifespan:
             # An app that returns without a word has no lifespan either.
             self._resolve(self._started, True)
             self._resolve(self._stopped, None)
+            if self._worker is not None:
+                self._worker.ended(self)
 
     async def _send(self, message: dict) -> None:
         kind = message.get('type')
