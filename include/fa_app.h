@@ -37,6 +37,10 @@
  *              them when the doorbell rings (fa_doorbell.h).
  * retiring:    set by the parent while a successor for the slot's worker
  *              starts; read by that successor once ready.
+ * beat:        the worker's I/O thread's heartbeat (fa_slot_beat), at
+ *              least once a second; children and the parent read it to
+ *              tell a stalled worker (SIGSTOP, a hung machine) from a slow
+ *              function.
  */
 struct fa_slot {
     apr_uint32_t outstanding;
@@ -44,6 +48,7 @@ struct fa_slot {
     apr_uint32_t incarnation;
     apr_uint32_t asks;
     apr_uint32_t retiring;
+    apr_uint32_t beat;
 };
 
 typedef struct fa_app fa_app_t;

@@ -77,6 +77,9 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
 #define FA_CLIENT_GONE (APR_OS_START_USERERR + 1)
 /** fa_dispatch_invoke: no answer within the app's function timeout. */
 #define FA_TIMED_OUT (APR_OS_START_USERERR + 2)
+/** Internal: the worker stopped beating with the request (retried as a
+ * worker that died after receiving it). */
+#define FA_WORKER_STALLED (APR_OS_START_USERERR + 3)
 
 /**
  * Sends @a req to the least-busy worker and reads its response into
@@ -88,8 +91,10 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
  * when the client hangs up it drops the worker connection, so the worker
  * cancels the request, and returns FA_CLIENT_GONE.  With no answer within
  * the app's function timeout it drops the connection too (an async task
- * is cancelled) and returns FA_TIMED_OUT, never retried.  *@a worker is
- * the slot of the last worker tried.
+ * is cancelled) and returns FA_TIMED_OUT, never retried.  A worker that
+ * stops beating while it has the request (fa_slot_stalled: stopped, not
+ * slow) counts as one that died after receiving it, and the parent is
+ * asked to kill it.  *@a worker is the slot of the last worker tried.
  */
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,

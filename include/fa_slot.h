@@ -57,6 +57,9 @@ void fa_slot_set_dead(fa_slot_t *slots, int slot);
  * predecessor. */
 #define FA_SLOT_ASK_REPLACE 1u
 #define FA_SLOT_ASK_HANDOVER 2u
+/** From an httpd child: the slot's worker looks stalled (fa_slot_stalled);
+ * the parent looks again and kills it. */
+#define FA_SLOT_ASK_KILL 4u
 
 /** Worker: adds @a asks to the slot's; children and workers never block
  * on them. */
@@ -74,5 +77,20 @@ void fa_slot_new_incarnation(fa_slot_t *slots, int slot);
  * over (0); the successor reads it once ready, to ask HANDOVER. */
 void fa_slot_set_retiring(fa_slot_t *slots, int slot, int retiring);
 int fa_slot_retiring(fa_slot_t *slots, int slot);
+
+/* ---- the heartbeat ------------------------------------------------------ */
+
+/** A worker's I/O thread beats at least this often. */
+#define FA_SLOT_BEAT_INTERVAL_MS 1000
+/** A ready worker whose last beat is older than this (seconds) is
+ * stalled: the I/O thread never waits on Python (the GIL) or on a
+ * function, so only a stopped or starved process misses beats. */
+#define FA_SLOT_STALL_SECONDS 3
+
+/** Worker, I/O thread: it is alive. */
+void fa_slot_beat(fa_slot_t *slots, int slot);
+/** Whether the slot's worker is ready and has not beaten for more than
+ * @a seconds. */
+int fa_slot_stalled(fa_slot_t *slots, int slot, apr_uint32_t seconds);
 
 #endif

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "fa_dispatch.h"
+#include "fa_doorbell.h"
 #include "fa_io.h"
 #include "fa_slot.h"
 
@@ -358,27 +359,47 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+/* The worker on @a slot has missed its heartbeats with our request: the
+ * parent looks again and kills it; the request counts as lost. */
+static int stalled(fa_dispatch_t *d, int slot)
+{
+    if (!fa_slot_stalled(d->app->slots, slot, FA_SLOT_STALL_SECONDS)) {
+        return 0;
+    }
+    fa_slot_ask(d->app->slots, slot, FA_SLOT_ASK_KILL);
+    fa_doorbell_ring(d->app->doorbell);
+    return 1;
+}
+
 /* Waits for the worker's answer while watching the client: if the client
  * hangs up first, closing the worker connection tells the worker, which
  * cancels an async function's task.  A wait past the function timeout is
- * FA_TIMED_OUT (without a client to watch, the socket's own receive
- * timeout bounds the read that follows). */
-static apr_status_t wait_response(int fd, int client_fd,
-                                  apr_interval_time_t timeout)
+ * FA_TIMED_OUT.  Every beat interval without an answer it looks at the
+ * worker's heartbeat: a stalled worker is FA_WORKER_STALLED. */
+static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
+                                  int client_fd)
 {
+    apr_interval_time_t timeout = d->app->config->function_timeout;
+    /* poll skips a negative descriptor: no client to watch */
     struct pollfd pfd[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
     apr_time_t deadline = apr_time_now() + timeout;
 
-    if (client_fd < 0) {
-        return APR_SUCCESS;
-    }
     for (;;) {
         apr_interval_time_t left = deadline - apr_time_now();
-        int n = poll(pfd, 2,
-                     timeout <= 0 ? -1
-                                  : (int)apr_time_as_msec(left > 0 ? left : 0));
-        if (n == 0) {
+        int step = FA_SLOT_BEAT_INTERVAL_MS, n;
+
+        if (timeout > 0 && apr_time_as_msec(left) < step) {
+            step = left > 0 ? (int)apr_time_as_msec(left) : 0;
+        }
+        n = poll(pfd, 2, step);
+        if (n == 0 && timeout > 0 && apr_time_now() >= deadline) {
             return FA_TIMED_OUT;
+        }
+        if (n == 0) {
+            if (stalled(d, slot)) {
+                return FA_WORKER_STALLED;
+            }
+            continue;
         }
         if (n < 0 && errno == EINTR) {
             continue;
@@ -424,7 +445,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     } while (rv != APR_SUCCESS && reused);
     if (rv == APR_SUCCESS) {
         *sent = 1;
-        rv = wait_response(fd, client_fd, d->app->config->function_timeout);
+        rv = wait_response(d, slot, fd, client_fd);
     }
     if (rv == APR_SUCCESS) {
         rv = recv_frame(fd, p, FA_FRAME_RESPONSE, MAX_RESPONSE, -1, &payload,
@@ -470,9 +491,13 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
             return rv;
         }
         retry = fa_dispatch_retry(attempt, sent, idempotent);
-        fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING, rv,
-               "FA053: %s: worker %d failed %s the request%s",
-               req->invocation_id, slot, sent ? "after receiving" : "before",
+        fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING,
+               rv == FA_WORKER_STALLED ? 0 : rv,
+               "FA053: %s: worker %d %s the request%s", req->invocation_id,
+               slot,
+               rv == FA_WORKER_STALLED ? "stalled (no heartbeat) with"
+                   : sent              ? "failed after receiving"
+                                       : "failed before",
                retry ? "; retrying on another worker" : "");
         if (!retry) {
             return APR_ECONNABORTED;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fa_slot: the shared slots, touched by the parent, children and workers. */
 #include <string.h>
+#include <time.h>
 
 #include <apr_atomic.h>
 #include <apr_shm.h>
@@ -142,4 +143,28 @@ void fa_slot_set_retiring(fa_slot_t *slots, int slot, int retiring)
 int fa_slot_retiring(fa_slot_t *slots, int slot)
 {
     return apr_atomic_read32(&slots[slot].retiring) != 0;
+}
+
+/* Seconds of CLOCK_MONOTONIC: the same clock in every process of the
+ * machine, and one that a change of the wall clock does not move. */
+static apr_uint32_t monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (apr_uint32_t)ts.tv_sec;
+}
+
+void fa_slot_beat(fa_slot_t *slots, int slot)
+{
+    apr_atomic_set32(&slots[slot].beat, monotonic_seconds());
+}
+
+int fa_slot_stalled(fa_slot_t *slots, int slot, apr_uint32_t seconds)
+{
+    apr_uint32_t beat = apr_atomic_read32(&slots[slot].beat);
+
+    /* unsigned: a beat read just as it moves on is never "late" */
+    return apr_atomic_read32(&slots[slot].ready)
+        && (apr_int32_t)(monotonic_seconds() - beat) > (apr_int32_t)seconds;
 }

@@ -91,6 +91,25 @@ static void hand_over(generation_t *gen, fa_app_t *app, int slot)
     }
 }
 
+/* An httpd child saw the slot's worker miss its heartbeats with a request
+ * in hand: if it still does, it is stopped or starved beyond use; its
+ * death restarts it as any other. */
+static void kill_stalled(generation_t *gen, fa_app_t *app, int slot)
+{
+    worker_rec_t *cur = current_rec(gen, app, slot);
+
+    if (!cur || !cur->alive
+        || !fa_slot_stalled(app->slots, slot, FA_SLOT_STALL_SECONDS)) {
+        return;
+    }
+    fa_log(&gen->log, FA_LOG_ERR, 0,
+           "FA080: worker %d of %s (pid %ld) has not run for over %d s "
+           "(stopped?) with requests waiting; killing it",
+           slot, fa_supervisor_app_name(app), (long)cur->proc.pid,
+           FA_SLOT_STALL_SECONDS);
+    kill(cur->proc.pid, SIGKILL);
+}
+
 static void take_asks(generation_t *gen)
 {
     int i, j;
@@ -104,6 +123,9 @@ static void take_asks(generation_t *gen)
             }
             if (asks & FA_SLOT_ASK_REPLACE) {
                 start_successor(gen, app, j);
+            }
+            if (asks & FA_SLOT_ASK_KILL) {
+                kill_stalled(gen, app, j);
             }
         }
     }

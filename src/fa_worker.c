@@ -437,7 +437,13 @@ static int serve(worker_t *w)
             && (timeout < 0 || timeout > apr_time_from_msec(100))) {
             timeout = apr_time_from_msec(100);
         }
+        /* idle or not, a heartbeat a second (fa_slot_stalled) */
+        if (timeout < 0
+            || timeout > apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS)) {
+            timeout = apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS);
+        }
         rv = apr_pollset_poll(w->pollset, timeout, &n, &ready);
+        fa_slot_beat(w->app->slots, w->slot);
         if (fa_worker_draining) {
             stop_listening(w);
         }
@@ -529,6 +535,7 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
         _exit(code);
     }
     set_recycle_limit(w);
+    fa_slot_beat(app->slots, slot);
     fa_slot_set_ready(app->slots, slot);
     /* a successor: its predecessor may drain now */
     if (fa_slot_retiring(app->slots, slot)) {
