@@ -8,10 +8,10 @@
 #include "fa_app.h"
 #include "fa_slot.h"
 
-/* A slot whose worker is (re)starting still queues requests in its
- * socket's backlog, but only when no ready worker can: this weight puts
- * it behind any ready one, however busy. */
-#define NOT_READY_WEIGHT (1u << 20)
+/* A slot's score is its tier (fa_slot_reserve) above its outstanding
+ * count, so any slot of a better tier wins, however busy. */
+#define TIER_SHIFT 24
+#define MAX_COUNTED ((1u << TIER_SHIFT) - 1)
 /* Lost compare-and-swaps before a child counts on its pick anyway. */
 #define MAX_CAS_TRIES 8
 
@@ -32,11 +32,34 @@ apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf)
     return APR_SUCCESS;
 }
 
+/* A request sent to a starting worker waits in its socket's backlog only
+ * until the import is over; behind a full ready one it waits for a whole
+ * request to end.  So a free place on a starting worker beats a full
+ * ready one, and only a free place on a ready one beats it. */
+static apr_uint32_t score(fa_slot_t *slot, apr_uint32_t seen,
+                          apr_uint32_t capacity)
+{
+    apr_uint32_t state = apr_atomic_read32(&slot->state);
+    int free_place = capacity == 0 || seen < capacity;
+    apr_uint32_t tier;
+
+    if (state == FA_SLOT_READY) {
+        tier = free_place ? 0 : 2;
+    }
+    else if (state == FA_SLOT_STARTING && free_place) {
+        tier = 1;
+    }
+    else {
+        tier = 3;
+    }
+    return (tier << TIER_SHIFT) | (seen < MAX_COUNTED ? seen : MAX_COUNTED);
+}
+
 /* Reading the counters and then adding would let two children that look
  * at once pick the same idle worker; the compare-and-swap makes the choice
  * and the count one step, and a loser looks again. */
 int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
-                    apr_uint32_t *spread)
+                    apr_uint32_t capacity, apr_uint32_t *spread)
 {
     int attempt, k;
 
@@ -47,17 +70,14 @@ int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
 
         for (k = 0; k < nslots; ++k) {
             int i = (int)((start + (apr_uint32_t)k) % (apr_uint32_t)nslots);
-            apr_uint32_t seen, score;
+            apr_uint32_t seen, s;
             if (i == exclude) {
                 continue;
             }
             seen = apr_atomic_read32(&slots[i].outstanding);
-            score = seen;
-            if (!apr_atomic_read32(&slots[i].ready)) {
-                score += NOT_READY_WEIGHT;
-            }
-            if (score < best_score) {
-                best_score = score;
+            s = score(&slots[i], seen, capacity);
+            if (s < best_score) {
+                best_score = s;
                 best_seen = seen;
                 best = i;
             }
@@ -78,14 +98,19 @@ void fa_slot_release(fa_slot_t *slots, int slot)
     apr_atomic_dec32(&slots[slot].outstanding);
 }
 
+void fa_slot_set_starting(fa_slot_t *slots, int slot)
+{
+    apr_atomic_set32(&slots[slot].state, FA_SLOT_STARTING);
+}
+
 void fa_slot_set_ready(fa_slot_t *slots, int slot)
 {
-    apr_atomic_set32(&slots[slot].ready, 1);
+    apr_atomic_set32(&slots[slot].state, FA_SLOT_READY);
 }
 
 void fa_slot_set_dead(fa_slot_t *slots, int slot)
 {
-    apr_atomic_set32(&slots[slot].ready, 0);
+    apr_atomic_set32(&slots[slot].state, FA_SLOT_DOWN);
 }
 
 /* The count and the check are one atomic step, so children admitting at
