@@ -25,9 +25,9 @@ typedef struct fa_slot fa_slot_t;
 #define FA_SLOT_READY 2
 
 /** Parent: @a nslots zeroed slots (all down, nothing outstanding)
- * in shared memory that lives as long as @a pconf, and after them one
- * more, the app's own, whose outstanding counts the requests admitted by
- * fa_slot_admit. */
+ * in shared memory that lives as long as @a pconf, and after them the
+ * app's own counts: the requests admitted by fa_slot_admit and the places
+ * of fa_slot_run_begin. */
 apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf);
 
 /**
@@ -52,6 +52,19 @@ void fa_slot_release(fa_slot_t *slots, int slot);
  * fa_slot_leave when it is over. */
 int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max);
 void fa_slot_leave(fa_slot_t *slots, int nslots);
+
+/** Parent, after fa_slot_create: at most @a max functions of the app run
+ * at once (host.json maxConcurrentRequests; 0, the default: no limit). */
+apr_status_t fa_slot_limit_running(fa_slot_t *slots, int nslots,
+                                   apr_uint32_t max);
+
+/** Child: waits, at most @a timeout (<= 0: no bound), until fewer than
+ * that limit run, and takes a place: APR_SUCCESS, then fa_slot_run_end
+ * when the function has answered; APR_TIMEUP when the wait ran out.
+ * Without a limit, APR_SUCCESS at once. */
+apr_status_t fa_slot_run_begin(fa_slot_t *slots, int nslots,
+                               apr_interval_time_t timeout);
+void fa_slot_run_end(fa_slot_t *slots, int nslots);
 
 /** Worker: its back-off is over and it imports the app; requests sent
  * now wait in its socket's backlog until it is ready. */

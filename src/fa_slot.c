@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fa_slot: the shared slots, touched by the parent, children and workers. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sem_clockwait */
+#endif
+#include <errno.h>
+#include <semaphore.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_atomic.h>
 #include <apr_shm.h>
@@ -15,11 +21,26 @@
 /* Lost compare-and-swaps before a child counts on its pick anyway. */
 #define MAX_CAS_TRIES 8
 
+/* The app's own counts, after its slots in the same shared memory. */
+typedef struct app_area {
+    apr_uint32_t admitted; /* requests in (fa_slot_admit) */
+    apr_uint32_t limited;  /* whether running holds a count */
+    sem_t running;         /* places left under maxConcurrentRequests */
+} app_area_t;
+
+/* sem_t wants its own alignment whatever the slots' size. */
+#define AREA_OFFSET(nslots)                                                    \
+    APR_ALIGN(sizeof(fa_slot_t) * (apr_size_t)(nslots), 16)
+
+static app_area_t *area_of(fa_slot_t *slots, int nslots)
+{
+    return (app_area_t *)((char *)slots + AREA_OFFSET(nslots));
+}
+
 apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf)
 {
     apr_shm_t *shm;
-    /* one more after the workers': the app's own (fa_slot_admit) */
-    apr_size_t size = sizeof(fa_slot_t) * ((apr_size_t)nslots + 1);
+    apr_size_t size = AREA_OFFSET(nslots) + sizeof(app_area_t);
     apr_status_t rv;
 
     /* Anonymous shared memory survives fork; it lives with pconf in the
@@ -117,7 +138,7 @@ void fa_slot_set_dead(fa_slot_t *slots, int slot)
  * once never let more than @a max in. */
 int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max)
 {
-    apr_uint32_t *admitted = &slots[nslots].outstanding;
+    apr_uint32_t *admitted = &area_of(slots, nslots)->admitted;
     apr_uint32_t seen;
 
     do {
@@ -131,5 +152,57 @@ int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max)
 
 void fa_slot_leave(fa_slot_t *slots, int nslots)
 {
-    apr_atomic_dec32(&slots[nslots].outstanding);
+    apr_atomic_dec32(&area_of(slots, nslots)->admitted);
+}
+
+/* A process-shared semaphore: waiting children sleep in the kernel and
+ * one wakes as each running function ends, in whichever httpd child. */
+apr_status_t fa_slot_limit_running(fa_slot_t *slots, int nslots,
+                                   apr_uint32_t max)
+{
+    app_area_t *area = area_of(slots, nslots);
+
+    if (max == 0) {
+        return APR_SUCCESS;
+    }
+    if (sem_init(&area->running, 1, max) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    area->limited = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_slot_run_begin(fa_slot_t *slots, int nslots,
+                               apr_interval_time_t timeout)
+{
+    app_area_t *area = area_of(slots, nslots);
+    struct timespec deadline;
+    int rc;
+
+    if (!area->limited) {
+        return APR_SUCCESS;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    if (timeout > 0) {
+        apr_interval_time_t ns = (apr_interval_time_t)deadline.tv_nsec
+            + apr_time_usec(timeout) * 1000;
+        deadline.tv_sec += (time_t)(apr_time_sec(timeout) + ns / 1000000000);
+        deadline.tv_nsec = (long)(ns % 1000000000);
+    }
+    /* a signal to the child (a graceful restart) is no reason to stop */
+    do {
+        rc = timeout > 0
+            ? sem_clockwait(&area->running, CLOCK_MONOTONIC, &deadline)
+            : sem_wait(&area->running);
+    } while (rc != 0 && errno == EINTR);
+    return rc == 0 ? APR_SUCCESS : APR_TIMEUP;
+}
+
+void fa_slot_run_end(fa_slot_t *slots, int nslots)
+{
+    app_area_t *area = area_of(slots, nslots);
+
+    if (area->limited) {
+        sem_post(&area->running);
+    }
 }

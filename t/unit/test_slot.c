@@ -313,6 +313,31 @@ static void test_admit(void **state)
     assert_false(fa_slot_admit(slots, 2, ADMIT_MAX));
 }
 
+/* maxConcurrentRequests: a place each, a wait past the limit bounded by
+ * its timeout, a place given back; no limit, no wait. */
+static void test_run_limit(void **state)
+{
+    fa_slot_t *slots = make_slots(2, 1);
+    apr_time_t start;
+
+    (void)state;
+    assert_int_equal(fa_slot_run_begin(slots, 2, 1), APR_SUCCESS);
+    fa_slot_run_end(slots, 2);
+    assert_int_equal(fa_slot_limit_running(slots, 2, 2), APR_SUCCESS);
+    assert_int_equal(fa_slot_run_begin(slots, 2, 0), APR_SUCCESS);
+    assert_int_equal(fa_slot_run_begin(slots, 2, 0), APR_SUCCESS);
+    start = apr_time_now();
+    assert_int_equal(fa_slot_run_begin(slots, 2, apr_time_from_msec(100)),
+                     APR_TIMEUP);
+    assert_true(apr_time_now() - start >= apr_time_from_msec(90));
+    /* the count of admitted requests is apart */
+    assert_true(fa_slot_admit(slots, 2, 1));
+    fa_slot_leave(slots, 2);
+    fa_slot_run_end(slots, 2);
+    assert_int_equal(fa_slot_run_begin(slots, 2, apr_time_from_msec(100)),
+                     APR_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +351,7 @@ int main(void)
         UNIT_TEST(test_release),
         UNIT_TEST(test_reserve_concurrent),
         UNIT_TEST(test_admit),
+        UNIT_TEST(test_run_limit),
     };
 
     return UNIT_RUN(tests);
