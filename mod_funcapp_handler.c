@@ -359,6 +359,27 @@ static int find_function(request_rec *r, const server_conf_t *conf,
     return result == FA_ROUTE_MATCHED && *function ? OK : HTTP_NOT_FOUND;
 }
 
+/* host.json's maxConcurrentRequests, counted across every httpd child:
+ * past it a request waits for a running function to end, as long as a
+ * function may run; 0 when that ran out (the glue answers 504). */
+static int run_begin(request_rec *r, fa_app_t *app, const char *id,
+                     const fa_function_t *function)
+{
+    if (fa_slot_run_begin(app->slots, app->nslots,
+                          app->config->function_timeout)
+        == APR_SUCCESS) {
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "FA067: %s: function %s waited %" APR_TIME_T_FMT
+                  " s for one of the %d running (maxConcurrentRequests) to "
+                  "end; answering 504",
+                  id, function->name,
+                  apr_time_sec(app->config->function_timeout),
+                  app->config->max_concurrent);
+    return 0;
+}
+
 /* Reads the body, runs @a function in a worker and sends its answer. */
 static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                   const fa_function_t *function)
@@ -379,6 +400,9 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     req->method = r->method;
     req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
     req->headers = r->headers_in;
+    if (!run_begin(r, conf->app, invocation_id, function)) {
+        return HTTP_GATEWAY_TIME_OUT;
+    }
     rv = fa_dispatch_invoke(
         conf->dispatch, r->pool, req,
         r->method_number == M_GET || r->method_number == M_OPTIONS,
@@ -386,6 +410,7 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
         function->is_async ? client_fd(r) : -1, &resp, &worker);
+    fa_slot_run_end(conf->app->slots, conf->app->nslots);
     if (rv == FA_TIMED_OUT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "FA065: %s: function %s timed out after %" APR_TIME_T_FMT

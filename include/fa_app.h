@@ -26,10 +26,11 @@
  *
  * outstanding: added to and taken from by httpd children (a request sent
  *              and awaited); read by children to pick the least busy.
- * ready:       set by the worker once it has indexed the app, cleared by
- *              the parent when it reaps the worker; read by children, who
- *              send to a slot that is not ready only when no ready one can
- *              take the request.
+ * state:       FA_SLOT_DOWN, _STARTING or _READY (fa_slot.h): the worker
+ *              sets STARTING after its restart back-off and READY once it
+ *              has indexed the app; the parent sets DOWN when it reaps it.
+ *              Read by children to prefer a free thread, then one about
+ *              to be ready, over a queue behind a busy worker.
  * incarnation: bumped by a worker when it stops listening (it is being
  *              replaced or stopped); children drop pooled connections made
  *              before, which lead to that worker, instead of sending on them.
@@ -44,7 +45,7 @@
  */
 struct fa_slot {
     apr_uint32_t outstanding;
-    apr_uint32_t ready;
+    apr_uint32_t state;
     apr_uint32_t incarnation;
     apr_uint32_t asks;
     apr_uint32_t retiring;

@@ -61,6 +61,8 @@ typedef struct fa_app_config {
     apr_array_header_t *handlers; /* of fa_handler_spec_t */
     int max_outstanding; /* host.json extensions.http.maxOutstandingRequests;
                           * 0 unbounded */
+    int max_concurrent;  /* host.json extensions.http.maxConcurrentRequests;
+                          * 0 unbounded */
     apr_size_t max_body; /* FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, else
                           * FA_MAX_BODY (set by fa_config_resolve) */
     apr_interval_time_t function_timeout; /* FunctionTimeout, else

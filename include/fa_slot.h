@@ -4,8 +4,9 @@
  *
  * The httpd parent creates an app's slots (anonymous shared memory in
  * pconf, inherited by every child and worker it forks) and marks a slot
- * dead when it reaps the slot's worker; a worker marks its slot ready once
- * it has indexed the app; httpd children reserve a slot for each request
+ * down when it reaps the slot's worker; a worker marks its slot starting
+ * once its restart back-off is over and ready once it has indexed the app;
+ * httpd children reserve a slot for each request
  * and release it when the answer is in.  Nothing else touches a slot: its
  * fields are read and written only here, with apr_atomic_*.
  */
@@ -17,21 +18,31 @@
 /* Its fields, and who writes and reads each, are in fa_app.h. */
 typedef struct fa_slot fa_slot_t;
 
-/** Parent: @a nslots zeroed slots (no worker ready, nothing outstanding)
- * in shared memory that lives as long as @a pconf, and after them one
- * more, the app's own, whose outstanding counts the requests admitted by
- * fa_slot_admit. */
+/** A slot's state: no process (or one in its restart back-off), one
+ * importing the app, one taking requests. */
+#define FA_SLOT_DOWN 0
+#define FA_SLOT_STARTING 1
+#define FA_SLOT_READY 2
+
+/** Parent: @a nslots zeroed slots (all down, nothing outstanding)
+ * in shared memory that lives as long as @a pconf, and after them the
+ * app's own counts: the requests admitted by fa_slot_admit and the places
+ * of fa_slot_run_begin. */
 apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf);
 
 /**
- * Child: picks the slot with the fewest outstanding requests, other than
- * @a exclude (or -1), and counts one more request on it.  Slots whose
- * worker is not ready come last; ties go to the first one found from
- * *@a spread on (bumped at every call, so a child's picks go round).
- * Only when @a exclude is the only slot is it picked.
+ * Child: picks a slot other than @a exclude (or -1) and counts one more
+ * request on it.  @a capacity is how many requests a worker runs at once
+ * for this one (its threads for a def function; 0, unbounded, for an
+ * async one).  Best first: a ready worker with a free place; a starting
+ * one with a free place (it is about to take it); a full ready one; the
+ * rest (full starting ones, down ones).  Within a tier, the fewest
+ * outstanding; ties go to the first one found from *@a spread on (bumped
+ * at every call, so a child's picks go round).  Only when @a exclude is
+ * the only slot is it picked.
  */
 int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
-                    apr_uint32_t *spread);
+                    apr_uint32_t capacity, apr_uint32_t *spread);
 
 /** Child: the request counted by fa_slot_reserve on @a slot is over. */
 void fa_slot_release(fa_slot_t *slots, int slot);
@@ -42,11 +53,28 @@ void fa_slot_release(fa_slot_t *slots, int slot);
 int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max);
 void fa_slot_leave(fa_slot_t *slots, int nslots);
 
+/** Parent, after fa_slot_create: at most @a max functions of the app run
+ * at once (host.json maxConcurrentRequests; 0, the default: no limit). */
+apr_status_t fa_slot_limit_running(fa_slot_t *slots, int nslots,
+                                   apr_uint32_t max);
+
+/** Child: waits, at most @a timeout (<= 0: no bound), until fewer than
+ * that limit run, and takes a place: APR_SUCCESS, then fa_slot_run_end
+ * when the function has answered; APR_TIMEUP when the wait ran out.
+ * Without a limit, APR_SUCCESS at once. */
+apr_status_t fa_slot_run_begin(fa_slot_t *slots, int nslots,
+                               apr_interval_time_t timeout);
+void fa_slot_run_end(fa_slot_t *slots, int nslots);
+
+/** Worker: its back-off is over and it imports the app; requests sent
+ * now wait in its socket's backlog until it is ready. */
+void fa_slot_set_starting(fa_slot_t *slots, int slot);
+
 /** Worker: it has indexed the app and takes requests. */
 void fa_slot_set_ready(fa_slot_t *slots, int slot);
 
-/** Parent: the slot's worker is gone; until its replacement is ready,
- * requests go to the slot only when no ready worker can take them. */
+/** Parent: the slot's worker is gone (down); until its replacement
+ * starts, requests go to the slot only when every worker is full. */
 void fa_slot_set_dead(fa_slot_t *slots, int slot);
 
 /* ---- replacing a worker without a pause (recycling) ------------------ */

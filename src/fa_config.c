@@ -360,12 +360,13 @@ static apr_status_t load_json(apr_pool_t *p, const char *dir, const char *name,
     return APR_SUCCESS;
 }
 
-/* host.json's extensions.http.maxOutstandingRequests (-1: unbounded, as
- * Azure's default). */
-static apr_status_t read_throttle(apr_pool_t *p, fa_app_config_t *cfg,
-                                  json_t *http, const char **error)
+/* One of host.json's extensions.http limits, maxOutstandingRequests or
+ * maxConcurrentRequests (-1: unbounded, as Azure's default; *out 0). */
+static apr_status_t read_limit(apr_pool_t *p, fa_app_config_t *cfg,
+                               json_t *http, const char *name, int *out,
+                               const char **error)
 {
-    json_t *max = json_object_get(http, "maxOutstandingRequests");
+    json_t *max = json_object_get(http, name);
 
     if (!max) {
         return APR_SUCCESS;
@@ -374,14 +375,23 @@ static apr_status_t read_throttle(apr_pool_t *p, fa_app_config_t *cfg,
         || json_integer_value(max) < -1 || json_integer_value(max) > 1000000) {
         *error = apr_psprintf(p,
                               "FunctionApp: %s/host.json: extensions.http."
-                              "maxOutstandingRequests must be -1 or an "
-                              "integer from 1 to 1000000",
-                              cfg->app_dir);
+                              "%s must be -1 or an integer from 1 to 1000000",
+                              cfg->app_dir, name);
         return APR_EGENERAL;
     }
-    cfg->max_outstanding =
-        json_integer_value(max) < 0 ? 0 : (int)json_integer_value(max);
+    *out = json_integer_value(max) < 0 ? 0 : (int)json_integer_value(max);
     return APR_SUCCESS;
+}
+
+static apr_status_t read_throttle(apr_pool_t *p, fa_app_config_t *cfg,
+                                  json_t *http, const char **error)
+{
+    apr_status_t rv = read_limit(p, cfg, http, "maxOutstandingRequests",
+                                 &cfg->max_outstanding, error);
+
+    return rv != APR_SUCCESS ? rv
+                             : read_limit(p, cfg, http, "maxConcurrentRequests",
+                                          &cfg->max_concurrent, error);
 }
 
 /* host.json's functionTimeout, unless FunctionTimeout was given. */

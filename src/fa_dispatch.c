@@ -208,9 +208,18 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
     return APR_SUCCESS;
 }
 
-static int reserve_slot(fa_dispatch_t *d, int exclude)
+/* @a function is the table's index of the function to run, or -1 for a
+ * request any worker answers at once (the table). */
+static int reserve_slot(fa_dispatch_t *d, int exclude, apr_uint32_t function)
 {
-    return fa_slot_reserve(d->app->slots, d->app->nslots, exclude, &d->next);
+    apr_uint32_t capacity = 0; /* an async function's tasks: unbounded */
+
+    if (function < (apr_uint32_t)d->nfunctions
+        && !d->functions[function].is_async) {
+        capacity = (apr_uint32_t)d->app->config->thread_count;
+    }
+    return fa_slot_reserve(d->app->slots, d->app->nslots, exclude, capacity,
+                           &d->next);
 }
 
 static void release_slot(fa_dispatch_t *d, int slot)
@@ -302,7 +311,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     conn_t conn;
 
     apr_pool_create(&tmp, NULL);
-    slot = reserve_slot(d, -1);
+    slot = reserve_slot(d, -1, (apr_uint32_t)-1);
     release_slot(d, slot);
     fd = get_conn(d, slot, &conn, &reused);
     if (fd >= 0) {
@@ -482,7 +491,7 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     }
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
     for (attempt = 0;; ++attempt) {
-        slot = reserve_slot(d, slot);
+        slot = reserve_slot(d, slot, req->function_index);
         rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
         release_slot(d, slot);
         *worker = slot;

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fa_slot: the shared slots, touched by the parent, children and workers. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sem_clockwait */
+#endif
+#include <errno.h>
+#include <semaphore.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,18 +14,33 @@
 #include "fa_app.h"
 #include "fa_slot.h"
 
-/* A slot whose worker is (re)starting still queues requests in its
- * socket's backlog, but only when no ready worker can: this weight puts
- * it behind any ready one, however busy. */
-#define NOT_READY_WEIGHT (1u << 20)
+/* A slot's score is its tier (fa_slot_reserve) above its outstanding
+ * count, so any slot of a better tier wins, however busy. */
+#define TIER_SHIFT 24
+#define MAX_COUNTED ((1u << TIER_SHIFT) - 1)
 /* Lost compare-and-swaps before a child counts on its pick anyway. */
 #define MAX_CAS_TRIES 8
+
+/* The app's own counts, after its slots in the same shared memory. */
+typedef struct app_area {
+    apr_uint32_t admitted; /* requests in (fa_slot_admit) */
+    apr_uint32_t limited;  /* whether running holds a count */
+    sem_t running;         /* places left under maxConcurrentRequests */
+} app_area_t;
+
+/* sem_t wants its own alignment whatever the slots' size. */
+#define AREA_OFFSET(nslots)                                                    \
+    APR_ALIGN(sizeof(fa_slot_t) * (apr_size_t)(nslots), 16)
+
+static app_area_t *area_of(fa_slot_t *slots, int nslots)
+{
+    return (app_area_t *)((char *)slots + AREA_OFFSET(nslots));
+}
 
 apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf)
 {
     apr_shm_t *shm;
-    /* one more after the workers': the app's own (fa_slot_admit) */
-    apr_size_t size = sizeof(fa_slot_t) * ((apr_size_t)nslots + 1);
+    apr_size_t size = AREA_OFFSET(nslots) + sizeof(app_area_t);
     apr_status_t rv;
 
     /* Anonymous shared memory survives fork; it lives with pconf in the
@@ -33,11 +53,34 @@ apr_status_t fa_slot_create(fa_slot_t **slots, int nslots, apr_pool_t *pconf)
     return APR_SUCCESS;
 }
 
+/* A request sent to a starting worker waits in its socket's backlog only
+ * until the import is over; behind a full ready one it waits for a whole
+ * request to end.  So a free place on a starting worker beats a full
+ * ready one, and only a free place on a ready one beats it. */
+static apr_uint32_t score(fa_slot_t *slot, apr_uint32_t seen,
+                          apr_uint32_t capacity)
+{
+    apr_uint32_t state = apr_atomic_read32(&slot->state);
+    int free_place = capacity == 0 || seen < capacity;
+    apr_uint32_t tier;
+
+    if (state == FA_SLOT_READY) {
+        tier = free_place ? 0 : 2;
+    }
+    else if (state == FA_SLOT_STARTING && free_place) {
+        tier = 1;
+    }
+    else {
+        tier = 3;
+    }
+    return (tier << TIER_SHIFT) | (seen < MAX_COUNTED ? seen : MAX_COUNTED);
+}
+
 /* Reading the counters and then adding would let two children that look
  * at once pick the same idle worker; the compare-and-swap makes the choice
  * and the count one step, and a loser looks again. */
 int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
-                    apr_uint32_t *spread)
+                    apr_uint32_t capacity, apr_uint32_t *spread)
 {
     int attempt, k;
 
@@ -48,17 +91,14 @@ int fa_slot_reserve(fa_slot_t *slots, int nslots, int exclude,
 
         for (k = 0; k < nslots; ++k) {
             int i = (int)((start + (apr_uint32_t)k) % (apr_uint32_t)nslots);
-            apr_uint32_t seen, score;
+            apr_uint32_t seen, s;
             if (i == exclude) {
                 continue;
             }
             seen = apr_atomic_read32(&slots[i].outstanding);
-            score = seen;
-            if (!apr_atomic_read32(&slots[i].ready)) {
-                score += NOT_READY_WEIGHT;
-            }
-            if (score < best_score) {
-                best_score = score;
+            s = score(&slots[i], seen, capacity);
+            if (s < best_score) {
+                best_score = s;
                 best_seen = seen;
                 best = i;
             }
@@ -79,21 +119,26 @@ void fa_slot_release(fa_slot_t *slots, int slot)
     apr_atomic_dec32(&slots[slot].outstanding);
 }
 
+void fa_slot_set_starting(fa_slot_t *slots, int slot)
+{
+    apr_atomic_set32(&slots[slot].state, FA_SLOT_STARTING);
+}
+
 void fa_slot_set_ready(fa_slot_t *slots, int slot)
 {
-    apr_atomic_set32(&slots[slot].ready, 1);
+    apr_atomic_set32(&slots[slot].state, FA_SLOT_READY);
 }
 
 void fa_slot_set_dead(fa_slot_t *slots, int slot)
 {
-    apr_atomic_set32(&slots[slot].ready, 0);
+    apr_atomic_set32(&slots[slot].state, FA_SLOT_DOWN);
 }
 
 /* The count and the check are one atomic step, so children admitting at
  * once never let more than @a max in. */
 int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max)
 {
-    apr_uint32_t *admitted = &slots[nslots].outstanding;
+    apr_uint32_t *admitted = &area_of(slots, nslots)->admitted;
     apr_uint32_t seen;
 
     do {
@@ -107,7 +152,59 @@ int fa_slot_admit(fa_slot_t *slots, int nslots, apr_uint32_t max)
 
 void fa_slot_leave(fa_slot_t *slots, int nslots)
 {
-    apr_atomic_dec32(&slots[nslots].outstanding);
+    apr_atomic_dec32(&area_of(slots, nslots)->admitted);
+}
+
+/* A process-shared semaphore: waiting children sleep in the kernel and
+ * one wakes as each running function ends, in whichever httpd child. */
+apr_status_t fa_slot_limit_running(fa_slot_t *slots, int nslots,
+                                   apr_uint32_t max)
+{
+    app_area_t *area = area_of(slots, nslots);
+
+    if (max == 0) {
+        return APR_SUCCESS;
+    }
+    if (sem_init(&area->running, 1, max) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    area->limited = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_slot_run_begin(fa_slot_t *slots, int nslots,
+                               apr_interval_time_t timeout)
+{
+    app_area_t *area = area_of(slots, nslots);
+    struct timespec deadline;
+    int rc;
+
+    if (!area->limited) {
+        return APR_SUCCESS;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    if (timeout > 0) {
+        apr_interval_time_t ns = (apr_interval_time_t)deadline.tv_nsec
+            + apr_time_usec(timeout) * 1000;
+        deadline.tv_sec += (time_t)(apr_time_sec(timeout) + ns / 1000000000);
+        deadline.tv_nsec = (long)(ns % 1000000000);
+    }
+    /* a signal to the child (a graceful restart) is no reason to stop */
+    do {
+        rc = timeout > 0
+            ? sem_clockwait(&area->running, CLOCK_MONOTONIC, &deadline)
+            : sem_wait(&area->running);
+    } while (rc != 0 && errno == EINTR);
+    return rc == 0 ? APR_SUCCESS : APR_TIMEUP;
+}
+
+void fa_slot_run_end(fa_slot_t *slots, int nslots)
+{
+    app_area_t *area = area_of(slots, nslots);
+
+    if (area->limited) {
+        sem_post(&area->running);
+    }
 }
 
 void fa_slot_ask(fa_slot_t *slots, int slot, apr_uint32_t asks)
@@ -165,6 +262,6 @@ int fa_slot_stalled(fa_slot_t *slots, int slot, apr_uint32_t seconds)
     apr_uint32_t beat = apr_atomic_read32(&slots[slot].beat);
 
     /* unsigned: a beat read just as it moves on is never "late" */
-    return apr_atomic_read32(&slots[slot].ready)
+    return apr_atomic_read32(&slots[slot].state) == FA_SLOT_READY
         && (apr_int32_t)(monotonic_seconds() - beat) > (apr_int32_t)seconds;
 }

@@ -373,7 +373,11 @@ static apr_status_t open_app(generation_t *gen, fa_app_t *app)
     int j;
 
     if ((rv = fa_slot_create(&app->slots, app->nslots, gen->pool))
-        != APR_SUCCESS) {
+            != APR_SUCCESS
+        || (rv = fa_slot_limit_running(
+                app->slots, app->nslots,
+                (apr_uint32_t)app->config->max_concurrent))
+            != APR_SUCCESS) {
         fa_log(&gen->log, FA_LOG_CRIT, rv,
                "FA016: cannot create shared "
                "memory");

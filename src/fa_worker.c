@@ -121,6 +121,7 @@ static void setup_process(fa_app_t *app, int slot, apr_interval_time_t delay,
     if (fa_worker_draining) {
         _exit(FA_EXIT_DRAINED);
     }
+    fa_slot_set_starting(app->slots, slot);
 }
 
 /* ---- stage 2: Python, the pollset, the thread pool ---------------------- */

@@ -273,6 +273,52 @@ static void test_max_outstanding(void **state)
     }
 }
 
+/* host.json's extensions.http.maxConcurrentRequests: the same rule, and
+ * apart from maxOutstandingRequests. */
+static void test_max_concurrent(void **state)
+{
+    static const char *bad[] = {"0", "-2", "\"2\"", "2.5", "1000001", NULL};
+    fa_app_config_t *cfg = fa_config_make(pool);
+    const char *err = NULL, **b;
+
+    (void)state;
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->max_concurrent, 0);
+    cfg = fa_config_make(pool);
+    cfg->app_dir = make_app("{\"extensions\": {\"http\": "
+                            "{\"maxConcurrentRequests\": 25, "
+                            "\"maxOutstandingRequests\": 200}}}",
+                            NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->max_concurrent, 25);
+    assert_int_equal(cfg->max_outstanding, 200);
+    remove_app(cfg->app_dir);
+
+    cfg = fa_config_make(pool);
+    cfg->app_dir = make_app("{\"extensions\": {\"http\": "
+                            "{\"maxConcurrentRequests\": -1}}}",
+                            NULL);
+    assert_int_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+    assert_int_equal(cfg->max_concurrent, 0);
+    remove_app(cfg->app_dir);
+
+    for (b = bad; *b; ++b) {
+        cfg = fa_config_make(pool);
+        cfg->app_dir = make_app(apr_psprintf(pool,
+                                             "{\"extensions\": "
+                                             "{\"http\": {\"maxConcurrent"
+                                             "Requests\": %s}}}",
+                                             *b),
+                                NULL);
+        assert_int_not_equal(fa_config_resolve(pool, cfg, &err), APR_SUCCESS);
+        assert_non_null(strstr(err,
+                               "extensions.http.maxConcurrentRequests "
+                               "must be -1 or an integer from 1 to "
+                               "1000000"));
+        remove_app(cfg->app_dir);
+    }
+}
+
 /* FUNCTIONS_REQUEST_BODY_SIZE_LIMIT raises (or lowers) the 100 MB cap. */
 static void test_body_limit_setting(void **state)
 {
@@ -441,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_function_timeout),
         cmocka_unit_test(test_body_limit_setting),
         cmocka_unit_test(test_max_outstanding),
+        cmocka_unit_test(test_max_concurrent),
         cmocka_unit_test(test_counts_from_settings),
         cmocka_unit_test(test_bad_count_setting),
         cmocka_unit_test(test_handler),

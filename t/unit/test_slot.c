@@ -45,10 +45,10 @@ static void test_reserve_least_busy(void **state)
     load(slots, 0, 2);
     load(slots, 1, 1);
     load(slots, 2, 3);
-    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 1);
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, 0, &spread), 1);
     assert_int_equal(slots[1].outstanding, 2);
     /* now 2, 2, 3: a tie between 0 and 1, never 2 */
-    assert_int_not_equal(fa_slot_reserve(slots, 3, -1, &spread), 2);
+    assert_int_not_equal(fa_slot_reserve(slots, 3, -1, 0, &spread), 2);
 }
 
 static void test_reserve_excludes(void **state)
@@ -62,7 +62,7 @@ static void test_reserve_excludes(void **state)
     load(slots, 2, 5);
     /* slot 0 is idle, but it is the one that just failed */
     for (i = 0; i < 6; ++i) {
-        assert_int_not_equal(fa_slot_reserve(slots, 3, 0, &spread), 0);
+        assert_int_not_equal(fa_slot_reserve(slots, 3, 0, 0, &spread), 0);
     }
     assert_int_equal(slots[0].outstanding, 0);
     assert_int_equal(slots[1].outstanding + slots[2].outstanding, 16);
@@ -75,10 +75,12 @@ static void test_reserve_only_slot(void **state)
 
     (void)state;
     /* with one worker, the retry goes to it (or its replacement) */
-    assert_int_equal(fa_slot_reserve(slots, 1, 0, &spread), 0);
+    assert_int_equal(fa_slot_reserve(slots, 1, 0, 0, &spread), 0);
     assert_int_equal(slots[0].outstanding, 1);
 }
 
+/* Capacity 0 (an async function, or the table): a ready worker always has
+ * a free place, so the ones not ready come last, however busy it is. */
 static void test_reserve_not_ready_last(void **state)
 {
     fa_slot_t *slots = make_slots(3, 0);
@@ -86,17 +88,68 @@ static void test_reserve_not_ready_last(void **state)
 
     (void)state;
     fa_slot_set_ready(slots, 2);
+    fa_slot_set_starting(slots, 1);
     load(slots, 2, 50);
-    /* 0 and 1 are idle but starting: the busy ready worker still wins */
-    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 2);
-    /* when only starting ones are left, the least busy of them */
+    /* 0 is down and 1 starting, both idle: the busy ready worker wins */
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, 0, &spread), 2);
+    /* when only those are left, the least busy of them */
     apr_atomic_add32(&slots[0].outstanding, 3);
-    assert_int_equal(fa_slot_reserve(slots, 3, 2, &spread), 1);
+    assert_int_equal(fa_slot_reserve(slots, 3, 2, 0, &spread), 1);
     /* a worker that died goes behind the ready ones again */
     fa_slot_set_ready(slots, 1);
-    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 1);
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, 0, &spread), 1);
     fa_slot_set_dead(slots, 1);
-    assert_int_equal(fa_slot_reserve(slots, 3, -1, &spread), 2);
+    assert_int_equal(fa_slot_reserve(slots, 3, -1, 0, &spread), 2);
+}
+
+/* One place a worker (a def function, 1 thread): a free place on a
+ * ready worker, then on a starting one (about to take it), then a queue
+ * behind a ready one, then the rest. */
+static void test_reserve_tiers(void **state)
+{
+    fa_slot_t *slots = make_slots(4, 0);
+    apr_uint32_t spread = 0;
+    int s;
+
+    (void)state;
+    fa_slot_set_ready(slots, 0);
+    load(slots, 0, 1);
+    fa_slot_set_starting(slots, 1);
+    fa_slot_set_ready(slots, 3);
+    /* 0 ready and full, 1 starting, 2 down, 3 ready and idle */
+    assert_int_equal(fa_slot_reserve(slots, 4, -1, 1, &spread), 3);
+    /* both ready ones full: the starting one, not a queue behind them */
+    assert_int_equal(fa_slot_reserve(slots, 4, -1, 1, &spread), 1);
+    /* the starting one full too: a ready one, though the down one is idle */
+    s = fa_slot_reserve(slots, 4, -1, 1, &spread);
+    assert_true(s == 0 || s == 3);
+    load(slots, 0, 5);
+    load(slots, 3, 5);
+    assert_int_not_equal(fa_slot_reserve(slots, 4, -1, 1, &spread), 2);
+    /* 3 gone and 0 the one that failed: the rest, least busy first (1
+     * starting but full, 2 down and idle, 3 down and busy) */
+    fa_slot_set_dead(slots, 3);
+    assert_int_equal(fa_slot_reserve(slots, 4, 0, 1, &spread), 2);
+}
+
+/* With 4 threads a worker is full at 4: until then a ready worker beats an
+ * idle starting one, which is only about to take requests. */
+static void test_reserve_threads(void **state)
+{
+    fa_slot_t *slots = make_slots(2, 0);
+    apr_uint32_t spread = 0;
+
+    (void)state;
+    fa_slot_set_ready(slots, 0);
+    fa_slot_set_starting(slots, 1);
+    assert_int_equal(fa_slot_reserve(slots, 2, -1, 4, &spread), 0);
+    load(slots, 0, 2);
+    assert_int_equal(fa_slot_reserve(slots, 2, -1, 4, &spread), 0);
+    assert_int_equal(slots[0].outstanding, 4);
+    assert_int_equal(fa_slot_reserve(slots, 2, -1, 4, &spread), 1);
+    /* once ready, the less busy of the two */
+    fa_slot_set_ready(slots, 1);
+    assert_int_equal(fa_slot_reserve(slots, 2, -1, 4, &spread), 1);
 }
 
 static void test_reserve_spreads_ties(void **state)
@@ -107,7 +160,7 @@ static void test_reserve_spreads_ties(void **state)
 
     (void)state;
     for (i = 0; i < 4; ++i) {
-        int s = fa_slot_reserve(slots, 4, -1, &spread);
+        int s = fa_slot_reserve(slots, 4, -1, 0, &spread);
         seen[s]++;
         fa_slot_release(slots, s);
     }
@@ -124,14 +177,14 @@ static void test_release(void **state)
     int a, b;
 
     (void)state;
-    a = fa_slot_reserve(slots, 2, -1, &spread);
-    b = fa_slot_reserve(slots, 2, -1, &spread);
+    a = fa_slot_reserve(slots, 2, -1, 0, &spread);
+    b = fa_slot_reserve(slots, 2, -1, 0, &spread);
     assert_int_not_equal(a, b);
     fa_slot_release(slots, a);
     assert_int_equal(slots[a].outstanding, 0);
     assert_int_equal(slots[b].outstanding, 1);
     /* the freed one is the least busy again */
-    assert_int_equal(fa_slot_reserve(slots, 2, -1, &spread), a);
+    assert_int_equal(fa_slot_reserve(slots, 2, -1, 0, &spread), a);
 }
 
 /* ---- slots under concurrent reservers ----------------------------------- */
@@ -154,11 +207,11 @@ static void *APR_THREAD_FUNC reserve_run(apr_thread_t *t, void *data)
 
     for (i = 0; i < CHURN; ++i) {
         fa_slot_release(r->slots,
-                        fa_slot_reserve(r->slots, NSLOTS, -1, &r->spread));
+                        fa_slot_reserve(r->slots, NSLOTS, -1, 0, &r->spread));
     }
     for (i = 0; i < HELD; ++i) {
         r->held[i] = fa_slot_reserve(r->slots, NSLOTS, i % 2 ? -1 : i % NSLOTS,
-                                     &r->spread);
+                                     0, &r->spread);
     }
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
@@ -260,6 +313,31 @@ static void test_admit(void **state)
     assert_false(fa_slot_admit(slots, 2, ADMIT_MAX));
 }
 
+/* maxConcurrentRequests: a place each, a wait past the limit bounded by
+ * its timeout, a place given back; no limit, no wait. */
+static void test_run_limit(void **state)
+{
+    fa_slot_t *slots = make_slots(2, 1);
+    apr_time_t start;
+
+    (void)state;
+    assert_int_equal(fa_slot_run_begin(slots, 2, 1), APR_SUCCESS);
+    fa_slot_run_end(slots, 2);
+    assert_int_equal(fa_slot_limit_running(slots, 2, 2), APR_SUCCESS);
+    assert_int_equal(fa_slot_run_begin(slots, 2, 0), APR_SUCCESS);
+    assert_int_equal(fa_slot_run_begin(slots, 2, 0), APR_SUCCESS);
+    start = apr_time_now();
+    assert_int_equal(fa_slot_run_begin(slots, 2, apr_time_from_msec(100)),
+                     APR_TIMEUP);
+    assert_true(apr_time_now() - start >= apr_time_from_msec(90));
+    /* the count of admitted requests is apart */
+    assert_true(fa_slot_admit(slots, 2, 1));
+    fa_slot_leave(slots, 2);
+    fa_slot_run_end(slots, 2);
+    assert_int_equal(fa_slot_run_begin(slots, 2, apr_time_from_msec(100)),
+                     APR_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,10 +345,13 @@ int main(void)
         UNIT_TEST(test_reserve_excludes),
         UNIT_TEST(test_reserve_only_slot),
         UNIT_TEST(test_reserve_not_ready_last),
+        UNIT_TEST(test_reserve_tiers),
+        UNIT_TEST(test_reserve_threads),
         UNIT_TEST(test_reserve_spreads_ties),
         UNIT_TEST(test_release),
         UNIT_TEST(test_reserve_concurrent),
         UNIT_TEST(test_admit),
+        UNIT_TEST(test_run_limit),
     };
 
     return UNIT_RUN(tests);

@@ -309,8 +309,8 @@ static void test_restart_with_backoff(void **state)
         line = death_line(pid);
         assert_non_null(line);
         assert_non_null(strstr(line, step[i].line));
-        /* a dead worker's slot is not ready until its replacement says */
-        assert_int_equal(w->app.slots[0].ready, 0);
+        /* a dead worker's slot is down until its replacement starts */
+        assert_int_equal(w->app.slots[0].state, FA_SLOT_DOWN);
     }
     /* httpd stops: the replacement gets SIGTERM, drains, and is reaped
      * before the parent goes; the listener goes with the generation */
