@@ -86,6 +86,11 @@ struct worker {
 /** Set by SIGTERM/SIGINT: finish what is in flight, take nothing new. */
 extern volatile sig_atomic_t fa_worker_draining;
 
+/** Retires the worker at once, from any thread, @a why logged by the
+ * caller: it takes no new request, gives those in flight the graceful
+ * timeout, and is replaced (fa_worker.c). */
+void fa_worker_retire_now(worker_t *w, const char *why);
+
 /* fa_worker_conn.c, all on the I/O thread but complete: */
 
 /** Accepts the connections waiting on the listener. */
