@@ -30,9 +30,10 @@ CORE_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
             src/fa_succession.c \
             src/fa_supervisor.c src/fa_wire.c src/fa_invocation.c \
-            src/fa_worker.c src/fa_worker_conn.c
+            src/fa_watch.c src/fa_worker.c src/fa_worker_conn.c
 PY_SRC    = src/fa_python.c src/fa_pyimport.c src/fa_pyinvoke.c \
-            src/fa_pyloop.c src/fa_pystop.c build/fa_pysrc.c
+            src/fa_pyloop.c src/fa_pystop.c src/fa_pywatch.c \
+            build/fa_pysrc.c
 PY_FILES  = $(shell find python -name '*.py' | sort)
 HEADERS   = $(wildcard include/*.h src/*.h)
 # Unit tests link only what needs neither httpd nor Python (the supervisor
@@ -43,7 +44,7 @@ UNIT_SRC  = src/fa_config.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
             src/fa_succession.c \
             src/fa_supervisor.c \
-            src/fa_wire.c
+            src/fa_watch.c src/fa_wire.c
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \

@@ -14,7 +14,8 @@
  * Split by concern: fa_python.c (interpreter start, the `_funcapp`
  * module, the function table), fa_pyimport.c (the embedded importer),
  * fa_pyinvoke.c (marshalling and the sync invoke), fa_pyloop.c (the
- * bridge to the event loop), fa_pystop.c (Python's shutdown).
+ * bridge to the event loop), fa_pystop.c (Python's shutdown), fa_pywatch.c
+ * (the timeout of def functions).
  */
 #ifndef FA_PYTHON_H
 #define FA_PYTHON_H
@@ -76,5 +77,20 @@ void fa_python_cancel(fa_invocation_t *inv);
  * thread.
  */
 void fa_python_stop(int slot, apr_interval_time_t bound, int code);
+
+/** Called from the watchdog's thread when a def function's thread has not
+ * left its invocation a grace period after its FunctionTimeoutError: the
+ * worker must be retired (the thread is blocked in C). */
+typedef void fa_python_stuck_fn(void *baton, const char *why);
+
+/**
+ * Starts the function timeout's watchdog for def functions (fa_pywatch.c;
+ * nothing when the app's function_timeout is off): past the timeout it
+ * logs the function's stack and raises FunctionTimeoutError in its thread,
+ * once; a grace period later, if the thread still runs it, calls
+ * @a stuck.  @a slot names the worker in the log.  Before any request.
+ */
+apr_status_t fa_python_watch(apr_pool_t *p, int slot, fa_python_stuck_fn *stuck,
+                             void *baton);
 
 #endif

@@ -200,7 +200,9 @@ void fa_python_invoke(fa_invocation_t *inv)
     args = fa_pyinvoke_args(inv);
     fa_invocation_drop_payload(inv);
     if (args) {
+        int watched = fa_pywatch_enter(inv);
         result = PyObject_CallObject(fa_pybridge.invoke_fn, args);
+        fa_pywatch_leave(watched);
         Py_DECREF(args);
     }
     if (!result) {

@@ -241,13 +241,19 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
     free(text);
     out->nfunctions = (int)PyList_Size(table);
     is_async = apr_pcalloc(p, (apr_size_t)out->nfunctions + 1);
+    fa_pybridge.names =
+        apr_pcalloc(p, sizeof(char *) * ((apr_size_t)out->nfunctions + 1));
     out->keyed = NULL;
     for (i = 0; i < out->nfunctions; ++i) {
         PyObject *entry = PyList_GET_ITEM(table, i);
         PyObject *flag = PyDict_GetItemString(entry, "is_async");
+        PyObject *name = PyDict_GetItemString(entry, "name");
         is_async[i] = flag && PyObject_IsTrue(flag);
+        fa_pybridge.names[i] = apr_pstrdup(
+            p, name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : "-");
         note_keyed(p, entry, &out->keyed);
     }
+    fa_pybridge.nnames = out->nfunctions;
     out->is_async = is_async;
     return APR_SUCCESS;
 }

@@ -13,12 +13,16 @@
 #include <Python.h>
 
 #include "fa_python.h"
+#include "fa_watch.h"
 
 typedef struct fa_pybridge {
     fa_app_t *app;
     PyInterpreterState *interp;
     fa_python_done_fn *done;
     PyObject *invoke_fn; /* the loader's invoke() */
+    const char **names;  /* the functions', by index */
+    int nnames;
+    fa_watch_t *watch; /* def functions running; NULL: no timeout */
 } fa_pybridge_t;
 
 extern fa_pybridge_t fa_pybridge;
@@ -47,6 +51,15 @@ PyObject *fa_pyinvoke_args(const fa_invocation_t *inv);
  * into a response and reports @a inv done with the GIL released; the body
  * is borrowed from @a result, which the caller keeps alive meanwhile. */
 void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result);
+
+/* fa_pywatch.c: the timeout of def functions. */
+
+/** With the GIL, as @a inv's function starts in this thread: watches it.
+ * Returns what fa_pywatch_leave takes. */
+int fa_pywatch_enter(const fa_invocation_t *inv);
+/** With the GIL, as the function has returned: drops a FunctionTimeoutError
+ * still pending in this thread, so it never hits the next invocation. */
+void fa_pywatch_leave(int entry);
 
 /* fa_pyloop.c: the event loop bridge. */
 

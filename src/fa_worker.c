@@ -258,6 +258,12 @@ static int open_threads(worker_t *w)
     return 0;
 }
 
+/* A def function's thread is stuck past its timeout (fa_pywatch.c). */
+static void retire_stuck(void *baton, const char *why)
+{
+    fa_worker_retire_now(baton, why);
+}
+
 /* Python and the app first: the rest is of no use if the app fails.
  * Returns 0 or the fa_exit_e code to exit with. */
 static int open_worker(worker_t *w)
@@ -282,6 +288,9 @@ static int open_worker(worker_t *w)
     if ((code = open_pollset(w)) != 0 || (code = open_threads(w)) != 0) {
         return code;
     }
+    if (fa_python_watch(w->pool, w->slot, retire_stuck, w) != APR_SUCCESS) {
+        return FA_EXIT_THREADS;
+    }
     wake_pollset = w->pollset;
     if (fa_worker_draining) {
         apr_pollset_wakeup(w->pollset);
@@ -291,6 +300,10 @@ static int open_worker(worker_t *w)
 
 /* ---- stage 3: serve ----------------------------------------------------- */
 
+/* For now the drain alone: the worker stops listening, its other requests
+ * have FunctionWorkerGracefulTimeout to finish, and the supervisor
+ * restarts it once it exits.  Any thread; the caller has said why in the
+ * log. */
 static void stop_listening(worker_t *w)
 {
     apr_pollfd_t pfd;

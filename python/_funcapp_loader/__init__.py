@@ -9,6 +9,8 @@ Functions Python worker, so an app behaves as on Azure:
   functions    a function's parameters, binding and return rules
   loader       indexing: v2 function_app.py, v1 folders, FunctionHandler
   dispatcher   setup(), invoke() and the event loop, called by the C side
+  timeout      FunctionTimeoutError, raised in a def function past
+               functionTimeout, and the stack logged with it
 
 What it imports at start is kept to what every worker needs (logging, json,
 urllib, typing, inspect and asyncio each come in only when something uses
@@ -16,5 +18,6 @@ them): every module costs each worker memory and start-up time.
 """
 
 from .dispatcher import invoke, invoke_async, setup, start_event_loop
+from .timeout import FunctionTimeoutError
 
-__all__ = ('invoke', 'invoke_async', 'setup', 'start_event_loop')
+__all__ = ('FunctionTimeoutError', 'invoke', 'invoke_async', 'setup', 'start_event_loop')

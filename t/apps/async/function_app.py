@@ -97,3 +97,17 @@ def sync_slow(req: func.HttpRequest, context: func.Context) -> func.HttpResponse
 @app.route(route="tasks")
 async def tasks(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(str(len(asyncio.all_tasks())))
+
+
+@app.route(route="spin")
+def spin(req: func.HttpRequest) -> func.HttpResponse:
+    """Python that never ends: a FunctionTimeoutError stops it."""
+    while True:
+        pass
+
+
+@app.route(route="stuck")
+def stuck(req: func.HttpRequest) -> func.HttpResponse:
+    """Blocked in C, where no exception reaches: its worker is retired."""
+    time.sleep(3600)
+    return _pid_response(str(os.getpid()))
