@@ -178,7 +178,8 @@ apr_status_t fa_succession_open(generation_t *gen)
                "FA078: cannot create the doorbell pipe");
         return rv;
     }
-    /* Not pconf's: its subpools go before its cleanups run (retire). */
+    /* Not pconf's: pconf's subpools go before its cleanups run, and the
+     * registration must outlive them until fa_succession_close. */
     apr_pool_create(&gen->bell.pool, NULL);
     for (i = 0; i < gen->apps->nelts; ++i) {
         APR_ARRAY_IDX(gen->apps, i, fa_app_t *)->doorbell = gen->bell.fds[1];
@@ -187,8 +188,7 @@ apr_status_t fa_succession_open(generation_t *gen)
 }
 
 /* SIGKILL and reaped at once: a bell has nothing to finish.  Its
- * registration goes with its pool (apr_proc_other_child_unregister would
- * crash on one httpd has dropped already). */
+ * registration, if any, goes with its pool. */
 void fa_succession_close(generation_t *gen)
 {
     if (gen->bell.alive) {
