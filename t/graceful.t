@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_debug);
 use Apache::TestRequest qw(GET_BODY);
 use Time::HiRes qw(time sleep);
 use lib Apache::Test::vars('t_dir') . '/lib';
-use FuncappTest qw(base_url fire t_dir);
+use FuncappTest qw(base_url fire t_dir log_size log_since);
 
 plan tests => 6;
 
@@ -19,6 +19,7 @@ my ($version, $old_pid) = split ' ', GET_BODY("$base/api/version");
 ok($version eq 'v1');
 
 # a slow request, started before the restart, answered after it
+my $from = log_size();
 pipe(my $rd, my $wr) or die;
 my $child = fork // die;
 if (!$child) {
@@ -28,7 +29,8 @@ if (!$child) {
     exit 0;
 }
 close $wr;
-sleep 0.5;
+# restart once the worker runs it (a fixed wait loses on a busy machine)
+log_since($from, qr/slow request started/);
 
 # new code, then a graceful restart of httpd
 my $app = "$t/apps/graceful/function_app.py";

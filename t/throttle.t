@@ -37,15 +37,21 @@ ok(!grep { $_->{status} != 200 } @again);
 # a refused request as a client sees it: 429, Retry-After, no body
 {
     pipe(my $rd, my $wr) or die;
+    my $from_held = log_size();
     my $child = fork // die;
     if (!$child) {
         close $rd;
-        my @held = fire("$base/api/hold/1.5", 2);
+        my @held = fire("$base/api/hold/3", 2);
         print $wr join(' ', map { $_->{status} } @held), "\n";
         exit 0;
     }
     close $wr;
-    select(undef, undef, undef, 0.5);
+    # the first is running once it has said so, and the second, sent
+    # with it, admitted (a fixed wait from the start loses on a busy
+    # machine)
+    # (the second waits behind the first: one thread)
+    log_since($from_held, qr/holding for 3 s/);
+    select(undef, undef, undef, 0.3);
     my $res = GET("$base/api/hold/0");
     my $held = <$rd>;
     waitpid $child, 0;

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+import logging
 import os
 import time
 
@@ -16,5 +17,7 @@ def version(req: func.HttpRequest) -> func.HttpResponse:
 
 @app.route(route="slow")
 def slow(req: func.HttpRequest) -> func.HttpResponse:
+    # t/graceful.t restarts httpd once this line is in the log
+    logging.warning("slow request started")
     time.sleep(2)
     return func.HttpResponse(f"{VERSION} done {os.getpid()}")
