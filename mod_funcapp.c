@@ -30,6 +30,8 @@
 #include "fa_app.h"
 #include "fa_config.h"
 #include "fa_dispatch.h"
+#include "fa_pyenv.h"
+#include "fa_python.h"
 #include "fa_supervisor.h"
 #include "fa_worker.h"
 #include "mod_funcapp.h"
@@ -63,6 +65,12 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         if (fa_config_resolve(pconf, conf->config, &error) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                          "FA001: %s", error);
+            return !OK;
+        }
+        if (fa_pyenv_resolve(pconf, conf->config, fa_python_version(), &error)
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         "FA091: %s", error);
             return !OK;
         }
         /* keys are read for real in post_config; here only checked, so

@@ -200,6 +200,25 @@ static const char *cmd_handler(cmd_parms *cmd, void *dc, const char *args)
     return NULL;
 }
 
+static const char *cmd_python_home(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    app_config(cmd)->python_home = arg; /* resolved against the app root */
+    return NULL;
+}
+
+static const char *cmd_python_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    fa_app_config_t *cfg = app_config(cmd);
+
+    (void)dc;
+    if (!cfg->python_path) {
+        cfg->python_path = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(cfg->python_path, const char *) = arg;
+    return NULL;
+}
+
 const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE1("FunctionApp", cmd_function_app, NULL, RSRC_CONF,
                   "the function app's root directory"),
@@ -231,4 +250,10 @@ const command_rec fa_glue_cmds[] = {
                   "file:PATH or env:NAME)"),
     AP_INIT_RAW_ARGS("FunctionHandler", cmd_handler, NULL, RSRC_CONF,
                      "ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]"),
+    AP_INIT_TAKE1("FunctionAppPythonHome", cmd_python_home, NULL, RSRC_CONF,
+                  "DIR: the app's virtual environment (default .venv or "
+                  "venv in the app root)"),
+    AP_INIT_ITERATE("FunctionAppPythonPath", cmd_python_path, NULL, RSRC_CONF,
+                    "DIR...: import paths after .python_packages, before "
+                    "the venv (relative to the app root)"),
     {NULL}};

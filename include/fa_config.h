@@ -74,8 +74,12 @@ typedef struct fa_app_config {
     apr_uint32_t max_requests_jitter; /* its jitter=J */
     apr_uint64_t max_memory; /* FunctionWorkerMaxMemory, bytes; 0 off */
     fa_keys_mode_e keys_mode;
-    const char *keys_dir;          /* FunctionAppKeys DIR, absolute */
-    apr_array_header_t *key_specs; /* of fa_key_spec_t */
+    const char *keys_dir;            /* FunctionAppKeys DIR, absolute */
+    apr_array_header_t *key_specs;   /* of fa_key_spec_t */
+    const char *python_home;         /* FunctionAppPythonHome, as given */
+    apr_array_header_t *python_path; /* FunctionAppPythonPath: char *s as
+                                      * given, absolute once resolved */
+    const char *venv_site; /* the venv's site-packages (fa_pyenv_resolve) */
     /* Filled by fa_config_resolve: */
     const char *route_prefix; /* host.json extensions.http.routePrefix */
     apr_table_t *environment; /* local.settings.json Values + settings */

@@ -93,4 +93,8 @@ typedef void fa_python_stuck_fn(void *baton, const char *why);
 apr_status_t fa_python_watch(apr_pool_t *p, int slot, fa_python_stuck_fn *stuck,
                              void *baton);
 
+/** The embedded Python's "X.Y", from the headers the module was built
+ * with: what a venv must be made for.  Any process, no interpreter. */
+const char *fa_python_version(void);
+
 #endif

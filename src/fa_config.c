@@ -51,6 +51,8 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
      * its own replaces the main server's */
     cfg->handlers = apr_array_copy(
         p, add->handlers->nelts ? add->handlers : base->handlers);
+    cfg->python_home = add->python_home ? add->python_home : base->python_home;
+    cfg->python_path = add->python_path ? add->python_path : base->python_path;
     /* keys too: a vhost that gives any has its own, else the main
      * server's apply */
     if (add->keys_mode != FA_KEYS_DEFAULT) {

@@ -3,8 +3,11 @@
  * the loader calls, and the function table (see fa_python.h). */
 #include "fa_python_private.h"
 
+#include <apr_file_info.h>
 #include <apr_strings.h>
 #include <jansson.h>
+
+#include "fa_pyenv.h"
 
 #ifndef FA_PYTHON_PROGRAM
 #define FA_PYTHON_PROGRAM "/usr/bin/python3"
@@ -270,19 +273,38 @@ static int any_async(const fa_python_table_t *table)
     return 0;
 }
 
+/* FunctionAppPythonPath's resolved directories, for the loader. */
+static PyObject *python_path_list(const fa_app_config_t *cfg)
+{
+    PyObject *list = PyList_New(0);
+    int i;
+
+    for (i = 0; list && cfg->python_path && i < cfg->python_path->nelts; ++i) {
+        PyObject *s = PyUnicode_DecodeFSDefault(
+            APR_ARRAY_IDX(cfg->python_path, i, const char *));
+        if (!s || PyList_Append(list, s) < 0) {
+            Py_CLEAR(list);
+        }
+        Py_XDECREF(s);
+    }
+    return list;
+}
+
 /* Imports and indexes the app; with the GIL. */
 static apr_status_t load_app(apr_pool_t *p, fa_app_t *app,
                              fa_python_table_t *out)
 {
     PyObject *loader = NULL, *handlers = NULL, *settings = NULL;
-    PyObject *table = NULL;
+    PyObject *table = NULL, *paths = NULL;
     apr_status_t rv = APR_EGENERAL;
 
     if (!(loader = import_loader()) || !(handlers = handlers_list(app->config))
         || !(settings = fa_pyinvoke_table_dict(app->config->environment))
-        || !(table = PyObject_CallMethod(loader, "setup", "zOOi",
+        || !(paths = python_path_list(app->config))
+        || !(table = PyObject_CallMethod(loader, "setup", "zOOiOz",
                                          app->config->app_dir, handlers,
-                                         settings, app->python_log_level))
+                                         settings, app->python_log_level, paths,
+                                         app->config->venv_site))
         || !PyList_Check(table)
         || !(fa_pybridge.invoke_fn =
                  PyObject_GetAttrString(loader, "invoke"))) {
@@ -294,10 +316,32 @@ static apr_status_t load_app(apr_pool_t *p, fa_app_t *app,
         rv = fa_pyloop_start(p, loader);
     }
     Py_XDECREF(table);
+    Py_XDECREF(paths);
     Py_XDECREF(settings);
     Py_XDECREF(handlers);
     Py_XDECREF(loader);
     return rv;
+}
+
+const char *fa_python_version(void)
+{
+    return APR_STRINGIFY(PY_MAJOR_VERSION) "." APR_STRINGIFY(PY_MINOR_VERSION);
+}
+
+/* Azure runs the worker in the app root: a function opens the files
+ * beside it by relative name.  Before Python starts, so nothing it does
+ * at start sees another directory. */
+static void enter_app_root(apr_pool_t *p, fa_app_t *app)
+{
+    const char *root = fa_pyenv_app_root(p, app->config);
+    apr_status_t rv;
+
+    if (root && (rv = apr_filepath_set(root, p)) != APR_SUCCESS) {
+        fa_log(&app->log, FA_LOG_WARNING, rv,
+               "FA090: cannot make the app root %s the working directory "
+               "(relative paths in functions will not find the app's files)",
+               root);
+    }
 }
 
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
@@ -307,6 +351,7 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
 
     fa_pybridge.app = app;
     fa_pybridge.done = done;
+    enter_app_root(p, app);
     if ((rv = start_interpreter(app)) != APR_SUCCESS) {
         return rv;
     }

@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """What a function is handed besides its request: Context (with its
-TraceContext) and Out, made concrete over whichever azure.functions got
-imported (ours or a real one), and the HttpRequest built for that package.
+TraceContext and RetryContext) and Out, made concrete over whichever
+azure.functions got imported (ours or a real one), and the HttpRequest
+built for that package.
+
+The shapes are the Azure Python worker's (azure_functions_worker/bindings:
+context, tracecontext, retrycontext), not only the library's abstract
+ones: code written on Azure reads `trace_context.Traceparent` and
+`retry_context.rpc_exception`, which the library does not declare.
 """
 
 import os
@@ -12,6 +18,7 @@ from .logging import tls
 
 class _ContextImpl:
     _trace_context = None  # the package's TraceContext class (Package sets it)
+    _retry_context = None  # one RetryContext for all: it never changes
 
     def __init__(self, function, invocation_id: str, headers) -> None:
         self._function = function
@@ -43,7 +50,9 @@ class _ContextImpl:
 
     @property
     def retry_context(self):
-        return None
+        # The host sends no retry context for HTTP, and the worker reads
+        # the message's defaults: never None, counts 0, an empty exception.
+        return self._retry_context
 
 
 class _TraceContextImpl:
@@ -72,6 +81,48 @@ class _TraceContextImpl:
     def attributes(self) -> dict:
         return {}
 
+    # The worker's own names, older than the library's and still what most
+    # Azure samples read.
+    Traceparent = trace_parent
+    Tracestate = trace_state
+    Attributes = attributes
+
+
+class _RpcExceptionImpl:
+    """The exception of a retried invocation: HTTP ones are never retried,
+    so, as the worker's empty message, every field is ''."""
+
+    @property
+    def source(self) -> str:
+        return ''
+
+    @property
+    def stack_trace(self) -> str:
+        return ''
+
+    @property
+    def message(self) -> str:
+        return ''
+
+
+class _RetryContextImpl:
+    _rpc_exception = None  # an RpcException (Package sets it)
+
+    @property
+    def retry_count(self) -> int:
+        return 0
+
+    @property
+    def max_retry_count(self) -> int:
+        return 0
+
+    @property
+    def exception(self):
+        # the library's name; the worker's object calls it rpc_exception
+        return self._rpc_exception
+
+    rpc_exception = exception
+
 
 class _OutImpl:
     def __init__(self) -> None:
@@ -99,6 +150,15 @@ def _implement(impl: type, base: type, **attributes) -> type:
     return cls
 
 
+def _abstract(func: types.ModuleType, name: str) -> type:
+    # Older real packages lack RetryContext (and most lack RpcException at
+    # the top level): then ours stand alone.
+    base = getattr(func, name, None)
+    if base is None:
+        base = getattr(getattr(func, '_abc', None), name, object)
+    return base if isinstance(base, type) else object
+
+
 class Package:
     """The azure.functions in use (ours or a real one) and our classes over
     it: request(), context() and out() make what a function is given."""
@@ -109,8 +169,11 @@ class Package:
         self.function_register = getattr(func, 'FunctionRegister',
                                          getattr(func, 'FunctionApp', None))
         trace_context = _implement(_TraceContextImpl, getattr(func, 'TraceContext', object))
+        rpc_exception = _implement(_RpcExceptionImpl, _abstract(func, 'RpcException'))
+        retry_context = _implement(_RetryContextImpl, _abstract(func, 'RetryContext'),
+                                   _rpc_exception=rpc_exception())
         self.context = _implement(_ContextImpl, func.Context,
-                                  _trace_context=trace_context)
+                                  _trace_context=trace_context, _retry_context=retry_context())
         self.out = _implement(_OutImpl, func.Out)
         # request(method, url, *, headers, route_params, body): ours merges
         # the headers and parses the query string on first use.

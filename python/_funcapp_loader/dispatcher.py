@@ -21,8 +21,10 @@ from .logging import setup as setup_logging
 _functions: list = []
 
 
-def setup(app_root, handlers, settings, log_level) -> list:
+def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=None) -> list:
     """Prepare the interpreter, index the app, return the function table.
+    `python_path` (FunctionAppPythonPath) and `venv_site` (the venv's
+    site-packages) come checked and absolute from the configuration.
 
     Never raises: whatever cannot load becomes a table entry with `error`.
     """
@@ -30,7 +32,7 @@ def setup(app_root, handlers, settings, log_level) -> list:
     try:
         setup_logging(log_level)
         os.environ.update({str(k): str(v) for k, v in settings.items()})
-        set_sys_path(app_root)
+        set_sys_path(app_root, python_path, venv_site)
         importer.install()
         try:
             package = Package(importer.import_module('azure.functions'))
@@ -94,9 +96,15 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
         try:
             kwargs, out = function.arguments(method, url, headers, route_params, body,
                                              invocation_id)
-            result = function.callable(**kwargs)
             if function.is_async:
-                result = await result
+                result = await function.callable(**kwargs)
+            else:
+                # as on the thread pool: the thread's storage names it
+                tls.invocation_id = invocation_id
+                try:
+                    result = function.callable(**kwargs)
+                finally:
+                    tls.invocation_id = None
             return function.respond(result, out)
         except (Exception, SystemExit) as exc:
             return _failed(exc)

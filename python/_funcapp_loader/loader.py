@@ -17,13 +17,31 @@ from .logging import INFO, say
 _APP_SCRIPT_DEFAULT = 'function_app.py'
 
 
-def set_sys_path(app_root) -> None:
-    """The app root, then its .python_packages, before the system's."""
-    if app_root is None:
-        return
-    front = [app_root, os.path.join(app_root, '.python_packages', 'lib', 'site-packages')]
-    sys.path[:] = front + [p for p in sys.path if p not in front]
-    invalidate_caches()
+def set_sys_path(app_root, python_path=(), venv_site=None) -> None:
+    """The app root, its .python_packages, FunctionAppPythonPath, then the
+    venv's site-packages (with what its .pth files add), before the
+    system's."""
+    front = []
+    if app_root is not None:
+        front += [app_root, os.path.join(app_root, '.python_packages', 'lib', 'site-packages')]
+    front += list(python_path)
+    if venv_site is not None:
+        front += _site_dir(venv_site)
+    if front:
+        sys.path[:] = front + [p for p in sys.path if p not in front]
+        invalidate_caches()
+
+
+def _site_dir(site_packages: str) -> list:
+    # As the venv's own python would: its .pth files are read (editable
+    # installs, namespace packages); site appends what they name, and we
+    # want it all in front of the system's.
+    import site
+    before = set(sys.path)
+    site.addsitedir(site_packages)
+    added = [p for p in sys.path if p not in before]
+    sys.path[:] = [p for p in sys.path if p in before]
+    return [site_packages] + [p for p in added if p != site_packages]
 
 
 def index_app(app_root, package) -> list:
