@@ -34,13 +34,17 @@ typedef void fa_python_done_fn(fa_invocation_t *inv, fa_response_t *resp);
 
 /** The app's function table, as indexed by the loader. */
 typedef struct fa_python_table {
-    const char *json; /* [{name, route, methods, auth_level,
-                                  *   is_async, error}, ...] */
+    const char *json; /* [{name, trigger, route, methods, auth_level,
+                       *   is_async, error[, schedule, run_on_startup,
+                       *   use_monitor]}, ...]: route null off HTTP */
     apr_size_t json_len;
     int nfunctions;
     const unsigned char *is_async; /* one flag a function */
-    const char *keyed; /* "a, b": functions whose level needs a key, or
-                        * NULL */
+    /* "a, b": functions whose level needs a key, or NULL */
+    const char *keyed;
+    /* "a (queueTrigger), b (blobTrigger)": functions whose trigger needs
+     * an Azure service, or NULL */
+    const char *unserved;
 } fa_python_table_t;
 
 /**

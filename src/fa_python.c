@@ -200,20 +200,39 @@ static PyObject *import_loader(void)
     return PyImport_ImportModule("_funcapp_loader");
 }
 
-/* Adds the name of @a entry (a table entry) to *@a list if its level
- * needs a key, for the start-up line that says which do. */
+/* The str @a key of table entry @a entry, or NULL. */
+static const char *entry_str(PyObject *entry, const char *key)
+{
+    PyObject *value = PyDict_GetItemString(entry, key);
+
+    return value && PyUnicode_Check(value) ? PyUnicode_AsUTF8(value) : NULL;
+}
+
+/* Adds the name of @a entry (a table entry) to *@a list if it has a route
+ * and its level needs a key, for the start-up line that says which do. */
 static void note_keyed(apr_pool_t *p, PyObject *entry, const char **list)
 {
-    PyObject *name = PyDict_GetItemString(entry, "name");
-    PyObject *level = PyDict_GetItemString(entry, "auth_level");
-    const char *n =
-        name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
-    const char *l =
-        level && PyUnicode_Check(level) ? PyUnicode_AsUTF8(level) : NULL;
+    const char *n = entry_str(entry, "name");
+    const char *l = entry_str(entry, "auth_level");
 
-    if (n && fa_keys_level_needs_key(l)) {
+    if (n && entry_str(entry, "route") && fa_keys_level_needs_key(l)) {
         *list =
             *list ? apr_pstrcat(p, *list, ", ", n, NULL) : apr_pstrdup(p, n);
+    }
+    PyErr_Clear();
+}
+
+/* Adds "name (trigger)" of @a entry to *@a list if its trigger needs an
+ * Azure service (all but HTTP, timer and warm-up run here). */
+static void note_unserved(apr_pool_t *p, PyObject *entry, const char **list)
+{
+    const char *n = entry_str(entry, "name");
+    const char *t = entry_str(entry, "trigger");
+
+    if (n && t && strcmp(t, "httpTrigger") != 0
+        && strcmp(t, "timerTrigger") != 0 && strcmp(t, "warmupTrigger") != 0) {
+        *list = apr_psprintf(p, "%s%s%s (%s)", *list ? *list : "",
+                             *list ? ", " : "", n, t);
     }
     PyErr_Clear();
 }
@@ -247,6 +266,7 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
     fa_pybridge.names =
         apr_pcalloc(p, sizeof(char *) * ((apr_size_t)out->nfunctions + 1));
     out->keyed = NULL;
+    out->unserved = NULL;
     for (i = 0; i < out->nfunctions; ++i) {
         PyObject *entry = PyList_GET_ITEM(table, i);
         PyObject *flag = PyDict_GetItemString(entry, "is_async");
@@ -255,6 +275,7 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
         fa_pybridge.names[i] = apr_pstrdup(
             p, name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : "-");
         note_keyed(p, entry, &out->keyed);
+        note_unserved(p, entry, &out->unserved);
     }
     fa_pybridge.nnames = out->nfunctions;
     out->is_async = is_async;
@@ -290,6 +311,19 @@ static PyObject *python_path_list(const fa_app_config_t *cfg)
     return list;
 }
 
+/* Runs the app's warm-up functions (after the loop is up, for async
+ * ones), before the worker takes requests; their failures are logged by
+ * the loader and the worker serves anyway.  With the GIL. */
+static void warm_up(PyObject *loader)
+{
+    PyObject *done = PyObject_CallMethod(loader, "warm_up", NULL);
+
+    if (!done) {
+        fa_python_log_error("the warm-up failed");
+    }
+    Py_XDECREF(done);
+}
+
 /* Imports and indexes the app; with the GIL. */
 static apr_status_t load_app(apr_pool_t *p, fa_app_t *app,
                              fa_python_table_t *out)
@@ -314,6 +348,9 @@ static apr_status_t load_app(apr_pool_t *p, fa_app_t *app,
              && any_async(out)) {
         /* no async function, no event loop (nor asyncio): a faster start */
         rv = fa_pyloop_start(p, loader);
+    }
+    if (rv == APR_SUCCESS) {
+        warm_up(loader);
     }
     Py_XDECREF(table);
     Py_XDECREF(paths);

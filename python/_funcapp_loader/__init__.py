@@ -8,7 +8,8 @@ Functions Python worker, so an app behaves as on Azure:
   bindings     Context, TraceContext and Out over the azure.functions used
   functions    a function's parameters, binding and return rules
   loader       indexing: v2 function_app.py, v1 folders, FunctionHandler
-  dispatcher   setup(), invoke() and the event loop, called by the C side
+  dispatcher   setup(), warm_up(), invoke() and the event loop, called by
+               the C side
   timeout      FunctionTimeoutError, raised in a def function past
                functionTimeout, and the stack logged with it
 
@@ -17,7 +18,8 @@ urllib, typing, inspect and asyncio each come in only when something uses
 them): every module costs each worker memory and start-up time.
 """
 
-from .dispatcher import invoke, invoke_async, setup, start_event_loop
+from .dispatcher import invoke, invoke_async, setup, start_event_loop, warm_up
 from .timeout import FunctionTimeoutError
 
-__all__ = ('FunctionTimeoutError', 'invoke', 'invoke_async', 'setup', 'start_event_loop')
+__all__ = ('FunctionTimeoutError', 'invoke', 'invoke_async', 'setup', 'start_event_loop',
+           'warm_up')

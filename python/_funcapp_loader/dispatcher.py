@@ -6,12 +6,14 @@ the loop takes from the C side and answers through _funcapp.
 """
 
 import os
+import sys
+import types
 
 import _funcapp
 
 from . import importer
 from .bindings import Package
-from .functions import FAILED
+from .functions import FAILED, WARMUP_TRIGGER
 from .loader import app_failure, handler_function, index_app, set_sys_path
 from .logging import ERROR, INFO, begin, end, say, tls
 from .logging import setup as setup_logging
@@ -19,6 +21,7 @@ from .logging import setup as setup_logging
 # The function table, indexed as the C side's table is; filled in place by
 # setup(), so invoke() reads it as a plain global.
 _functions: list = []
+_loop = None  # the worker's event loop, once started
 
 
 def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=None) -> list:
@@ -45,6 +48,41 @@ def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=Non
         functions.append(app_failure(app_root or 'setup', 'function_app', exc))
     _functions[:] = functions
     return [f.entry() for f in functions]
+
+
+def warm_up() -> None:
+    """Runs the app's warm-up functions (Azure's warmupTrigger) in this
+    worker, after import and before it takes requests: async ones on the
+    worker's loop.  Never raises: an exception is logged, and the worker
+    serves all the same."""
+    func = sys.modules.get('azure.functions')
+    warm_up_context = (getattr(func, 'WarmUpContext', None)
+                       or getattr(getattr(func, 'warmup', None), 'WarmUpContext', None)
+                       or types.SimpleNamespace)
+    for function in _functions:
+        if function.trigger != WARMUP_TRIGGER or function.error is not None:
+            continue
+        hexid = os.urandom(16).hex()
+        invocation_id = '-'.join((hexid[:8], hexid[8:12], hexid[12:16], hexid[16:20], hexid[20:]))
+        invocation, token = begin(function.name, invocation_id)
+        tls.invocation_id = invocation_id
+        try:
+            kwargs = {function.trigger_arg: warm_up_context()}
+            if function.wants_context:
+                kwargs['context'] = function._context(function, invocation_id, ())
+            result = function.callable(**kwargs)
+            if function.is_async:
+                import asyncio
+                if _loop is not None:
+                    asyncio.run_coroutine_threadsafe(result, _loop).result()
+                else:
+                    asyncio.run(result)
+            say(INFO, f'warm-up function {function.name} done')
+        except (Exception, SystemExit) as exc:
+            _failed(exc)
+        finally:
+            tls.invocation_id = None
+            end(invocation, invocation_id, token)
 
 
 def _failed(exc: BaseException):
@@ -159,7 +197,8 @@ def start_event_loop(wake_fd: int) -> None:
     # starts the loop, and starts faster without asyncio
     import asyncio
     import threading
-    loop = asyncio.new_event_loop()
+    global _loop
+    loop = _loop = asyncio.new_event_loop()
     loop.add_reader(wake_fd, _EventLoop(loop).take)
     started = threading.Event()
 

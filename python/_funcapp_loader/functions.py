@@ -8,9 +8,24 @@ import types
 from .logging import ERROR, say
 
 AUTH_LEVELS = ('anonymous', 'function', 'admin')
+HTTP_TRIGGER, TIMER_TRIGGER, WARMUP_TRIGGER = 'httpTrigger', 'timerTrigger', 'warmupTrigger'
+# what runs here; every other trigger needs its Azure service
+SERVED_TRIGGERS = (HTTP_TRIGGER, TIMER_TRIGGER, WARMUP_TRIGGER)
+_KNOWN_TRIGGERS = {t.lower(): t for t in (
+    *SERVED_TRIGGERS, 'queueTrigger', 'blobTrigger', 'eventHubTrigger', 'serviceBusTrigger',
+    'cosmosDBTrigger', 'eventGridTrigger', 'kafkaTrigger', 'rabbitMQTrigger', 'sqlTrigger',
+    'mysqlTrigger', 'mcpToolTrigger', 'daprServiceInvocationTrigger', 'daprBindingTrigger',
+    'daprTopicTrigger', 'assistantSkillTrigger', 'orchestrationTrigger', 'entityTrigger',
+    'activityTrigger', 'redisPubSubTrigger', 'redisListTrigger', 'redisStreamTrigger')}
 FAILED = (500, [], b'')
 _TEXT_PLAIN = ('Content-Type', 'text/plain; charset=utf-8')
 _OCTET_STREAM = ('Content-Type', 'application/octet-stream')
+
+
+def trigger_type(value) -> str:
+    """A binding type as Azure spells it (function.json is case-blind)."""
+    text = str(getattr(value, 'value', value))
+    return _KNOWN_TRIGGERS.get(text.lower(), text)
 
 
 class FunctionLoadError(Exception):
@@ -95,14 +110,20 @@ def _is_coroutine_function(fn) -> bool:
 class Function:
     """One row of the function table and how to call it."""
 
-    def __init__(self, name: str, route, methods, auth_level, directory: str) -> None:
+    def __init__(self, name: str, route, methods, auth_level, directory: str,
+                 trigger: str = HTTP_TRIGGER) -> None:
         if isinstance(methods, str):  # FunctionHandler's "GET,POST"
             methods = methods.split(',')
         self.name = name
-        self.route = name if route is None else str(route).lstrip('/')
-        self.methods = ','.join(dict.fromkeys(
-            str(getattr(m, 'value', m)).strip().upper() for m in methods or () if m))
-        self.auth_level = str(getattr(auth_level, 'value', auth_level) or 'function').lower()
+        self.trigger = trigger
+        self.timer = None  # a timer's schedule, run_on_startup, use_monitor
+        if trigger == HTTP_TRIGGER:
+            self.route = name if route is None else str(route).lstrip('/')
+            self.methods = ','.join(dict.fromkeys(
+                str(getattr(m, 'value', m)).strip().upper() for m in methods or () if m))
+            self.auth_level = str(getattr(auth_level, 'value', auth_level) or 'function').lower()
+        else:  # no URL, so no route nor key
+            self.route, self.methods, self.auth_level = None, '', None
         self.directory = directory
         self.error = None
         self.callable = None
@@ -113,8 +134,26 @@ class Function:
         self.wants_context = False
 
     def entry(self) -> dict:
-        return {'name': self.name, 'route': self.route, 'methods': self.methods,
-                'auth_level': self.auth_level, 'is_async': self.is_async, 'error': self.error}
+        return {'name': self.name, 'trigger': self.trigger, 'route': self.route,
+                'methods': self.methods, 'auth_level': self.auth_level,
+                'is_async': self.is_async, 'error': self.error, **(self.timer or {})}
+
+    def set_timer(self, schedule, run_on_startup, use_monitor) -> 'Function':
+        """A timer's settings, for the table (run_on_startup false unless
+        set; use_monitor None when unset: Azure's default depends on the
+        schedule)."""
+        self.timer = {'schedule': None if schedule is None else str(schedule),
+                      'run_on_startup': str(run_on_startup).lower() in ('true', '1'),
+                      'use_monitor': None if use_monitor is None
+                      else str(use_monitor).lower() in ('true', '1')}
+        return self
+
+    def unserved(self, fn, trigger_arg) -> 'Function':
+        """A function whose trigger needs its Azure service: in the table
+        (the C side lists it as not served), never validated nor called."""
+        self.callable = fn
+        self.trigger_arg = trigger_arg
+        return self
 
     def fail(self, error: str, exc: BaseException = None) -> 'Function':
         self.error = error
@@ -131,12 +170,12 @@ class Function:
         output binding's name: '$return', an Out argument, or None.
         """
         try:
-            if self.auth_level not in AUTH_LEVELS:
+            if self.trigger == HTTP_TRIGGER and self.auth_level not in AUTH_LEVELS:
                 raise FunctionLoadError(f"unsupported authLevel '{self.auth_level}'")
             if other_bindings:
                 raise FunctionLoadError(f"binding '{getattr(other_bindings[0], 'name', None)}' of "
                                         f"type '{getattr(other_bindings[0], 'type', None)}' is not "
-                                        f"supported (only httpTrigger and http)")
+                                        f"supported here (it needs its Azure service)")
             if not callable(fn):
                 raise FunctionLoadError(f'{fn!r} is not callable')
             params = _parameters(fn)

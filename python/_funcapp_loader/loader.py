@@ -10,9 +10,10 @@ import os
 import sys
 import types
 
-from .functions import Function, FunctionLoadError, error_line
+from .functions import (HTTP_TRIGGER, SERVED_TRIGGERS, TIMER_TRIGGER, Function,
+                        FunctionLoadError, error_line, trigger_type)
 from .importer import ModuleSpec, import_module, invalidate_caches
-from .logging import INFO, say
+from .logging import ERROR, INFO, say
 
 _APP_SCRIPT_DEFAULT = 'function_app.py'
 
@@ -67,6 +68,22 @@ def app_failure(source: str, name: str, exc: BaseException) -> Function:
 
 # v2: function_app.py
 
+class _IndexRefused(ValueError):
+    """An app the Azure worker refuses to index: no function is served."""
+
+
+def _find_app(module, package, script: str):
+    # as the Azure worker's indexing: the one FunctionRegister instance
+    # at the top of the script
+    apps = [v for v in vars(module).values() if isinstance(v, package.function_register)]
+    if not apps:
+        raise _IndexRefused(f'Could not find top level function app instances in {script}.')
+    if len(apps) > 1:
+        raise _IndexRefused(f'More than one {type(apps[0]).__name__} or other top level '
+                            f'function app instances are defined.')
+    return apps[0]
+
+
 def _index_v2(app_root: str, script: str, package) -> list:
     path = os.path.join(app_root, script)
     module_name = os.path.splitext(script)[0]
@@ -74,35 +91,52 @@ def _index_v2(app_root: str, script: str, package) -> list:
         if package.function_register is None:
             raise ImportError('this azure.functions has no FunctionApp (v2 programming model)')
         module = import_module(module_name)
-        apps = [v for v in vars(module).values() if isinstance(v, package.function_register)]
-        if not apps:
-            raise ValueError(f'Could not find top level function app instances in {script}.')
-        if len(apps) > 1:
-            raise ValueError(f'More than one {type(apps[0]).__name__} or other top level '
-                             f'function app instances are defined.')
-        app_level = apps[0].auth_level
-        indexed = apps[0].get_functions()
+        app = _find_app(module, package, script)
+        app_level = app.auth_level
+        try:
+            indexed = app.get_functions()
+        except ValueError as exc:  # duplicate names, no trigger: Azure refuses those too
+            raise _IndexRefused(str(exc)) from exc
+    except _IndexRefused as exc:
+        # Azure indexes no function of such an app: its URLs answer 404
+        say(ERROR, f'{path}: worker failed to index functions: ValueError: {exc} '
+                   f'(no function of this app is served)')
+        return []
     except (Exception, SystemExit) as exc:
         return [app_failure(path, module_name, exc)]
     functions = []
     for indexed_function in indexed:
         name = indexed_function.get_function_name()
-        trigger = indexed_function.get_trigger()
-        trigger_type = str(getattr(trigger, 'type', None))
-        if trigger_type.lower() != 'httptrigger':
-            say(INFO, f'function {name}: {trigger_type} trigger is not HTTP, not served')
-            continue
         if _disabled(name):
             say(INFO, f'function {name}: disabled by AzureWebJobs.{name}.Disabled')
             continue
-        bindings = [b for b in indexed_function.get_bindings() if b is not trigger]
-        outputs = [b for b in bindings if str(getattr(b, 'type', '')).lower() == 'http']
-        function = Function(name, trigger.route, trigger.methods,
-                            trigger.auth_level or app_level, app_root)
-        functions.append(function.bind(
-            package, path, indexed_function.get_user_function(), trigger.name,
-            outputs[0].name if outputs else None, [b for b in bindings if b not in outputs[:1]]))
+        functions.append(_v2_function(package, app_root, path, indexed_function, app_level))
     return functions
+
+
+def _v2_function(package, app_root, path, indexed_function, app_level) -> Function:
+    """A Function of the real or our library: its trigger is read by
+    attribute, as generic triggers (of any type) hold theirs."""
+    trigger = indexed_function.get_trigger()
+    kind = trigger_type(getattr(trigger, 'type', None))
+    fn = indexed_function.get_user_function()
+    bindings = [b for b in indexed_function.get_bindings() if b is not trigger]
+    function = Function(indexed_function.get_function_name(), getattr(trigger, 'route', None),
+                        getattr(trigger, 'methods', None),
+                        getattr(trigger, 'auth_level', None) or getattr(trigger, 'authLevel', None)
+                        or app_level, app_root, kind)
+    if kind not in SERVED_TRIGGERS:
+        return function.unserved(fn, trigger.name)
+    output = None
+    if kind == HTTP_TRIGGER:
+        outputs = [b for b in bindings if str(getattr(b, 'type', '')).lower() == 'http']
+        bindings = [b for b in bindings if b is not (outputs[0] if outputs else None)]
+        output = outputs[0].name if outputs else None
+    elif kind == TIMER_TRIGGER:
+        function.set_timer(getattr(trigger, 'schedule', None),
+                           getattr(trigger, 'run_on_startup', None),
+                           getattr(trigger, 'use_monitor', None))
+    return function.bind(package, path, fn, trigger.name, output, bindings)
 
 
 # v1: one folder per function with function.json
@@ -150,19 +184,29 @@ def _v1_function(package, app_root, name, directory, config_path):
     except (OSError, ValueError) as exc:
         return Function(name, None, (), None, directory).fail(error_line(config_path, exc), exc)
     bindings = [b for b in config.get('bindings') or () if isinstance(b, dict)]
-    trigger = next((b for b in bindings if str(b.get('type', '')).lower() == 'httptrigger'), None)
+    trigger = next((b for b in bindings if str(b.get('type', '')).lower().endswith('trigger')
+                    and str(b.get('direction', 'in')).lower() == 'in'), None)
     if trigger is None:
-        say(INFO, f'function {name}: no httpTrigger binding, not served')
+        say(INFO, f'function {name}: no trigger binding, not served')
         return None
     if config.get('disabled') is True or _disabled(name):
         say(INFO, f'function {name}: disabled')
         return None
-    outputs = [b for b in bindings if str(b.get('type', '')).lower() == 'http'
-               and str(b.get('direction', 'out')).lower() == 'out']
-    others = [types.SimpleNamespace(name=b.get('name'), type=b.get('type'))
-              for b in bindings if b is not trigger and b not in outputs[:1]]
+    kind = trigger_type(trigger.get('type'))
     function = Function(name, trigger.get('route'), trigger.get('methods'),
-                        trigger.get('authLevel'), directory)
+                        trigger.get('authLevel'), directory, kind)
+    if kind not in SERVED_TRIGGERS:
+        return function.unserved(None, trigger.get('name'))
+    output = None
+    others = [b for b in bindings if b is not trigger]
+    if kind == HTTP_TRIGGER:
+        outputs = [b for b in others if str(b.get('type', '')).lower() == 'http'
+                   and str(b.get('direction', 'out')).lower() == 'out']
+        others = [b for b in others if b is not (outputs[0] if outputs else None)]
+        output = outputs[0].get('name') if outputs else None
+    elif kind == TIMER_TRIGGER:
+        function.set_timer(trigger.get('schedule'), trigger.get('runOnStartup'),
+                           trigger.get('useMonitor'))
     script_path = os.path.normpath(os.path.join(directory,
                                                 config.get('scriptFile') or '__init__.py'))
     entry_point = config.get('entryPoint') or 'main'
@@ -173,8 +217,9 @@ def _v1_function(package, app_root, name, directory, config_path):
             raise FunctionLoadError(f'function {entry_point}() is not present')
     except (Exception, SystemExit) as exc:
         return function.fail(error_line(script_path, exc), exc)
-    return function.bind(package, script_path, fn, trigger.get('name'),
-                         outputs[0].get('name') if outputs else None, others)
+    return function.bind(package, script_path, fn, trigger.get('name'), output,
+                         [types.SimpleNamespace(name=b.get('name'), type=b.get('type'))
+                          for b in others])
 
 
 # FunctionHandler directives

@@ -61,17 +61,23 @@ class V2AppTest(LoaderTestCase):
         self.write_app()
         table = self.setup_app()
         self.assertEqual(table, [
-            {'name': 'hello', 'route': 'hello/{name}', 'methods': 'GET,POST',
+            {'name': 'hello', 'trigger': 'httpTrigger',
+             'route': 'hello/{name}', 'methods': 'GET,POST',
              'auth_level': 'anonymous', 'is_async': False, 'error': None},
-            {'name': 'Named', 'route': 'Named', 'methods': '', 'auth_level': 'admin',
+            {'name': 'Named', 'trigger': 'httpTrigger',
+             'route': 'Named', 'methods': '', 'auth_level': 'admin',
              'is_async': False, 'error': None},
-            {'name': 'Reversed', 'route': 'rev', 'methods': 'PUT', 'auth_level': 'function',
+            {'name': 'Reversed', 'trigger': 'httpTrigger',
+             'route': 'rev', 'methods': 'PUT', 'auth_level': 'function',
              'is_async': False, 'error': None},
-            {'name': 'named_out', 'route': 'named_out', 'methods': '', 'auth_level': 'anonymous',
+            {'name': 'named_out', 'trigger': 'httpTrigger',
+             'route': 'named_out', 'methods': '', 'auth_level': 'anonymous',
              'is_async': False, 'error': None},
-            {'name': 'nothing', 'route': 'nothing', 'methods': '', 'auth_level': 'anonymous',
+            {'name': 'nothing', 'trigger': 'httpTrigger',
+             'route': 'nothing', 'methods': '', 'auth_level': 'anonymous',
              'is_async': False, 'error': None},
-            {'name': 'bp_items', 'route': 'bp/items', 'methods': 'DELETE',
+            {'name': 'bp_items', 'trigger': 'httpTrigger',
+             'route': 'bp/items', 'methods': 'DELETE',
              'auth_level': 'anonymous', 'is_async': True, 'error': None},
         ])
 
@@ -120,7 +126,8 @@ class V2AppTest(LoaderTestCase):
         table = self.setup_app()
         self.assertEqual(len(table), 1)
         error = table[0].pop('error')
-        self.assertEqual(table[0], {'name': 'function_app', 'route': '{*path}', 'methods': '',
+        self.assertEqual(table[0], {'name': 'function_app', 'trigger': 'httpTrigger',
+                                    'route': '{*path}', 'methods': '',
                                     'auth_level': 'anonymous', 'is_async': False})
         self.assertTrue(error.startswith(os.path.join(self.app, 'function_app.py') +
                                          ': SyntaxError: '), error)
@@ -135,8 +142,12 @@ class V2AppTest(LoaderTestCase):
     def test_function_app_without_app_instance(self):
         self.write('function_app.py', 'import azure.functions as func\n')
         table = self.setup_app()
-        self.assertEqual(len(table), 1)
-        self.assertIn('ValueError: Could not find top level function app', table[0]['error'])
+        # Azure indexes nothing of such an app: no function, its URLs 404
+        self.assertEqual(table, [])
+        self.assertEqual(self.logs(logging.ERROR), [
+            f'{self.app}/function_app.py: worker failed to index functions: ValueError: Could '
+            f'not find top level function app instances in function_app.py. (no function of '
+            f'this app is served)'])
 
     def test_function_app_raising_at_import_keeps_handlers(self):
         self.write('function_app.py', 'raise RuntimeError("no config")\n')
@@ -199,18 +210,24 @@ class V1AppTest(LoaderTestCase):
         self.write_app()
         table = self.setup_app()
         self.assertEqual(sorted(self.table), ['BadJson', 'Broken', 'HttpA', 'HttpB', 'HttpC',
-                                              'NoMain', 'Queue', 'Unbound'])
+                                              'NoMain', 'Queue', 'Timer', 'Unbound'])
         self.assertEqual(self.entry(table, 'HttpA'), {
-            'name': 'HttpA', 'route': 'things/{id:int}', 'methods': 'GET,POST',
+            'name': 'HttpA', 'trigger': 'httpTrigger',
+            'route': 'things/{id:int}', 'methods': 'GET,POST',
             'auth_level': 'anonymous', 'is_async': False, 'error': None})
         self.assertEqual(self.entry(table, 'HttpB')['auth_level'], 'admin')
         self.assertEqual(self.entry(table, 'HttpC'), {
-            'name': 'HttpC', 'route': 'HttpC', 'methods': '', 'auth_level': 'function',
+            'name': 'HttpC', 'trigger': 'httpTrigger',
+            'route': 'HttpC', 'methods': '', 'auth_level': 'function',
             'is_async': False, 'error': None})
         self.assertEqual(self.call('HttpA', route_params={'id': 'abc'})[2], b'hi ABC X')
         self.assertEqual(self.call('HttpB', 'post')[::2], (201, b'HttpB POST'))
         self.assertEqual(self.call('HttpC'), (204, [], b''))
-        self.assertIn('function Timer: no httpTrigger binding, not served', self.logs(logging.INFO))
+        # a timer: in the table with its settings, without route or key
+        self.assertEqual(self.entry(table, 'Timer'), {
+            'name': 'Timer', 'trigger': 'timerTrigger', 'route': None, 'methods': '',
+            'auth_level': None, 'is_async': False, 'error': None, 'schedule': '0 * * * * *',
+            'run_on_startup': False, 'use_monitor': None})
 
     def test_load_errors(self):
         self.write_app()
@@ -263,9 +280,11 @@ class FunctionHandlerTest(LoaderTestCase):
         ])
         self.assertEqual(sys.path[:len(before)], before)
         self.assertEqual(table[:2], [
-            {'name': 'tools', 'route': 'h/one', 'methods': 'GET,POST', 'auth_level': 'function',
+            {'name': 'tools', 'trigger': 'httpTrigger',
+             'route': 'h/one', 'methods': 'GET,POST', 'auth_level': 'function',
              'is_async': False, 'error': None},
-            {'name': 'tools', 'route': 'h/two', 'methods': '', 'auth_level': 'anonymous',
+            {'name': 'tools', 'trigger': 'httpTrigger',
+             'route': 'h/two', 'methods': '', 'auth_level': 'anonymous',
              'is_async': True, 'error': None}])
         self.assertIn('missing.py: FileNotFoundError', table[2]['error'])
         self.assertIn('function absent() is not present', table[3]['error'])

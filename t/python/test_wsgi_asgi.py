@@ -545,7 +545,8 @@ def how_many():
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.ANONYMOUS)
 ''')
         table = self.setup_app()
-        self.assertEqual(table, [{'name': 'http_app_func', 'route': '{*route}',
+        self.assertEqual(table, [{'name': 'http_app_func', 'trigger': 'httpTrigger',
+                                  'route': '{*route}',
                                   'methods': ALL_METHODS, 'auth_level': 'anonymous',
                                   'is_async': True, 'error': None}])
         function_app = sys.modules['function_app'].app
@@ -608,7 +609,8 @@ app = func.AsgiFunctionApp(app=api, function_name='api')
         self.write_app('app = func.WsgiFunctionApp(app=flask_app().wsgi_app, '
                        'http_auth_level="ADMIN")\n')
         table = self.setup_app()
-        self.assertEqual(table, [{'name': 'http_app_func', 'route': '{*route}',
+        self.assertEqual(table, [{'name': 'http_app_func', 'trigger': 'httpTrigger',
+                                  'route': '{*route}',
                                   'methods': ALL_METHODS, 'auth_level': 'admin',
                                   'is_async': False, 'error': None}])
         self.assertEqual(sys.modules['function_app'].app.get_functions()[0].http_type, 'wsgi')
@@ -623,8 +625,9 @@ app = func.AsgiFunctionApp(app=api, function_name='api')
     def test_second_app_instance_is_refused(self):
         self.write_app('app = func.FunctionApp()\n'
                        'web = func.WsgiFunctionApp(app=flask_app().wsgi_app)\n')
-        table = self.setup_app()
-        self.assertIn('More than one', table[0]['error'])
+        self.assertEqual(self.setup_app(), [])
+        self.assertIn('ValueError: More than one FunctionApp or other top level function app '
+                      'instances are defined.', self.logs(logging.ERROR)[0])
 
     def test_middleware_in_v1_functions(self):
         self.write('apps.py', 'from test_wsgi_asgi import fastapi_app, flask_app\n'

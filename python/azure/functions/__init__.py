@@ -2,30 +2,41 @@
 """azure.functions as embedded by mod_funcapp.
 
 A compatible subset of the real package (HTTP functions, v1 and v2 models,
-WSGI and ASGI apps), used only when the real one is not importable: the
-worker's import finder serves it last, after sys.path.
+WSGI and ASGI apps, every decorator and the types of the other triggers),
+used only when the real one is not importable: the worker's import finder
+serves it last, after sys.path.
 """
 
 from ._abc import Context, Out, RetryContext, TraceContext
 from ._http import HttpRequest, HttpResponse
-from .decorators import (AuthLevel, Blueprint, BluePrint, DecoratorApi, Function,
-                         FunctionApp, FunctionBuilder, FunctionRegister, HttpMethod)
+from .decorators import (AccessRights, AuthLevel, BindingApi, BlobSource, Blueprint, BluePrint,
+                         Cardinality, DataType, DecoratorApi, Function, FunctionApp,
+                         FunctionBuilder, FunctionRegister, HttpMethod, SettingsApi, TriggerApi)
 
 __all__ = (
-    'AsgiFunctionApp', 'AsgiMiddleware', 'AuthLevel', 'Blueprint', 'BluePrint', 'Context',
-    'DecoratorApi', 'ExternalHttpFunctionApp', 'Function', 'FunctionApp', 'FunctionBuilder',
-    'FunctionRegister', 'HttpMethod', 'HttpRequest', 'HttpResponse', 'Out', 'RetryContext',
-    'TraceContext', 'WsgiFunctionApp', 'WsgiMiddleware',
+    'AccessRights', 'AsgiFunctionApp', 'AsgiMiddleware', 'AuthLevel', 'BindingApi',
+    'BlobSource', 'Blueprint', 'BluePrint', 'Cardinality', 'Context', 'DataType',
+    'DecoratorApi', 'Document', 'DocumentList', 'EntityContext', 'EventGridEvent',
+    'EventGridOutputEvent', 'EventHubEvent', 'ExternalHttpFunctionApp', 'Function',
+    'FunctionApp', 'FunctionBuilder', 'FunctionRegister', 'HttpMethod', 'HttpRequest',
+    'HttpResponse', 'InputStream', 'KafkaEvent', 'OrchestrationContext', 'Out', 'QueueMessage',
+    'RetryContext', 'ServiceBusMessage', 'SettingsApi', 'SqlRow', 'SqlRowList', 'TimerRequest',
+    'TraceContext', 'TriggerApi', 'WarmUpContext', 'WsgiFunctionApp', 'WsgiMiddleware',
 )
 
 __version__ = '1.0.0+mod_funcapp'
 
-# The WSGI/ASGI adapters pull in asyncio and more; a worker whose app has
-# none of them starts faster without (PEP 562 lazy attributes).
+# The WSGI/ASGI adapters pull in asyncio and more, the trigger types json
+# and io; a worker whose app has none of them starts faster without (PEP
+# 562 lazy attributes).
 _LAZY = {
     'AsgiFunctionApp': '_http_app', 'ExternalHttpFunctionApp': '_http_app',
     'WsgiFunctionApp': '_http_app', 'AsgiMiddleware': '_http_asgi',
     'WsgiMiddleware': '_http_wsgi',
+    **dict.fromkeys(('Document', 'DocumentList', 'EntityContext', 'EventGridEvent',
+                     'EventGridOutputEvent', 'EventHubEvent', 'InputStream', 'KafkaEvent',
+                     'OrchestrationContext', 'QueueMessage', 'ServiceBusMessage', 'SqlRow',
+                     'SqlRowList', 'TimerRequest', 'WarmUpContext'), '_types'),
 }
 
 

@@ -12,12 +12,13 @@ import typing
 from ._http import HttpRequest
 from ._http_asgi import AsgiMiddleware
 from ._http_wsgi import WsgiMiddleware
-from .decorators import AuthLevel, FunctionRegister, HttpMethod
+from .decorators import (AuthLevel, BindingApi, FunctionRegister, HttpMethod, SettingsApi,
+                         TriggerApi)
 
 _FUNCTION_NAME = 'http_app_func'
 
 
-class ExternalHttpFunctionApp(FunctionRegister):
+class ExternalHttpFunctionApp(FunctionRegister, TriggerApi, BindingApi, SettingsApi):
     """A function app that hands every request to a third-party HTTP app."""
 
     def _add_http_app(self, handler: typing.Callable, http_type: str,

@@ -4,7 +4,7 @@
 from __future__ import annotations  # annotations stay text: no typing import
 
 from .constants import HTTP_OUTPUT, HTTP_TRIGGER
-from .core import AuthLevel
+from .core import AuthLevel, OutputBinding, Trigger
 from .utils import StringifyEnum
 
 
@@ -19,22 +19,17 @@ class HttpMethod(StringifyEnum):
     OPTIONS = 'OPTIONS'
 
 
-class HttpTrigger:
+class HttpTrigger(Trigger):
     """The httpTrigger binding of a function."""
     type = HTTP_TRIGGER
 
     def __init__(self, name: str, methods: list[HttpMethod] | None = None,
-                 auth_level: AuthLevel | None = None,
-                 route: str | None = None) -> None:
-        self.name = name
-        self.methods = methods
-        self.auth_level = auth_level
-        self.route = route
+                 data_type=None, auth_level: AuthLevel | None = None,
+                 route: str | None = None, **kwargs) -> None:
+        super().__init__(name, data_type, methods=methods, auth_level=auth_level, route=route,
+                         **kwargs)
 
 
-class HttpOutput:
+class HttpOutput(OutputBinding):
     """The http output binding: '$return' or the name of a func.Out argument."""
     type = HTTP_OUTPUT
-
-    def __init__(self, name: str) -> None:
-        self.name = name
