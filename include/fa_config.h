@@ -74,11 +74,15 @@ typedef struct fa_app_config {
     apr_uint32_t max_requests_jitter; /* its jitter=J */
     apr_uint64_t max_memory; /* FunctionWorkerMaxMemory, bytes; 0 off */
     fa_keys_mode_e keys_mode;
-    const char *keys_dir;          /* FunctionAppKeys DIR, absolute */
-    apr_array_header_t *key_specs; /* of fa_key_spec_t */
+    const char *keys_dir;           /* FunctionAppKeys DIR, absolute */
+    apr_array_header_t *key_specs;  /* of fa_key_spec_t */
+    struct fa_cors *cors_directive; /* FunctionAppCors; NULL unset */
     /* Filled by fa_config_resolve: */
-    const char *route_prefix; /* host.json extensions.http.routePrefix */
-    apr_table_t *environment; /* local.settings.json Values + settings */
+    struct fa_cors *cors;        /* the directive, else local.settings.json
+                           * Host.CORS; NULL: no CORS */
+    apr_table_t *custom_headers; /* host.json customHeaders; may be NULL */
+    const char *route_prefix;    /* host.json extensions.http.routePrefix */
+    apr_table_t *environment;    /* local.settings.json Values + settings */
 } fa_app_config_t;
 
 fa_app_config_t *fa_config_make(apr_pool_t *p);
