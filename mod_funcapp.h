@@ -38,4 +38,8 @@ int fa_glue_translate_name(request_rec *r);
 int fa_glue_map_to_storage(request_rec *r);
 int fa_glue_handler(request_rec *r);
 
+/* mod_funcapp_cors.c: CORS and customHeaders. */
+void fa_glue_app_headers(request_rec *r, const fa_app_config_t *cfg);
+int fa_glue_cors_preflight(request_rec *r, const fa_app_config_t *cfg);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include <apr_strings.h>
 
+#include "fa_cors.h"
 #include "fa_recycle.h"
 #include "mod_funcapp.h"
 
@@ -163,6 +164,35 @@ static const char *cmd_max_memory(cmd_parms *cmd, void *dc, const char *arg)
                 &error);
 }
 
+/* FunctionAppCors ORIGIN... [credentials]: Host.CORS and
+ * Host.CORSCredentials from httpd.conf, where local.settings.json (a
+ * development file) may not be deployed. */
+static const char *cmd_cors(cmd_parms *cmd, void *dc, int argc,
+                            char *const argv[])
+{
+    fa_app_config_t *cfg = app_config(cmd);
+    int credentials = argc > 1 && !strcasecmp(argv[argc - 1], "credentials");
+    const char *error, *list;
+    int i;
+
+    (void)dc;
+    if (cfg->cors_directive) {
+        return "FunctionAppCors: given twice";
+    }
+    if (argc - credentials < 1) {
+        return "FunctionAppCors: needs ORIGIN... [credentials]";
+    }
+    for (list = "", i = 0; i < argc - credentials; ++i) {
+        list = apr_pstrcat(cmd->pool, list, " ", argv[i], NULL);
+    }
+    if (fa_cors_parse(cmd->pool, "FunctionAppCors", list, credentials,
+                      &cfg->cors_directive, &error)
+        != APR_SUCCESS) {
+        return error;
+    }
+    return cfg->cors_directive ? NULL : "FunctionAppCors: no origin given";
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -248,6 +278,9 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,
                   "SCOPE (master, host or a function) NAME VALUE (the key, "
                   "file:PATH or env:NAME)"),
+    AP_INIT_TAKE_ARGV("FunctionAppCors", cmd_cors, NULL, RSRC_CONF,
+                      "ORIGIN... [credentials]: origins allowed by CORS "
+                      "(* for any); credentials allows cookies"),
     AP_INIT_RAW_ARGS("FunctionHandler", cmd_handler, NULL, RSRC_CONF,
                      "ROUTE FILE[:CALLABLE] [methods=..] [authLevel=..]"),
     AP_INIT_TAKE1("FunctionAppPythonHome", cmd_python_home, NULL, RSRC_CONF,

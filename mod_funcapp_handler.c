@@ -231,6 +231,8 @@ static int send_response(request_rec *r, const fa_response_t *resp)
             ap_set_content_type(r, apr_pstrdup(r->pool, e[i].val));
         }
         else if (!fa_http_is_hop_header(e[i].key)) {
+            /* the function's header wins over customHeaders and CORS */
+            apr_table_unset(r->err_headers_out, e[i].key);
             apr_table_add(r->headers_out, e[i].key, e[i].val);
         }
     }
@@ -480,6 +482,11 @@ int fa_glue_handler(request_rec *r)
     conf = ap_get_module_config(r->server->module_config, &funcapp_module);
     if (!conf->dispatch) {
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* before keys and routes: the host's CORS middleware runs first */
+    fa_glue_app_headers(r, conf->app->config);
+    if ((status = fa_glue_cors_preflight(r, conf->app->config)) != DECLINED) {
+        return status;
     }
     if (is_admin_uri(r->uri)) {
         return admin(r, conf);

@@ -80,9 +80,13 @@ typedef struct fa_app_config {
     apr_array_header_t *python_path; /* FunctionAppPythonPath: char *s as
                                       * given, absolute once resolved */
     const char *venv_site; /* the venv's site-packages (fa_pyenv_resolve) */
+    struct fa_cors *cors_directive; /* FunctionAppCors; NULL unset */
     /* Filled by fa_config_resolve: */
-    const char *route_prefix; /* host.json extensions.http.routePrefix */
-    apr_table_t *environment; /* local.settings.json Values + settings */
+    struct fa_cors *cors;        /* the directive, else local.settings.json
+                           * Host.CORS; NULL: no CORS */
+    apr_table_t *custom_headers; /* host.json customHeaders; may be NULL */
+    const char *route_prefix;    /* host.json extensions.http.routePrefix */
+    apr_table_t *environment;    /* local.settings.json Values + settings */
 } fa_app_config_t;
 
 fa_app_config_t *fa_config_make(apr_pool_t *p);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "fa_config.h"
+#include "fa_cors.h"
 
 /* host.json and local.settings.json are small; anything bigger is a mistake
  * we would rather report than load. */
@@ -61,6 +62,8 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     cfg->keys_mode = base->keys_mode;
     cfg->keys_dir = base->keys_dir;
     cfg->key_specs = apr_array_copy(p, base->key_specs);
+    cfg->cors_directive =
+        add->cors_directive ? add->cors_directive : base->cors_directive;
     return cfg;
 }
 
@@ -442,6 +445,11 @@ static apr_status_t read_host_json(apr_pool_t *p, fa_app_config_t *cfg,
         return APR_EGENERAL;
     }
     if ((rv = read_timeout(p, cfg, root, error)) != APR_SUCCESS
+        || (rv = fa_cors_custom_headers(
+                p, apr_pstrcat(p, cfg->app_dir, "/host.json", NULL),
+                json_object_get(json_object_get(root, "extensions"), "http"),
+                &cfg->custom_headers, error))
+            != APR_SUCCESS
         || (rv = read_throttle(
                 p, cfg,
                 json_object_get(json_object_get(root, "extensions"), "http"),
@@ -474,6 +482,7 @@ static apr_status_t read_local_settings(apr_pool_t *p, fa_app_config_t *cfg,
     apr_status_t rv;
 
     cfg->environment = apr_table_make(p, 8);
+    cfg->cors = cfg->cors_directive;
     if (cfg->app_dir) {
         rv = load_json(p, cfg->app_dir, "local.settings.json", &root, error);
         if (rv != APR_SUCCESS) {
@@ -491,8 +500,17 @@ static apr_status_t read_local_settings(apr_pool_t *p, fa_app_config_t *cfg,
                                            json_integer_value(v)));
             }
         }
+        /* FunctionAppCors wins over the file's Host.CORS */
+        rv = cfg->cors
+            ? APR_SUCCESS
+            : fa_cors_from_host_settings(
+                p, apr_pstrcat(p, cfg->app_dir, "/local.settings.json", NULL),
+                root ? json_object_get(root, "Host") : NULL, &cfg->cors, error);
         if (root) {
             json_decref(root);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
     }
     /* httpd.conf wins over the app's own file. */

@@ -11,7 +11,7 @@ use Time::HiRes ();
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(log_since log_size);
 
-plan tests => 61;
+plan tests => 73;
 
 my $base = FuncappTest::base_url('model_v2');
 my $ID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -56,17 +56,21 @@ ok t_cmp($res->code, 200, 'str: 200');
 ok t_cmp($res->header('Content-Type') // '', 'text/plain; charset=utf-8', 'str: text/plain');
 ok t_cmp($res->content, "just a str \xe2\x9c\x93", 'str: UTF-8 body');
 
-$res = GET "$base/api/ret/none";
-ok t_cmp($res->code, 204, 'None with $return: 204');
-ok t_cmp($res->content, '', '204 has no body');
+$res = GET "$base/api/ret/no_body";
+ok t_cmp($res->code . ' [' . $res->content . ']', '200 []', 'HttpResponse() without a body: 200, empty');
+ok t_cmp($res->header('Content-Type') // '', 'text/plain; charset=utf-8',
+         'HttpResponse() without a body: its default mimetype');
 
-for my $case (['dict', 'dict'], ['int', 'int']) {
+# As the Azure worker: its http converter encodes an HttpResponse or a str,
+# and fails the invocation (500) on anything else, None and bytes included.
+for my $case (['none', 'NoneType'], ['raw_bytes', 'bytes'], ['dict', 'dict'],
+              ['list', 'list'], ['int', 'int']) {
     my ($route, $type) = @$case;
     my $from = log_size();
     $res = GET "$base/api/ret/$route";
     ok t_cmp($res->code, 500, "$type returned: 500");
-    ok t_cmp($res->content, qr/^(?!.*(?:expected|returned))/s, "$type: no reason in the body");
-    my @lines = log_since($from, qr/\] ret_$route $ID: .*returned $type; expected HttpResponse or str/);
+    ok t_cmp($res->content, qr/^(?!.*(?:TypedData|unsupported|returned))/s, "$type: no reason in the body");
+    my @lines = log_since($from, qr/\] ret_$route $ID: unable to encode outgoing TypedData: unsupported type "http" for Python type "$type"/);
     ok t_cmp(scalar(@lines), 1, "$type: one error-log line says why, with name and invocation id");
 }
 
@@ -78,9 +82,16 @@ ok t_cmp(scalar(@cookies), 3, 'three Set-Cookie headers stay three headers');
 ok t_cmp(join(' | ', @cookies), 'a=1; Path=/ | b=2, c; Path=/; HttpOnly | d=4',
          'each Set-Cookie intact and in order');
 
+my $from = log_size();
+$res = GET "$base/api/ret/empty_cookie";
+ok t_cmp($res->code . ' ' . $res->content, '200 empty cookie', 'an empty Set-Cookie: still 200');
+ok t_cmp(join(' | ', $res->header('Set-Cookie')), 'kept=1', 'the empty Set-Cookie is not sent, the other is');
+ok t_cmp(scalar(log_since($from, qr/ret_empty_cookie $ID: empty Set-Cookie header not sent: it holds no cookie/)),
+         1, 'the log line says why');
+
 # --- header injection ---------------------------------------------------------------
 
-my $from = log_size();
+$from = log_size();
 $res = GET "$base/api/ret/crlf";
 ok t_cmp($res->code, 500, 'CR/LF in a func.HttpResponse header value: 500');
 ok t_cmp($res->header('X-Injected') // 'absent', 'absent', 'nothing injected');

@@ -62,8 +62,9 @@ ok t_cmp(GET("$base/v1api/v1_script")->code, 404, 'its custom route replaces the
 # --- None, no output binding ------------------------------------------------------
 
 $res = GET "$base/v1api/v1_none";
-ok t_cmp($res->code . ' [' . $res->content . ']', '204 []', 'None with $return: 204');
-ok t_cmp(GET("$base/v1api/v1_none/")->code, 204, 'trailing slash');
+ok t_cmp($res->code . ' [' . $res->content . ']', '500 []',
+         'None with $return: 500, as the Azure worker (its http converter takes no None)');
+ok t_cmp(GET("$base/v1api/v1_none/")->code, 500, 'trailing slash');
 ok t_cmp(POST("$base/v1api/v1_noout", content => 'x')->code, 204,
          'no http output binding: 204');
 ok t_cmp(GET("$base/v1api/v1_noout")->code, 405, 'its methods ["post"] apply');

@@ -5,7 +5,7 @@ returns."""
 
 import types
 
-from .logging import ERROR, say
+from .logging import ERROR, WARNING, say
 
 AUTH_LEVELS = ('anonymous', 'function', 'admin')
 HTTP_TRIGGER, TIMER_TRIGGER, WARMUP_TRIGGER = 'httpTrigger', 'timerTrigger', 'warmupTrigger'
@@ -18,8 +18,8 @@ _KNOWN_TRIGGERS = {t.lower(): t for t in (
     'daprTopicTrigger', 'assistantSkillTrigger', 'orchestrationTrigger', 'entityTrigger',
     'activityTrigger', 'redisPubSubTrigger', 'redisListTrigger', 'redisStreamTrigger')}
 FAILED = (500, [], b'')
+NO_CONTENT = (204, [], b'')
 _TEXT_PLAIN = ('Content-Type', 'text/plain; charset=utf-8')
-_OCTET_STREAM = ('Content-Type', 'application/octet-stream')
 
 
 def trigger_type(value) -> str:
@@ -219,12 +219,18 @@ class Function:
         return kwargs, out
 
     def respond(self, result, out):
+        """Azure's rules: the worker encodes what the function returns with
+        the http binding's converter, which takes an HttpResponse or a str
+        and nothing else (None, bytes, dict... fail the invocation: 500);
+        a function whose http output is not $return must return None, and
+        an Out left unset sends nothing, which the host answers with 204."""
         if self.out_arg is not None or not self.returns:
             if result is not None:
-                where = f"the '{self.out_arg}' argument" if self.out_arg else 'no binding'
-                return _refuse(f'function returned {type(result).__name__} but its http output '
-                               f'is {where}, not $return')
+                return _refuse(f'function {self.name!r} without a $return binding returned '
+                               f'a non-None value ({type(result).__name__})')
             result = out.get() if out is not None else None
+            if result is None:
+                return NO_CONTENT
         return http_result(result)
 
 
@@ -234,16 +240,14 @@ def _refuse(message: str):
 
 
 def http_result(value):
-    """Azure's rules for what a function returns (or sets in its Out)."""
-    if value is None:
-        return 204, [], b''
+    """Azure's http converter: an HttpResponse (duck-typed, so the real
+    package's works the same) or a str; anything else is a 500."""
     if isinstance(value, str):
         return 200, [_TEXT_PLAIN], value.encode('utf-8')
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return 200, [_OCTET_STREAM], bytes(value)
     if hasattr(value, 'get_body') and hasattr(value, 'status_code') and hasattr(value, 'headers'):
         return _from_response(value)
-    return _refuse(f'function returned {type(value).__name__}; expected HttpResponse or str')
+    return _refuse(f'unable to encode outgoing TypedData: unsupported type "http" for '
+                   f'Python type "{type(value).__name__}" (expected HttpResponse or str)')
 
 
 def _from_response(response):
@@ -258,6 +262,12 @@ def _from_response(response):
         return _refuse(f'function returned HttpResponse with invalid status_code '
                        f'{response.status_code!r} (expected 200 to 599)')
     headers = [(str(k), str(v)) for k, v in response.headers.items()]
+    if any(k.lower() == 'set-cookie' and not v.strip() for k, v in headers):
+        # The Azure worker parses each Set-Cookie into a cookie for the
+        # host; an empty one holds none, so nothing is sent for it.
+        say(WARNING, 'empty Set-Cookie header not sent: it holds no cookie '
+                     '(the Azure worker drops it too)')
+        headers = [(k, v) for k, v in headers if k.lower() != 'set-cookie' or v.strip()]
     charset = getattr(response, 'charset', None) or 'utf-8'
     if not any(k.lower() == 'content-type' for k, _ in headers):
         mimetype = getattr(response, 'mimetype', None)

@@ -10,10 +10,11 @@ import os
 import sys
 import types
 
+from . import hostjson
 from .functions import (HTTP_TRIGGER, SERVED_TRIGGERS, TIMER_TRIGGER, Function,
                         FunctionLoadError, error_line, trigger_type)
 from .importer import ModuleSpec, import_module, invalidate_caches
-from .logging import ERROR, INFO, say
+from .logging import ERROR, INFO, say, set_function_levels
 
 _APP_SCRIPT_DEFAULT = 'function_app.py'
 
@@ -50,10 +51,29 @@ def index_app(app_root, package) -> list:
     `package` (a bindings.Package)."""
     if app_root is None:
         return []
+    host = hostjson.read(app_root)
+    set_function_levels(hostjson.log_levels(host))
+    _state.listed = hostjson.listed(host)
     script = os.environ.get('PYTHON_SCRIPT_FILE_NAME') or _APP_SCRIPT_DEFAULT
     if os.path.isfile(os.path.join(app_root, script)):
         return _index_v2(app_root, script, package)
     return _index_v1(app_root, package)
+
+
+class _State:
+    listed = None  # host.json's functions, lower-cased; None: all
+
+
+_state = _State()
+
+
+def _unlisted(name: str) -> bool:
+    # host.json "functions": the host loads only those; the others get no
+    # route, as on Azure
+    if _state.listed is None or name.lower() in _state.listed:
+        return False
+    say(INFO, f"function {name}: not in host.json's functions list, not served")
+    return True
 
 
 def _disabled(name: str) -> bool:
@@ -107,6 +127,8 @@ def _index_v2(app_root: str, script: str, package) -> list:
     functions = []
     for indexed_function in indexed:
         name = indexed_function.get_function_name()
+        if _unlisted(name):
+            continue
         if _disabled(name):
             say(INFO, f'function {name}: disabled by AzureWebJobs.{name}.Disabled')
             continue
@@ -167,7 +189,7 @@ def _index_v1(app_root: str, package) -> list:
     for folder in sorted(os.listdir(app_root)):
         directory = os.path.join(app_root, folder)
         config_path = os.path.join(directory, 'function.json')
-        if os.path.isfile(config_path):
+        if os.path.isfile(config_path) and not _unlisted(folder):
             function = _v1_function(package, app_root, folder, directory, config_path)
             if function is not None:
                 functions.append(function)

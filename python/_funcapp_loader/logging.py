@@ -29,21 +29,54 @@ class _Invocation:
     """What log lines need to know about the running invocation; reached
     through a ContextVar, so each pool thread and each asyncio task sees
     its own."""
-    __slots__ = ('prefix', 'pending')
+    __slots__ = ('prefix', 'pending', 'floor')
 
     def __init__(self, function_name: str, invocation_id: str) -> None:
         self.prefix = f'{function_name} {invocation_id}: '
         self.pending = ['', '']  # unfinished stdout / stderr line
+        self.floor = function_floor(function_name)
+
+
+def function_floor(function_name: str) -> int:
+    """The lowest level of the function's own logs that host.json's
+    logging.logLevel lets through, as the host picks a category's level:
+    the most specific of Function.<name>.User, Function.<name>, Function,
+    default; 0 (no floor) when none is set."""
+    levels = _state.function_levels
+    if not levels:
+        return 0
+    name = function_name.lower()
+    for category in (f'function.{name}.user', f'function.{name}', 'function', 'default'):
+        if category in levels:
+            return levels[category]
+    return 0
+
+
+def set_function_levels(levels: dict) -> None:
+    """host.json's logging.logLevel, from hostjson.log_levels()."""
+    _state.function_levels = dict(levels)
+
+
+def _below_floor(levelno: int) -> bool:
+    # the function's logs under its host.json level are dropped (the host
+    # filters them so); lines outside an invocation have no floor
+    invocation = _current.get()
+    if invocation is not None:
+        return levelno < invocation.floor
+    invocation_id = getattr(tls, 'invocation_id', None)
+    name = _active_names.get(invocation_id) if invocation_id is not None else None
+    return name is not None and levelno < function_floor(name)
 
 
 class _State:
     """The configured level, and logging once the handler is on its root."""
-    __slots__ = ('level', 'logging', 'handler')
+    __slots__ = ('level', 'logging', 'handler', 'function_levels')
 
     def __init__(self) -> None:
         self.level = WARNING  # LogLevel funcapp:...
         self.logging = None
         self.handler = None
+        self.function_levels = {}  # host.json logging.logLevel
 
 
 _state = _State()
@@ -108,6 +141,8 @@ def say(levelno: int, message: str, exc: BaseException = None, tb=None) -> None:
 
 
 def _enabled(levelno: int) -> bool:
+    if _below_floor(levelno):
+        return False
     if _state.logging is not None:
         return _state.logging.root.isEnabledFor(levelno)
     return levelno >= _state.level
@@ -167,6 +202,8 @@ def _install_handler(logging) -> None:
                 self.setFormatter(logging.Formatter('%(message)s'))
 
             def emit(self, record) -> None:
+                if _below_floor(record.levelno):
+                    return
                 try:
                     _emit(record.levelno, self.format(record))
                 except Exception:

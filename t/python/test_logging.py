@@ -54,6 +54,7 @@ class LoggingTest(LoaderTestCase):
             async def async_log(req, context):
                 await asyncio.sleep(0.01)
                 logging.info("after await " + context.invocation_id)
+                return "ok"
             ''')
 
     def test_lines_carry_function_and_invocation(self):
@@ -100,7 +101,7 @@ class LoggingTest(LoaderTestCase):
                 self.table['async_log'], 'GET', 'http://h/', [], {}, b'', f'a{i}')
                 for i in range(5)))
 
-        self.assertEqual([r[0] for r in asyncio.run(main())], [204] * 5)
+        self.assertEqual([r[0] for r in asyncio.run(main())], [200] * 5)
         self.assertEqual(sorted(self.logs(logging.INFO)),
                          [f'async_log a{i}: after await a{i}' for i in range(5)])
 

@@ -201,6 +201,29 @@ def ret_int(req: func.HttpRequest):
     return 42
 
 
+@app.route(route="ret/raw_bytes")
+def ret_raw_bytes(req: func.HttpRequest):
+    return b"raw bytes"
+
+
+@app.route(route="ret/list")
+def ret_list(req: func.HttpRequest):
+    return ["not", "a response"]
+
+
+@app.route(route="ret/no_body")
+def ret_no_body(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse()
+
+
+@app.route(route="ret/empty_cookie")
+def ret_empty_cookie(req: func.HttpRequest) -> func.HttpResponse:
+    resp = func.HttpResponse("empty cookie")
+    resp.headers.add("Set-Cookie", "")
+    resp.headers.add("Set-Cookie", "kept=1")
+    return resp
+
+
 @app.route(route="ret/cookies")
 def ret_cookies(req: func.HttpRequest) -> func.HttpResponse:
     resp = func.HttpResponse("cookies")
