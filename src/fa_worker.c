@@ -21,6 +21,7 @@
 #include "fa_exit.h"
 #include "fa_recycle.h"
 #include "fa_slot.h"
+#include "fa_timer.h"
 #include "fa_worker.h"
 #include "fa_worker_private.h"
 
@@ -278,6 +279,12 @@ static int open_worker(worker_t *w)
     if (fa_python_start(w->pool, w->app, fa_worker_complete, &w->table)
         != APR_SUCCESS) {
         return FA_EXIT_PYTHON;
+    }
+    /* before more threads: it may set TZ; ticks wait in the backlog */
+    if (fa_timer_start(w->app, w->slot, w->table.json, w->table.json_len,
+                       &fa_worker_draining, w->pool)
+        != APR_SUCCESS) {
+        return FA_EXIT_THREADS;
     }
 #ifdef __GLIBC__
     /* Importing the app freed much of what it allocated (source text,

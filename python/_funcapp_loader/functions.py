@@ -111,10 +111,21 @@ class Function:
         self.out_arg = None
         self.returns = False
         self.wants_context = False
+        self.trigger = 'httpTrigger'
+        self.timer = None  # a timer's table fields (as_timer)
 
     def entry(self) -> dict:
         return {'name': self.name, 'route': self.route, 'methods': self.methods,
-                'auth_level': self.auth_level, 'is_async': self.is_async, 'error': self.error}
+                'auth_level': self.auth_level, 'is_async': self.is_async, 'error': self.error,
+                **(self.timer or {})}
+
+    def as_timer(self, schedule, run_on_startup, use_monitor) -> 'Function':
+        """A timer trigger: not routed; the C side schedules it."""
+        self.trigger, self.route = 'timerTrigger', None
+        self.timer = {'trigger': self.trigger, 'schedule': schedule,
+                      'run_on_startup': bool(run_on_startup),
+                      'use_monitor': use_monitor if use_monitor is None else bool(use_monitor)}
+        return self
 
     def fail(self, error: str, exc: BaseException = None) -> 'Function':
         self.error = error
@@ -160,6 +171,7 @@ class Function:
             return self.fail(error_line(source, exc), exc)
         self.callable = fn
         self._request, self._context, self._out = package.request, package.context, package.out
+        self._timer_request = package.timer_request
         self.is_async = _is_coroutine_function(fn)
         self.trigger_arg = trigger_arg
         self.out_arg = out_arg
@@ -170,7 +182,9 @@ class Function:
     def arguments(self, method, url, headers, route_params, body, invocation_id):
         kwargs = {}
         out = None
-        if self.trigger_arg is not None:
+        if self.trigger_arg is not None and self.timer is not None:
+            kwargs[self.trigger_arg] = self._timer_request(method, body)
+        elif self.trigger_arg is not None:
             kwargs[self.trigger_arg] = self._request(method, url, headers=headers,
                                                      route_params=route_params, body=body)
         if self.wants_context:

@@ -133,19 +133,27 @@ def _v1_function(package, app_root, name, directory, config_path):
         return Function(name, None, (), None, directory).fail(error_line(config_path, exc), exc)
     bindings = [b for b in config.get('bindings') or () if isinstance(b, dict)]
     trigger = next((b for b in bindings if str(b.get('type', '')).lower() == 'httptrigger'), None)
-    if trigger is None:
+    timer = next((b for b in bindings if str(b.get('type', '')).lower() == 'timertrigger'), None)
+    if trigger is None and timer is None:
         say(INFO, f'function {name}: no httpTrigger binding, not served')
         return None
     if config.get('disabled') is True or _disabled(name):
         say(INFO, f'function {name}: disabled')
         return None
+    if trigger is None:
+        return _v1_timer(package, app_root, name, directory, config, bindings, timer)
     outputs = [b for b in bindings if str(b.get('type', '')).lower() == 'http'
                and str(b.get('direction', 'out')).lower() == 'out']
     others = [types.SimpleNamespace(name=b.get('name'), type=b.get('type'))
               for b in bindings if b is not trigger and b not in outputs[:1]]
     function = Function(name, trigger.get('route'), trigger.get('methods'),
                         trigger.get('authLevel'), directory)
-    script_path = os.path.normpath(os.path.join(directory,
+    return _v1_bind(package, app_root, function, config, trigger,
+                    outputs[0].get('name') if outputs else None, others)
+
+
+def _v1_bind(package, app_root, function, config, trigger, output, others):
+    script_path = os.path.normpath(os.path.join(function.directory,
                                                 config.get('scriptFile') or '__init__.py'))
     entry_point = config.get('entryPoint') or 'main'
     try:
@@ -155,8 +163,17 @@ def _v1_function(package, app_root, name, directory, config_path):
             raise FunctionLoadError(f'function {entry_point}() is not present')
     except (Exception, SystemExit) as exc:
         return function.fail(error_line(script_path, exc), exc)
-    return function.bind(package, script_path, fn, trigger.get('name'),
-                         outputs[0].get('name') if outputs else None, others)
+    return function.bind(package, script_path, fn, trigger.get('name'), output, others)
+
+
+def _v1_timer(package, app_root, name, directory, config, bindings, timer):
+    # function.json's timerTrigger: schedule, runOnStartup, useMonitor
+    # (unset: the C side applies Azure's default)
+    others = [types.SimpleNamespace(name=b.get('name'), type=b.get('type'))
+              for b in bindings if b is not timer]
+    function = Function(name, None, (), 'anonymous', directory).as_timer(
+        timer.get('schedule'), timer.get('runOnStartup'), timer.get('useMonitor'))
+    return _v1_bind(package, app_root, function, config, timer, None, others)
 
 
 # FunctionHandler directives

@@ -180,7 +180,7 @@ class V1AppTest(LoaderTestCase):
         self.write('HttpC/__init__.py', 'def main(req, out):\n    pass\n')
         self.write_json('Timer/function.json', {'bindings': [
             {'type': 'timerTrigger', 'direction': 'in', 'name': 't', 'schedule': '0 * * * * *'}]})
-        self.write('Timer/__init__.py', 'def main(t):\n    pass\n')
+        self.write('Timer/__init__.py', 'seen = []\n\ndef main(t):\n    seen.append(t)\n')
         self.write_json('Broken/function.json', http_json())
         self.write('Broken/__init__.py', 'import nope\n')
         self.write_json('NoMain/function.json', http_json())
@@ -199,7 +199,7 @@ class V1AppTest(LoaderTestCase):
         self.write_app()
         table = self.setup_app()
         self.assertEqual(sorted(self.table), ['BadJson', 'Broken', 'HttpA', 'HttpB', 'HttpC',
-                                              'NoMain', 'Queue', 'Unbound'])
+                                              'NoMain', 'Queue', 'Timer', 'Unbound'])
         self.assertEqual(self.entry(table, 'HttpA'), {
             'name': 'HttpA', 'route': 'things/{id:int}', 'methods': 'GET,POST',
             'auth_level': 'anonymous', 'is_async': False, 'error': None})
@@ -210,7 +210,23 @@ class V1AppTest(LoaderTestCase):
         self.assertEqual(self.call('HttpA', route_params={'id': 'abc'})[2], b'hi ABC X')
         self.assertEqual(self.call('HttpB', 'post')[::2], (201, b'HttpB POST'))
         self.assertEqual(self.call('HttpC'), (204, [], b''))
-        self.assertIn('function Timer: no httpTrigger binding, not served', self.logs(logging.INFO))
+        # a v1 timer: in the table, not routed, scheduled by the C side
+        self.assertEqual(self.entry(table, 'Timer'), {
+            'name': 'Timer', 'route': None, 'methods': '', 'auth_level': 'anonymous',
+            'is_async': False, 'error': None, 'trigger': 'timerTrigger',
+            'schedule': '0 * * * * *', 'run_on_startup': False, 'use_monitor': None})
+        tick = b'{"Schedule": {"AdjustForDST": true}, "IsPastDue": true, "ScheduleStatus": ' \
+               b'{"Last": "2026-01-01T00:00:00+00:00", "Next": "2026-01-01T00:01:00+00:00"}}'
+        self.assertEqual(self.call('Timer', 'TIMER', 'timer:Timer', body=tick), (204, [], b''))
+        # by hand (the admin API): not past due
+        self.assertEqual(self.call('Timer', 'POST', body=b'x')[0], 204)
+        seen = sys.modules['__app__.Timer'].seen
+        self.assertEqual([t.past_due for t in seen], [True, False])
+        self.assertEqual(seen[0].schedule_status['Next'], '2026-01-01T00:01:00+00:00')
+        self.assertEqual(seen[0].schedule, {'AdjustForDST': True})
+        self.assertEqual(seen[1].schedule_status, {})
+        self.assertNotIn('function Timer: no httpTrigger binding, not served',
+                         self.logs(logging.INFO))
 
     def test_load_errors(self):
         self.write_app()
