@@ -212,6 +212,7 @@ static fa_app_t *make_app(apr_pool_t *pconf, server_rec *s,
     app->log.level = ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX);
     app->python_log_level = fa_log_level_to_python(app->log.level);
     app->worker_init = worker_init;
+    app->timer_dir = ap_runtime_dir_relative(pconf, "funcapp-timers");
     app->glue = s;
     if (fa_keys_load_config(pconf, cfg, 1, &app->log, &app->keys, &error)
         != APR_SUCCESS) {

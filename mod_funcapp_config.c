@@ -193,6 +193,13 @@ static const char *cmd_cors(cmd_parms *cmd, void *dc, int argc,
     return cfg->cors_directive ? NULL : "FunctionAppCors: no origin given";
 }
 
+static const char *cmd_timers(cmd_parms *cmd, void *dc, int on)
+{
+    (void)dc;
+    app_config(cmd)->timers = on ? 1 : -1;
+    return NULL;
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -273,6 +280,9 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE1("FunctionWorkerMaxMemory", cmd_max_memory, NULL, RSRC_CONF,
                   "SIZE (bytes, or K, M, G): a worker is replaced once its "
                   "resident memory passes it (default off)"),
+    AP_INIT_FLAG("FunctionAppTimers", cmd_timers, NULL, RSRC_CONF,
+                 "on or off: whether this machine runs the app's timer "
+                 "triggers (default on)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

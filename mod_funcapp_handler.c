@@ -19,6 +19,7 @@
 #include "http_request.h"
 
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "fa_http.h"
 #include "mod_funcapp.h"
@@ -317,16 +318,6 @@ static int key_opens(request_rec *r, const server_conf_t *conf,
     return 0;
 }
 
-/* URLs under /admin/ are the host's own (Azure's admin API): master key
- * only, never routed to the app.  None is served yet: 404 past the key. */
-static int admin(request_rec *r, const server_conf_t *conf)
-{
-    if (!key_opens(r, conf, NULL)) {
-        return empty_answer(r, HTTP_UNAUTHORIZED);
-    }
-    return HTTP_NOT_FOUND;
-}
-
 /* The function the URL and method name: OK and *function; DONE when
  * the answer is given here (405); else the status to answer (404,
  * 503). */
@@ -382,26 +373,20 @@ static int run_begin(request_rec *r, fa_app_t *app, const char *id,
     return 0;
 }
 
-/* Reads the body, runs @a function in a worker and sends its answer. */
-static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
-                  const fa_function_t *function)
+/* Runs @a function in a worker with @a req (its body read) and sends its
+ * answer; for the admin API (@a admin) a 202 once it has run. */
+static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
+                const fa_function_t *function, int admin)
 {
     fa_response_t resp;
     char invocation_id[37];
     apr_status_t rv;
-    int status, worker = -1;
+    int worker = -1;
 
-    if ((status = read_body(r, conf->app->config->max_body, &req->body,
-                            &req->body_len))
-        != OK) {
-        return status;
-    }
     fa_dispatch_invocation_id(invocation_id);
     req->invocation_id = invocation_id;
     req->function_index = (apr_uint32_t)function->index;
-    req->method = r->method;
     req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
-    req->headers = r->headers_in;
     if (!run_begin(r, conf->app, invocation_id, function)) {
         return HTTP_GATEWAY_TIME_OUT;
     }
@@ -438,7 +423,105 @@ static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                       invocation_id, function->name);
         return HTTP_BAD_GATEWAY;
     }
-    return send_response(r, &resp);
+    return admin ? empty_answer(r, HTTP_ACCEPTED) : send_response(r, &resp);
+}
+
+/* Reads the body, runs @a function in a worker and sends its answer. */
+static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
+                  const fa_function_t *function)
+{
+    int status =
+        read_body(r, conf->app->config->max_body, &req->body, &req->body_len);
+
+    if (status != OK) {
+        return status;
+    }
+    req->method = r->method;
+    req->headers = r->headers_in;
+    return call(r, conf, req, function, 0);
+}
+
+/* The "input" of an admin run's body, {"input": ...}, as the function
+ * gets it: a string as it is, other JSON as JSON text, none as "".  NULL
+ * when the body is not a JSON object. */
+static const char *admin_input(request_rec *r, const char *body, apr_size_t len)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *input = json_object_get(root, "input");
+    const char *text = NULL;
+    char *dumped;
+
+    if (json_is_object(root)) {
+        if (json_is_string(input)) {
+            text = apr_pstrmemdup(r->pool, json_string_value(input),
+                                  json_string_length(input));
+        }
+        else if (!input || json_is_null(input)) {
+            text = "";
+        }
+        else if ((dumped = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY))) {
+            text = apr_pstrdup(r->pool, dumped);
+            free(dumped);
+        }
+    }
+    json_decref(root);
+    return text;
+}
+
+/* POST /admin/functions/{name}: runs a function by hand, as Azure's admin
+ * API does (a timer gets a TimerRequest that is not past due, others the
+ * input); 202 once it has run. */
+static int admin_run(request_rec *r, const server_conf_t *conf,
+                     const char *name)
+{
+    const fa_function_t *function;
+    fa_request_t req;
+    const char *body;
+    apr_size_t len;
+    int status;
+
+    if (fa_dispatch_find(conf->dispatch, name, &function) != APR_SUCCESS) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (!function) {
+        return empty_answer(r, HTTP_NOT_FOUND);
+    }
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
+    }
+    if ((status = read_body(r, conf->app->config->max_body, &body, &len))
+        != OK) {
+        return status;
+    }
+    memset(&req, 0, sizeof(req));
+    if (!(req.body = admin_input(r, body, len))) {
+        return HTTP_BAD_REQUEST;
+    }
+    req.body_len = strlen(req.body);
+    req.method = "POST";
+    /* never the key it came with: keys are not given to Python */
+    req.headers = apr_table_make(r->pool, 1);
+    req.route_params = apr_table_make(r->pool, 1);
+    return call(r, conf, &req, function, 1);
+}
+
+/* URLs under /admin/ are the host's own (Azure's admin API): master key
+ * only, never routed to the app.  POST /admin/functions/{name} runs a
+ * function; the rest is 404 past the key. */
+static int admin(request_rec *r, const server_conf_t *conf)
+{
+    const char *name = r->uri + 6;
+
+    if (!key_opens(r, conf, NULL)) {
+        return empty_answer(r, HTTP_UNAUTHORIZED);
+    }
+    if (!strncasecmp(name, "/functions/", 11) && name[11]
+        && !strchr(name + 11, '/')) {
+        return admin_run(r, conf, name + 11);
+    }
+    return HTTP_NOT_FOUND;
 }
 
 static apr_status_t leave(void *data)

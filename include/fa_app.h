@@ -72,6 +72,8 @@ struct fa_app {
     fa_logger_t log;
     fa_keys_t *keys; /* NULL when off; wiped in every worker process */
     int doorbell;    /* write end of the generation's doorbell pipe */
+    struct fa_timer_shared *timers; /* shared memory, see fa_timer.h */
+    const char *timer_dir; /* where useMonitor timers keep their state */
     fa_worker_init_fn *worker_init;
     void *glue; /* the glue's own data (server_rec) */
 };

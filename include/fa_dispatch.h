@@ -73,6 +73,12 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
                                const fa_function_t **function,
                                apr_table_t *params, const char **allow);
 
+/** The function named @a name (case-insensitive, as Azure's admin API
+ * finds it), routed or not, in *@a function (NULL: none); fetches the
+ * table as fa_dispatch_route does. */
+apr_status_t fa_dispatch_find(fa_dispatch_t *d, const char *name,
+                              const fa_function_t **function);
+
 /** fa_dispatch_invoke: the client hung up before the response came. */
 #define FA_CLIENT_GONE (APR_OS_START_USERERR + 1)
 /** fa_dispatch_invoke: no answer within the app's function timeout. */

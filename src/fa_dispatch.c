@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -340,6 +341,36 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     return rv;
 }
 
+/* The table, fetched by the first request of the child that needs it. */
+static apr_status_t have_table(fa_dispatch_t *d)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!d->router) {
+        apr_thread_mutex_lock(d->table_lock);
+        if (!d->router) {
+            rv = fetch_table(d);
+        }
+        apr_thread_mutex_unlock(d->table_lock);
+    }
+    return rv;
+}
+
+apr_status_t fa_dispatch_find(fa_dispatch_t *d, const char *name,
+                              const fa_function_t **function)
+{
+    apr_status_t rv = have_table(d);
+    int i;
+
+    *function = NULL;
+    for (i = 0; rv == APR_SUCCESS && i < d->nfunctions; ++i) {
+        if (d->functions[i].name && !strcasecmp(d->functions[i].name, name)) {
+            *function = &d->functions[i];
+        }
+    }
+    return rv;
+}
+
 apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
                                const char *path, const char *method,
                                fa_route_result_e *result,
@@ -347,17 +378,10 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
                                apr_table_t *params, const char **allow)
 {
     int index = -1;
+    apr_status_t rv = have_table(d);
 
-    if (!d->router) {
-        apr_status_t rv = APR_SUCCESS;
-        apr_thread_mutex_lock(d->table_lock);
-        if (!d->router) {
-            rv = fetch_table(d);
-        }
-        apr_thread_mutex_unlock(d->table_lock);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     *result =
         fa_router_match(d->router, p, path, method, &index, params, allow);

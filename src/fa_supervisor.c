@@ -16,6 +16,7 @@
 #include "fa_exit.h"
 #include "fa_slot.h"
 #include "fa_supervisor.h"
+#include "fa_timer.h"
 #include "fa_supervisor_private.h"
 
 /* A worker that dies sooner than this after its start counts as failing
@@ -374,6 +375,7 @@ static apr_status_t open_app(generation_t *gen, fa_app_t *app)
 
     if ((rv = fa_slot_create(&app->slots, app->nslots, gen->pool))
             != APR_SUCCESS
+        || (rv = fa_timer_create(app, gen->pool)) != APR_SUCCESS
         || (rv = fa_slot_limit_running(
                 app->slots, app->nslots,
                 (apr_uint32_t)app->config->max_concurrent))

@@ -103,6 +103,10 @@ void fa_worker_close_done(worker_t *w);
 /** The done callback given to fa_python_start: from the thread that ran
  * the request. */
 void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp);
+/** Before the worker says it is ready: its FunctionWorkerMaxRequests
+ * limit, the jitter drawn once (fa_worker_recycle.c). */
+void fa_worker_set_recycle_limit(worker_t *w);
+
 /** From the thread that answered a request: counts it against the
  * recycling limits. */
 void fa_worker_request_done(worker_t *w);

@@ -13,7 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(answer body_json log_since);
 
-plan tests => 22;
+plan tests => 23;
 
 my $base = FuncappTest::base_url('decor_mixed');
 my $mixed = qr{/apps/mixed$};
@@ -101,3 +101,10 @@ ok t_cmp(join(',', @{ $state->{warmed} // [] }), $state->{pid} // 'none',
          'v1 warmupTrigger: ran once in the worker before its request');
 ok t_cmp(scalar(log_since(0, qr/warm \S+: RuntimeError: warm-up failed on purpose$/))
          ? 'logged' : 'not logged', 'logged', 'its exception is logged, and the worker serves');
+
+# The v2 timer (@app.schedule, every second) runs here, once a tick
+# across the app's two workers (t/timer.t has the details on v1 folders).
+my @ticks = log_since(0, qr/FA085: Executing 'Functions\.tick' \(Reason='Timer fired at ([^']+)'/, 2);
+my %fired;
+$fired{$_}++ for map { /Timer fired at ([^']+)/ ? $1 : () } @ticks;
+ok(@ticks >= 2 && !grep { $_ > 1 } values %fired);

@@ -124,6 +124,28 @@ class _RetryContextImpl:
     rpc_exception = exception
 
 
+class _TimerRequestImpl:
+    """What a timer function gets, as the Azure worker makes it from the
+    host's data (IsPastDue, ScheduleStatus, Schedule)."""
+
+    def __init__(self, *, past_due: bool = False, schedule_status=None, schedule=None) -> None:
+        self._past_due = past_due
+        self._schedule_status = schedule_status or {}
+        self._schedule = schedule or {}
+
+    @property
+    def past_due(self) -> bool:
+        return self._past_due
+
+    @property
+    def schedule_status(self) -> dict:
+        return self._schedule_status
+
+    @property
+    def schedule(self) -> dict:
+        return self._schedule
+
+
 class _OutImpl:
     def __init__(self) -> None:
         self._value = None
@@ -175,9 +197,26 @@ class Package:
         self.context = _implement(_ContextImpl, func.Context,
                                   _trace_context=trace_context, _retry_context=retry_context())
         self.out = _implement(_OutImpl, func.Out)
+        # made at the first tick: the package's TimerRequest is imported
+        # on first use, and most apps have no timer
+        self._func, self._timer = func, None
         # request(method, url, *, headers, route_params, body): ours merges
         # the headers and parses the query string on first use.
         self.request = self._http_request if self.compat else self._real_request
+
+    def timer_request(self, method, body):
+        """A tick from the C side (method TIMER, the host's JSON), or a run
+        by hand through the admin API: never past due then."""
+        if self._timer is None:
+            self._timer = _implement(_TimerRequestImpl,
+                                     getattr(self._func, 'TimerRequest', object))
+        if method != 'TIMER':
+            return self._timer(schedule={'AdjustForDST': True})
+        import json
+        data = json.loads(body or b'{}')
+        return self._timer(past_due=bool(data.get('IsPastDue')),
+                           schedule_status=data.get('ScheduleStatus'),
+                           schedule=data.get('Schedule'))
 
     def _real_request(self, method, url, *, headers, route_params, body):
         merged: dict = {}

@@ -199,6 +199,7 @@ class Function:
             return self.fail(error_line(source, exc), exc)
         self.callable = fn
         self._request, self._context, self._out = package.request, package.context, package.out
+        self._timer_request = package.timer_request
         self.is_async = _is_coroutine_function(fn)
         self.trigger_arg = trigger_arg
         self.out_arg = out_arg
@@ -209,7 +210,9 @@ class Function:
     def arguments(self, method, url, headers, route_params, body, invocation_id):
         kwargs = {}
         out = None
-        if self.trigger_arg is not None:
+        if self.trigger_arg is not None and self.timer is not None:
+            kwargs[self.trigger_arg] = self._timer_request(method, body)
+        elif self.trigger_arg is not None:
             kwargs[self.trigger_arg] = self._request(method, url, headers=headers,
                                                      route_params=route_params, body=body)
         if self.wants_context:

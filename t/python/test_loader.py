@@ -191,7 +191,7 @@ class V1AppTest(LoaderTestCase):
         self.write('HttpC/__init__.py', 'def main(req, out):\n    pass\n')
         self.write_json('Timer/function.json', {'bindings': [
             {'type': 'timerTrigger', 'direction': 'in', 'name': 't', 'schedule': '0 * * * * *'}]})
-        self.write('Timer/__init__.py', 'def main(t):\n    pass\n')
+        self.write('Timer/__init__.py', 'seen = []\n\ndef main(t):\n    seen.append(t)\n')
         self.write_json('Broken/function.json', http_json())
         self.write('Broken/__init__.py', 'import nope\n')
         self.write_json('NoMain/function.json', http_json())
@@ -228,6 +228,18 @@ class V1AppTest(LoaderTestCase):
             'name': 'Timer', 'trigger': 'timerTrigger', 'route': None, 'methods': '',
             'auth_level': None, 'is_async': False, 'error': None, 'schedule': '0 * * * * *',
             'run_on_startup': False, 'use_monitor': None})
+        tick = b'{"Schedule": {"AdjustForDST": true}, "IsPastDue": true, "ScheduleStatus": ' \
+               b'{"Last": "2026-01-01T00:00:00+00:00", "Next": "2026-01-01T00:01:00+00:00"}}'
+        self.assertEqual(self.call('Timer', 'TIMER', 'timer:Timer', body=tick), (204, [], b''))
+        # by hand (the admin API): not past due
+        self.assertEqual(self.call('Timer', 'POST', body=b'x')[0], 204)
+        seen = sys.modules['__app__.Timer'].seen
+        self.assertEqual([t.past_due for t in seen], [True, False])
+        self.assertEqual(seen[0].schedule_status['Next'], '2026-01-01T00:01:00+00:00')
+        self.assertEqual(seen[0].schedule, {'AdjustForDST': True})
+        self.assertEqual(seen[1].schedule_status, {})
+        self.assertNotIn('function Timer: no httpTrigger binding, not served',
+                         self.logs(logging.INFO))
 
     def test_load_errors(self):
         self.write_app()
