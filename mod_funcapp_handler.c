@@ -374,7 +374,7 @@ static int run_begin(request_rec *r, fa_app_t *app, const char *id,
 }
 
 /* Runs @a function in a worker with @a req (its body read) and sends its
- * answer; for the admin API (@a admin) a 202 once it has run. */
+ * answer; for the admin API (@a admin) a 202 before it runs. */
 static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                 const fa_function_t *function, int admin)
 {
@@ -387,8 +387,13 @@ static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     req->invocation_id = invocation_id;
     req->function_index = (apr_uint32_t)function->index;
     req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
+    if (admin) { /* Azure's 202 goes out first; the outcome is logged */
+        r->status = HTTP_ACCEPTED;
+        ap_set_content_length(r, 0);
+        ap_rflush(r);
+    }
     if (!run_begin(r, conf->app, invocation_id, function)) {
-        return HTTP_GATEWAY_TIME_OUT;
+        return admin ? OK : HTTP_GATEWAY_TIME_OUT;
     }
     rv = fa_dispatch_invoke(
         conf->dispatch, r->pool, req,
@@ -396,7 +401,7 @@ static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
         /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
-        function->is_async ? client_fd(r) : -1, &resp, &worker);
+        function->is_async && !admin ? client_fd(r) : -1, &resp, &worker);
     fa_slot_run_end(conf->app->slots, conf->app->nslots);
     if (rv == FA_TIMED_OUT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -406,7 +411,7 @@ static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                       invocation_id, function->name,
                       apr_time_sec(conf->app->config->function_timeout),
                       worker);
-        return HTTP_GATEWAY_TIME_OUT;
+        return admin ? OK : HTTP_GATEWAY_TIME_OUT;
     }
     if (rv == FA_CLIENT_GONE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -421,9 +426,10 @@ static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                       "FA062: %s: no worker "
                       "answered function %s",
                       invocation_id, function->name);
-        return HTTP_BAD_GATEWAY;
+        return admin ? OK : HTTP_BAD_GATEWAY;
     }
-    return admin ? empty_answer(r, HTTP_ACCEPTED) : send_response(r, &resp);
+    /* the admin API's 202 went out before the run */
+    return admin ? OK : send_response(r, &resp);
 }
 
 /* Reads the body, runs @a function in a worker and sends its answer. */
