@@ -122,7 +122,8 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p, fa_app_t *app)
 /* -1 with errno set on failure, as get_conn's callers read it. */
 static int connect_slot(fa_dispatch_t *d, int slot, conn_t *conn)
 {
-    apr_interval_time_t timeout = d->app->config->function_timeout;
+    struct timeval beat = {FA_SLOT_BEAT_INTERVAL_MS / 1000,
+                           (FA_SLOT_BEAT_INTERVAL_MS % 1000) * 1000};
     apr_status_t rv;
     int fd;
 
@@ -133,13 +134,11 @@ static int connect_slot(fa_dispatch_t *d, int slot, conn_t *conn)
         errno = rv;
         return -1;
     }
-    /* The function timeout bounds every wait for an answer at no cost a
-     * request: a read that waits longer fails with EAGAIN. */
-    if (timeout > 0) {
-        struct timeval tv = {(time_t)apr_time_sec(timeout),
-                             (suseconds_t)apr_time_usec(timeout)};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    }
+    /* A read that waits a beat interval fails with EAGAIN, so a wait for
+     * an answer looks at the function timeout and the worker's heartbeat
+     * every second (read_response) at no cost when the answer comes
+     * sooner: one recv, no poll. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &beat, sizeof(beat));
     conn->fd = fd;
     return fd;
 }
@@ -190,6 +189,19 @@ static apr_status_t free_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* The end of a frame's read: its payload freed with @a p, or what the
+ * reader held freed at once. */
+static apr_status_t frame_read(apr_status_t rv, fa_wire_reader_t *r,
+                               apr_pool_t *p, char *payload)
+{
+    if (rv != APR_SUCCESS) {
+        fa_wire_reader_clear(r);
+        return rv;
+    }
+    apr_pool_cleanup_register(p, payload, free_cleanup, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
 /* Reads one frame of @a want type; its payload is freed with @a p. */
 static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
                                apr_size_t max, int timeout_ms, char **payload,
@@ -200,13 +212,9 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
     apr_status_t rv;
 
     fa_wire_reader_init(&r, max, FA_WIRE_TYPE_BIT(want));
+    /* in two steps: the payload exists once the read is over */
     rv = fa_io_recv_frame(fd, &r, timeout_ms, &type, payload, len);
-    if (rv != APR_SUCCESS) {
-        fa_wire_reader_clear(&r);
-        return rv;
-    }
-    apr_pool_cleanup_register(p, *payload, free_cleanup, apr_pool_cleanup_null);
-    return APR_SUCCESS;
+    return frame_read(rv, &r, p, *payload);
 }
 
 /* @a function is the table's index of the function to run, or -1 for a
@@ -410,12 +418,10 @@ static int stalled(fa_dispatch_t *d, int slot)
  * FA_TIMED_OUT.  Every beat interval without an answer it looks at the
  * worker's heartbeat: a stalled worker is FA_WORKER_STALLED. */
 static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
-                                  int client_fd)
+                                  int client_fd, apr_time_t deadline)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
-    /* poll skips a negative descriptor: no client to watch */
     struct pollfd pfd[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
-    apr_time_t deadline = apr_time_now() + timeout;
 
     for (;;) {
         apr_interval_time_t left = deadline - apr_time_now();
@@ -449,6 +455,33 @@ static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
     }
 }
 
+/* Reads the worker's answer; each beat interval a read waits in vain
+ * (EAGAIN, see connect_slot) it looks at the deadline and the worker's
+ * heartbeat, and goes on reading where it was. */
+static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
+                                  apr_pool_t *p, apr_time_t deadline,
+                                  char **payload, apr_size_t *len)
+{
+    apr_interval_time_t timeout = d->app->config->function_timeout;
+    fa_wire_reader_t r;
+    fa_frame_type_e type;
+    apr_status_t rv;
+
+    fa_wire_reader_init(&r, MAX_RESPONSE, FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE));
+    while (APR_STATUS_IS_EAGAIN(
+        rv = fa_io_recv_frame(fd, &r, -1, &type, payload, len))) {
+        if (timeout > 0 && apr_time_now() >= deadline) {
+            rv = FA_TIMED_OUT;
+            break;
+        }
+        if (stalled(d, slot)) {
+            rv = FA_WORKER_STALLED;
+            break;
+        }
+    }
+    return frame_read(rv, &r, p, *payload);
+}
+
 /* One attempt on one reserved worker.  *sent tells whether the worker may
  * have read the request. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
@@ -461,6 +494,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     apr_status_t rv;
     int fd, reused;
     conn_t conn;
+    apr_time_t deadline;
 
     *sent = 0;
     /* pooled connections to a worker that died since fail at once; the
@@ -476,16 +510,16 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
             close(fd);
         }
     } while (rv != APR_SUCCESS && reused);
+    deadline = apr_time_now() + d->app->config->function_timeout;
     if (rv == APR_SUCCESS) {
         *sent = 1;
-        rv = wait_response(d, slot, fd, client_fd);
+        /* only a client to watch needs a poll; without, the read waits */
+        if (client_fd >= 0) {
+            rv = wait_response(d, slot, fd, client_fd, deadline);
+        }
     }
     if (rv == APR_SUCCESS) {
-        rv = recv_frame(fd, p, FA_FRAME_RESPONSE, MAX_RESPONSE, -1, &payload,
-                        &len);
-        if (APR_STATUS_IS_EAGAIN(rv)) {
-            rv = FA_TIMED_OUT; /* SO_RCVTIMEO: see connect_slot */
-        }
+        rv = read_response(d, slot, fd, p, deadline, &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
