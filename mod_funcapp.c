@@ -4,8 +4,9 @@
  * processes supervised by httpd.
  *
  * The glue is httpd-only code: this file (the module record, start-up in
- * the parent, child_init), mod_funcapp_config.c (the directives) and
- * mod_funcapp_handler.c (requests).  The core (src/, include/) has no
+ * the parent, child_init), mod_funcapp_config.c (the directives),
+ * mod_funcapp_handler.c (requests), mod_funcapp_admin.c (the /admin/ API)
+ * and mod_funcapp_cors.c (CORS).  The core (src/, include/) has no
  * httpd headers, so its unit tests link it alone; logging is handed to it
  * as a callback.
  */

@@ -37,6 +37,20 @@ void *fa_glue_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 int fa_glue_translate_name(request_rec *r);
 int fa_glue_map_to_storage(request_rec *r);
 int fa_glue_handler(request_rec *r);
+/* What the admin API shares with the function handler: the key check
+ * (NULL @a function: the admin level), an answer without a body, the
+ * request body within @a cap, and a run of @a function in a worker (for
+ * @a admin, Azure's 202 first). */
+int fa_glue_key_opens(request_rec *r, const server_conf_t *conf,
+                      const fa_function_t *function);
+int fa_glue_empty_answer(request_rec *r, int status);
+int fa_glue_read_body(request_rec *r, apr_size_t cap, const char **body,
+                      apr_size_t *len);
+int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
+                 const fa_function_t *function, int admin);
+
+/* mod_funcapp_admin.c: Azure's host API under /admin/. */
+int fa_glue_admin(request_rec *r, const server_conf_t *conf);
 
 /* mod_funcapp_cors.c: CORS and customHeaders. */
 void fa_glue_app_headers(request_rec *r, const fa_app_config_t *cfg);

@@ -165,8 +165,8 @@ static int body_append(body_buf_t *b, apr_bucket_brigade *bb, apr_size_t limit,
 /* Reads the whole body, refusing more than LimitRequestBody or @a cap
  * (Azure's 100 MB, or FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), whichever is
  * lower. */
-static int read_body(request_rec *r, apr_size_t cap, const char **body,
-                     apr_size_t *len)
+int fa_glue_read_body(request_rec *r, apr_size_t cap, const char **body,
+                      apr_size_t *len)
 {
     apr_off_t limit = ap_get_limit_req_body(r);
     body_buf_t *b;
@@ -251,13 +251,12 @@ static int send_response(request_rec *r, const fa_response_t *resp)
 /* A 405 answered here rather than returned to httpd: httpd's own error
  * response replaces Allow with the methods of r->allowed (plus TRACE), not
  * those of the route's functions. */
-static int empty_answer(request_rec *r, int status);
 
 static int method_not_allowed(request_rec *r, const char *allow)
 {
     apr_table_setn(r->headers_out, "Allow", allow);
     ap_set_content_type(r, "text/plain; charset=utf-8");
-    return empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
+    return fa_glue_empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
 }
 
 /* The client's socket, watched for a hang-up while a function runs. */
@@ -271,7 +270,7 @@ static int client_fd(request_rec *r)
 
 /* An answer with no body, as Azure gives a refused request (httpd's own
  * error page would add an HTML one). */
-static int empty_answer(request_rec *r, int status)
+int fa_glue_empty_answer(request_rec *r, int status)
 {
     int discarded = ap_discard_request_body(r);
 
@@ -294,8 +293,8 @@ static const char *presented_key(request_rec *r)
 
 /* Whether the request may run @a function (NULL: the admin API, whose
  * level is admin); refusals are logged, naming no key. */
-static int key_opens(request_rec *r, const server_conf_t *conf,
-                     const fa_function_t *function)
+int fa_glue_key_opens(request_rec *r, const server_conf_t *conf,
+                      const fa_function_t *function)
 {
     const char *level = function ? function->auth_level : "admin";
     const char *key;
@@ -375,8 +374,8 @@ static int run_begin(request_rec *r, fa_app_t *app, const char *id,
 
 /* Runs @a function in a worker with @a req (its body read) and sends its
  * answer; for the admin API (@a admin) a 202 before it runs. */
-static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
-                const fa_function_t *function, int admin)
+int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
+                 const fa_function_t *function, int admin)
 {
     fa_response_t resp;
     char invocation_id[37];
@@ -436,98 +435,15 @@ static int call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
 static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                   const fa_function_t *function)
 {
-    int status =
-        read_body(r, conf->app->config->max_body, &req->body, &req->body_len);
+    int status = fa_glue_read_body(r, conf->app->config->max_body, &req->body,
+                                   &req->body_len);
 
     if (status != OK) {
         return status;
     }
     req->method = r->method;
     req->headers = r->headers_in;
-    return call(r, conf, req, function, 0);
-}
-
-/* The "input" of an admin run's body, {"input": ...}, as the function
- * gets it: a string as it is, other JSON as JSON text, none as "".  NULL
- * when the body is not a JSON object. */
-static const char *admin_input(request_rec *r, const char *body, apr_size_t len)
-{
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *input = json_object_get(root, "input");
-    const char *text = NULL;
-    char *dumped;
-
-    if (json_is_object(root)) {
-        if (json_is_string(input)) {
-            text = apr_pstrmemdup(r->pool, json_string_value(input),
-                                  json_string_length(input));
-        }
-        else if (!input || json_is_null(input)) {
-            text = "";
-        }
-        else if ((dumped = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY))) {
-            text = apr_pstrdup(r->pool, dumped);
-            free(dumped);
-        }
-    }
-    json_decref(root);
-    return text;
-}
-
-/* POST /admin/functions/{name}: runs a function by hand, as Azure's admin
- * API does (a timer gets a TimerRequest that is not past due, others the
- * input); 202 once it has run. */
-static int admin_run(request_rec *r, const server_conf_t *conf,
-                     const char *name)
-{
-    const fa_function_t *function;
-    fa_request_t req;
-    const char *body;
-    apr_size_t len;
-    int status;
-
-    if (fa_dispatch_find(conf->dispatch, name, &function) != APR_SUCCESS) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (!function) {
-        return empty_answer(r, HTTP_NOT_FOUND);
-    }
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->headers_out, "Allow", "POST");
-        return empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
-    }
-    if ((status = read_body(r, conf->app->config->max_body, &body, &len))
-        != OK) {
-        return status;
-    }
-    memset(&req, 0, sizeof(req));
-    if (!(req.body = admin_input(r, body, len))) {
-        return HTTP_BAD_REQUEST;
-    }
-    req.body_len = strlen(req.body);
-    req.method = "POST";
-    /* never the key it came with: keys are not given to Python */
-    req.headers = apr_table_make(r->pool, 1);
-    req.route_params = apr_table_make(r->pool, 1);
-    return call(r, conf, &req, function, 1);
-}
-
-/* URLs under /admin/ are the host's own (Azure's admin API): master key
- * only, never routed to the app.  POST /admin/functions/{name} runs a
- * function; the rest is 404 past the key. */
-static int admin(request_rec *r, const server_conf_t *conf)
-{
-    const char *name = r->uri + 6;
-
-    if (!key_opens(r, conf, NULL)) {
-        return empty_answer(r, HTTP_UNAUTHORIZED);
-    }
-    if (!strncasecmp(name, "/functions/", 11) && name[11]
-        && !strchr(name + 11, '/')) {
-        return admin_run(r, conf, name + 11);
-    }
-    return HTTP_NOT_FOUND;
+    return fa_glue_call(r, conf, req, function, 0);
 }
 
 static apr_status_t leave(void *data)
@@ -578,19 +494,19 @@ int fa_glue_handler(request_rec *r)
         return status;
     }
     if (is_admin_uri(r->uri)) {
-        return admin(r, conf);
+        return fa_glue_admin(r, conf);
     }
     memset(&req, 0, sizeof(req));
     if ((status = find_function(r, conf, &req, &function)) != OK) {
         return status == DONE ? OK : status;
     }
     /* after the route, before the body: a refusal costs no worker */
-    if (!key_opens(r, conf, function)) {
-        return empty_answer(r, HTTP_UNAUTHORIZED);
+    if (!fa_glue_key_opens(r, conf, function)) {
+        return fa_glue_empty_answer(r, HTTP_UNAUTHORIZED);
     }
     if (!admit(r, conf->app)) {
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
-        return empty_answer(r, HTTP_TOO_MANY_REQUESTS);
+        return fa_glue_empty_answer(r, HTTP_TOO_MANY_REQUESTS);
     }
     return invoke(r, conf, &req, function);
 }
