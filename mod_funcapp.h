@@ -21,6 +21,9 @@ extern module AP_MODULE_DECLARE_DATA funcapp_module;
 
 #define FUNCAPP_HANDLER "funcapp"
 
+/** The module's version: /admin/host/status's "version". */
+#define FUNCAPP_VERSION "0.12.0"
+
 /** What a server (main or virtual host) serves, if anything. */
 typedef struct {
     fa_app_config_t *config; /* shared by vhosts that inherit it */

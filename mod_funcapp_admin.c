@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_funcapp_admin: Azure's host API under /admin/ (master key only,
- * never routed to the app): running a function by hand.
+ * never routed to the app): running a function by hand, the host's
+ * status; and its health check, /admin/host/ping, which takes no key.
  *
  * Runs in the httpd children, in the thread that serves the request;
  * what it makes lives in the request pool.
@@ -12,10 +13,12 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_protocol.h"
+#include "scoreboard.h"
 
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "fa_python.h"
 #include "mod_funcapp.h"
 
 /* The "input" of an admin run's body, {"input": ...}, as the function
@@ -85,19 +88,95 @@ static int admin_run(request_rec *r, const server_conf_t *conf,
     return fa_glue_call(r, conf, &req, function, 1);
 }
 
+/* GET (or HEAD, or POST as Azure takes) /admin/host/ping: 200 when a
+ * worker of the app is ready, else 503, from the shared slots alone, so
+ * a balancer's health check costs no worker and no key; never cached, a
+ * proxy's copy would hide a node going down. */
+static int host_ping(request_rec *r, const server_conf_t *conf)
+{
+    int counts[FA_SLOT_NCENSUS];
+
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (r->method_number != M_GET && r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD, POST");
+        return fa_glue_empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
+    }
+    fa_slot_census(conf->app->slots, conf->app->nslots, counts);
+    return fa_glue_empty_answer(
+        r, counts[FA_SLOT_READY] > 0 ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE);
+}
+
+/* Azure's host states (ScriptHostState): Running once a worker takes
+ * requests, Starting while one imports the app, Error when none runs. */
+static const char *host_state(const int counts[FA_SLOT_NCENSUS])
+{
+    return counts[FA_SLOT_READY]   ? "Running"
+        : counts[FA_SLOT_STARTING] ? "Starting"
+                                   : "Error";
+}
+
+/* GET /admin/host/status: Azure's host status, and the workers behind
+ * it. */
+static int host_status(request_rec *r, const server_conf_t *conf)
+{
+    const fa_app_t *app = conf->app;
+    int counts[FA_SLOT_NCENSUS];
+    json_t *root;
+    char *text;
+
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+        return fa_glue_empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
+    }
+    fa_slot_census(app->slots, app->nslots, counts);
+    root = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:{s:i, s:i, s:i, s:i, s:i}, s:i}", "id",
+        r->server->server_hostname ? r->server->server_hostname : "localhost",
+        "state", host_state(counts), "version", FUNCAPP_VERSION,
+        "versionDetails",
+        apr_psprintf(r->pool, "mod_funcapp/%s %s Python/%s", FUNCAPP_VERSION,
+                     ap_get_server_description(), fa_python_version()),
+        "processUptime",
+        (json_int_t)apr_time_as_msec(
+            apr_time_now() - ap_scoreboard_image->global->restart_time),
+        "workers", "configured", app->nslots, "ready", counts[FA_SLOT_READY],
+        "starting", counts[FA_SLOT_STARTING], "down", counts[FA_SLOT_DOWN],
+        "stalled", counts[FA_SLOT_STALLED], "threadsPerWorker",
+        app->config->thread_count);
+    text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!text) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    ap_rputs(text, r);
+    free(text);
+    return OK;
+}
+
 /* URLs under /admin/ are the host's own (Azure's admin API): master key
- * only, never routed to the app.  POST /admin/functions/{name} runs a
- * function; the rest is 404 past the key. */
+ * only (ping aside), never routed to the app.  POST /admin/functions/{name}
+ * runs a function, /admin/host/status tells the host's state; the rest is
+ * 404 past the key.  With FunctionAppKeys off, nothing but ping and the
+ * runs answers: a status that anyone may read is not Azure's. */
 int fa_glue_admin(request_rec *r, const server_conf_t *conf)
 {
     const char *name = r->uri + 6;
 
+    if (!strcasecmp(name, "/host/ping")) {
+        return host_ping(r, conf);
+    }
     if (!fa_glue_key_opens(r, conf, NULL)) {
         return fa_glue_empty_answer(r, HTTP_UNAUTHORIZED);
     }
     if (!strncasecmp(name, "/functions/", 11) && name[11]
         && !strchr(name + 11, '/')) {
         return admin_run(r, conf, name + 11);
+    }
+    if (!strcasecmp(name, "/host/status")
+        && conf->app->config->keys_mode != FA_KEYS_OFF) {
+        return host_status(r, conf);
     }
     return HTTP_NOT_FOUND;
 }

@@ -200,6 +200,13 @@ static const char *cmd_timers(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *cmd_debug_headers(cmd_parms *cmd, void *dc, int on)
+{
+    (void)dc;
+    app_config(cmd)->debug_headers = on ? 1 : -1;
+    return NULL;
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -283,6 +290,9 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_FLAG("FunctionAppTimers", cmd_timers, NULL, RSRC_CONF,
                  "on or off: whether this machine runs the app's timer "
                  "triggers (default on)"),
+    AP_INIT_FLAG("FunctionAppDebugHeaders", cmd_debug_headers, NULL, RSRC_CONF,
+                 "on or off: send the invocation id and the worker's pid "
+                 "in response headers (default off)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

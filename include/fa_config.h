@@ -75,6 +75,8 @@ typedef struct fa_app_config {
     apr_uint64_t max_memory; /* FunctionWorkerMaxMemory, bytes; 0 off */
     fa_keys_mode_e keys_mode;
     int timers;           /* FunctionAppTimers: 1 on, -1 off, 0 unset (on) */
+    int debug_headers;    /* FunctionAppDebugHeaders: 1 on, -1 off, 0 unset
+                        * (off) */
     const char *keys_dir; /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs;   /* of fa_key_spec_t */
     const char *python_home;         /* FunctionAppPythonHome, as given */

@@ -121,4 +121,16 @@ void fa_slot_beat(fa_slot_t *slots, int slot);
  * @a seconds. */
 int fa_slot_stalled(fa_slot_t *slots, int slot, apr_uint32_t seconds);
 
+/* ---- the app's health (/admin/host/ping and status) -------------------- */
+
+/** Indexes of fa_slot_census's counts: the FA_SLOT_* states, and ready
+ * workers that missed their heartbeats (fa_slot_stalled), which take no
+ * request in time and so are not counted ready. */
+#define FA_SLOT_STALLED 3
+#define FA_SLOT_NCENSUS 4
+
+/** Any process: how many of the app's slots are in each state, read
+ * without a lock (a snapshot, each slot read once). */
+void fa_slot_census(fa_slot_t *slots, int nslots, int counts[FA_SLOT_NCENSUS]);
+
 #endif

@@ -265,3 +265,18 @@ int fa_slot_stalled(fa_slot_t *slots, int slot, apr_uint32_t seconds)
     return apr_atomic_read32(&slots[slot].state) == FA_SLOT_READY
         && (apr_int32_t)(monotonic_seconds() - beat) > (apr_int32_t)seconds;
 }
+
+void fa_slot_census(fa_slot_t *slots, int nslots, int counts[FA_SLOT_NCENSUS])
+{
+    int i;
+
+    memset(counts, 0, sizeof(int) * FA_SLOT_NCENSUS);
+    for (i = 0; i < nslots; ++i) {
+        apr_uint32_t state = apr_atomic_read32(&slots[i].state);
+        if (state == FA_SLOT_READY
+            && fa_slot_stalled(slots, i, FA_SLOT_STALL_SECONDS)) {
+            state = FA_SLOT_STALLED;
+        }
+        counts[state < FA_SLOT_NCENSUS ? state : FA_SLOT_DOWN]++;
+    }
+}
