@@ -1,6 +1,6 @@
 # More than one machine, on loopback: two backend httpds serving the same
 # app with the module (keys shared by copying one key directory), a third
-# (broken: its app does not import) and a front httpd with
+# (broken: its workers die while importing the app) and a front httpd with
 # mod_proxy_balancer and mod_proxy_hcheck (hcuri=/admin/host/ping), as in
 # conf/funcapp-balancer.conf.  Under load through the balancer, one backend
 # stops (graceful-stop through its pid file): no GET fails, both backends
@@ -13,6 +13,7 @@ use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil qw(t_debug);
 use File::Copy ();
+use IO::Handle ();
 use POSIX ();
 use LWP::UserAgent ();
 use Time::HiRes qw(time sleep);
@@ -25,9 +26,9 @@ my $app = t_dir() . '/apps/balancer';
 my $mods = '/usr/lib/apache2/modules';
 my $hcuri = '/admin/host/ping';
 my $clients = 4;
-my $load_max = 10;     # the clients' bound, in seconds
+my $load_max = 12;     # the clients' bound, in seconds
 my $load_after = 1.5;  # load goes on this long after b is out of rotation
-my $stop_after = 1.5;
+my $stop_after = 1;
 
 my (@httpds, @kids);
 
@@ -105,12 +106,14 @@ ok(start($nc));
 # nodes' addresses and a shorter health-check interval, and beside it a
 # balancer over a and the broken node c.
 my $example = slurp(t_dir() . '/../conf/funcapp-balancer.conf') // die;
-my ($vhost) = $example =~ m{^(<VirtualHost \*:80>.*?^</VirtualHost>)}ms;
+my ($vhost) = $example =~ m{^(<VirtualHost \*:80>.*?^</VirtualHost>)}ms
+    or die 'no <VirtualHost> in conf/funcapp-balancer.conf';
 my $front = standalone_conf(config => '');
-$vhost =~ s{<VirtualHost \*:80>}{<VirtualHost *:$front->{port}>};
-$vhost =~ s{10\.0\.0\.11:80}{127.0.0.1:$na->{port}};
-$vhost =~ s{10\.0\.0\.12:80}{127.0.0.1:$nb->{port}};
-$vhost =~ s{hcinterval=5 hcpasses=1 hcfails=2}{hcinterval=1 hcpasses=1 hcfails=1};
+$vhost =~ s{<VirtualHost \*:80>}{<VirtualHost *:$front->{port}>} or die;
+$vhost =~ s{10\.0\.0\.11:80}{127.0.0.1:$na->{port}} or die;
+$vhost =~ s{10\.0\.0\.12:80}{127.0.0.1:$nb->{port}} or die;
+$vhost =~ s{hcinterval=5 hcpasses=1 hcfails=2}
+           {hcinterval=1 hcpasses=1 hcfails=1} or die;
 my $member = "hcmethod=GET hcuri=$hcuri hcinterval=1 hcpasses=1 hcfails=1";
 open my $conf_fh, '>>', $front->{conf} or die $!;
 print $conf_fh join "\n",
@@ -126,8 +129,8 @@ print $conf_fh join "\n",
 close $conf_fh;
 ok(start($front));
 
-my $pid_a = worker_pid($na);
-my $pid_b = worker_pid($nb);
+my $pid_a = worker_pid($na) // 'none';
+my $pid_b = worker_pid($nb) // 'none';
 t_debug("worker pids: a $pid_a, b $pid_b");
 
 # The balancer-manager's view of a member: its Status cell ("Init Ok",
@@ -137,23 +140,25 @@ sub member_status {
     my $html = body_of("$front->{base}/balancer-manager") // '';
     my ($part) = $html =~ m{balancer://$balancer</a>(.*?)(?:<hr />|\z)}s;
     return '' unless defined $part;
-    return $part =~ m{>http://127\.0\.0\.1:$port</a></td>(?:<td>[^<]*</td>){4}<td>([^<]*)</td>}
-        ? $1 : '';
+    # the row's cells: URL, Route, RouteRedir, Factor, Set, Status
+    return $part =~ m{>http://127\.0\.0\.1:$port</a></td>
+                      (?:<td>[^<]*</td>){4}<td>([^<]*)</td>}x ? $1 : '';
 }
 
 # The shared key opens "keyed" on both nodes, through the balancer.
-my $key = ($na->{host_json} = slurp("$keys_a/host.json")) =~ /"functionKeys".*?"value"\s*:\s*"([^"]+)"/s
-    ? $1 : '';
+my ($key) = (slurp("$keys_a/host.json") // '')
+    =~ /"functionKeys".*?"value"\s*:\s*"([^"]+)"/s;
 my %keyed;
 for (1 .. 10) {
-    my $pid = body_of("$front->{base}/api/keyed", 'x-functions-key' => $key);
+    my $pid = body_of("$front->{base}/api/keyed",
+                      'x-functions-key' => $key // '');
     $keyed{$pid // 'failed'}++;
 }
 t_debug('keyed through the balancer: ' . join ' ', %keyed);
 ok($keyed{$pid_a} && $keyed{$pid_b} && !$keyed{failed});
 
-# Draining through balancer-manager, as README says: b set to N (Drain) gets no
-# new request at once; set back, it gets them again.
+# Draining through balancer-manager, as README says: b set to N (Drain)
+# gets no new request at once; set back, it gets them again.
 sub manager_set {
     my ($port, $flag, $on) = @_;
     my $url = "$front->{base}/balancer-manager";
@@ -168,9 +173,11 @@ sub spread {
     $n{body_of("$front->{base}/api/pid") // 'failed'}++ for 1 .. 10;
     return \%n;
 }
-my @set = (manager_set($nb->{port}, 'N', 1), member_status('funcapp', $nb->{port}));
+my @set = (manager_set($nb->{port}, 'N', 1),
+           member_status('funcapp', $nb->{port}));
 my $drained = spread();
-push @set, manager_set($nb->{port}, 'N', 0), member_status('funcapp', $nb->{port});
+push @set, manager_set($nb->{port}, 'N', 0),
+           member_status('funcapp', $nb->{port});
 my $back = spread();
 t_debug("drain: @set; drained " . join(' ', %$drained) . '; back '
         . join(' ', %$back));
@@ -187,26 +194,39 @@ for my $n (1 .. $clients) {
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         my $cua = LWP::UserAgent->new(timeout => 10, keep_alive => 1);
-        my @lines;
+        open my $fh, '>', "$dir/load.$n" or die $!;
+        $fh->autoflush(1);
         while (time < $end && !-e "$dir/stop") {
             my $s = time;
             my $res = $cua->get("$front->{base}/api/pid");
             my $body = $res->content // '';
             $body =~ s/\s+/_/g;
-            push @lines, sprintf "%.4f %.4f %d %s\n", $s, time, $res->code,
+            printf $fh "%.4f %.4f %d %s\n", $s, time, $res->code,
                 substr($body, 0, 40);
         }
-        open my $fh, '>', "$dir/load.$n" or die $!;
-        print $fh @lines;
         close $fh;
         POSIX::_exit(0);
     }
     push @kids, $pid;
 }
 
-# The stop, then when the balancer shows b out of rotation (the load goes
+# Once both nodes have answered the clients (at least $stop_after s in),
+# the stop, then when the balancer shows b out of rotation (the load goes
 # on $load_after s more), and when b's parent is gone.
-sleep $t0 + $stop_after - time;
+sub answered {
+    my %n;
+    for my $n (1 .. $clients) {
+        open my $fh, '<', "$dir/load.$n" or next;
+        $n{(split ' ', $_)[3] // ''}++ while <$fh>;
+    }
+    return \%n;
+}
+while (time < $t0 + 5) {
+    my $n = answered();
+    last if time > $t0 + $stop_after && ($n->{$pid_a} // 0) >= 10
+            && ($n->{$pid_b} // 0) >= 10;
+    sleep 0.1;
+}
 my $b_parent = httpd_pid($nb);
 my $t_stop = time;
 system(FuncappTest::httpd_bin(), '-f', $nb->{conf}, '-k', 'graceful-stop');
@@ -245,7 +265,8 @@ for my $n (1 .. $clients) {
     }
 }
 my $errors = grep { $_->[2] != 200 } @all;
-my ($last_b) = sort { $b <=> $a } map { $_->[1] } grep { $_->[3] eq $pid_b } @all;
+my ($last_b) = sort { $b <=> $a } map { $_->[1] }
+               grep { $_->[3] eq $pid_b } @all;
 t_debug(sprintf 'load: %d GETs in %.1f s from %d clients, %d not 200 (%s)',
     scalar @all, $t_end - $t0, $clients, $errors, join ' ', %codes);
 t_debug(sprintf 'before the stop: %s; after the balancer took b out: %s',
@@ -254,7 +275,8 @@ t_debug(sprintf 'after the stop: last answer from b at +%.2f s, b exited '
     . 'at +%s s, balancer shows b "%s" at +%s s',
     ($last_b // $t_stop) - $t_stop,
     defined $t_gone ? sprintf('%.2f', $t_gone - $t_stop) : 'never',
-    $status_out // '', defined $t_out ? sprintf('%.2f', $t_out - $t_stop) : 'never');
+    $status_out // '',
+    defined $t_out ? sprintf('%.2f', $t_out - $t_stop) : 'never');
 ok(@all >= 50);
 ok($errors == 0);
 ok($before{$pid_a} && $before{$pid_b});
@@ -268,9 +290,11 @@ for (1 .. 30) {
     last if ($broken_ok = member_status('broken', $nc->{port}) =~ /HcFl/);
     sleep 0.1;
 }
-t_debug('broken node: ping ' . $ua->get("$nc->{base}$hcuri")->code
-        . ', balancer status "' . member_status('broken', $nc->{port}) . '"');
-ok($broken_ok);
+my $ping_c = $ua->get("$nc->{base}$hcuri")->code;
+my $ping_a = $ua->get("$na->{base}$hcuri")->code;
+t_debug("ping: a $ping_a, broken node $ping_c; balancer status \""
+        . member_status('broken', $nc->{port}) . '"');
+ok($broken_ok && $ping_c == 503 && $ping_a == 200);
 my %broken;
 $broken{body_of("$front->{base}/broken/api/pid") // 'failed'}++ for 1 .. 20;
 t_debug('through the broken balancer: ' . join ' ', %broken);
