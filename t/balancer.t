@@ -41,7 +41,8 @@ sub httpd_pid {
 
 sub stop_all {
     kill 'TERM', @kids if @kids;
-    my @pids = grep { $_ } map { httpd_pid($_) } @httpds;
+    # the pid noted at start: graceful-stop removes the pid file at once
+    my @pids = grep { $_ } map { $_->{pid} || httpd_pid($_) } @httpds;
     kill 'TERM', @pids if @pids;
     for (1 .. 50) {
         last unless grep { kill 0, $_ } @pids;
@@ -55,7 +56,13 @@ END { stop_all() }
 sub start {
     my ($s) = @_;
     push @httpds, $s;
-    return 1 if standalone_start($s);
+    if (standalone_start($s)) {
+        # the port answers before the parent writes its pid file
+        for (1 .. 100) {
+            return 1 if ($s->{pid} = httpd_pid($s));
+            sleep 0.05;
+        }
+    }
     my (undef, $out) = FuncappTest::configtest($s);
     t_debug("$s->{conf} did not start: $out" . (slurp($s->{log}) // ''));
     return 0;
@@ -227,7 +234,7 @@ while (time < $t0 + 5) {
             && ($n->{$pid_b} // 0) >= 10;
     sleep 0.1;
 }
-my $b_parent = httpd_pid($nb);
+my $b_parent = $nb->{pid};
 my $t_stop = time;
 system(FuncappTest::httpd_bin(), '-f', $nb->{conf}, '-k', 'graceful-stop');
 my ($t_gone, $t_out, $status_out, $t_end);
