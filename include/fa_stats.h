@@ -10,8 +10,10 @@
  * - the parent, per worker slot: pid, start time and spawns when it forks
  *   the slot's worker, the last exit when it reaps one;
  * - a worker, in its own slot: requests queued, threads busy, async tasks
- *   running, requests served (a successor and its draining predecessor
- *   share the slot, so these are the slot's);
+ *   running, requests served, each process in a lane of its own that the
+ *   parent empties when it reaps the process (a successor and its
+ *   draining predecessor share a slot; a killed worker gives nothing
+ *   back); a slot shows the sum of its live processes;
  * - httpd children, per function: requests, errors, in flight and the
  *   latency histogram; a function's entry is claimed by name once, when a
  *   child parses the function table;
@@ -56,13 +58,15 @@ apr_status_t fa_stats_create(fa_stats_t **st, int nworkers, apr_pool_t *pconf);
 /* ---- the parent, per worker slot ---------------------------------------- */
 
 /** The slot's worker @a pid was forked, of @a generation, starting at
- * @a at (after its back-off); its served count starts again. */
+ * @a at (after its back-off). */
 void fa_stats_worker_started(fa_stats_t *st, int slot, pid_t pid,
                              apr_uint32_t generation, apr_time_t at);
-/** A worker of the slot was reaped: @a replaced if a successor had been
- * started for it (then its reason is RECYCLED, or the one a hint gave),
- * else its @a status (exit code or signal), or the hint's. */
-void fa_stats_worker_exited(fa_stats_t *st, int slot, int replaced, int status);
+/** Worker @a pid of the slot was reaped: what it counted goes (it may
+ * have died mid-request); @a replaced if a successor had been started for
+ * it (then its reason is RECYCLED, or the one a hint gave), else its
+ * @a status (exit code or signal), or the hint's. */
+void fa_stats_worker_exited(fa_stats_t *st, int slot, pid_t pid, int replaced,
+                            int status);
 /** Says why the slot's worker is about to go (STUCK from the worker,
  * STALLED from the parent), for the next fa_stats_worker_exited. */
 void fa_stats_exit_hint(fa_stats_t *st, int slot, apr_uint32_t why);
@@ -99,7 +103,7 @@ typedef struct fa_stats_worker_view {
     apr_time_t started;
     apr_uint32_t restarts; /* forks of the slot after its first */
     apr_uint32_t busy, queued, async;
-    apr_uint64_t served;
+    apr_uint64_t served;    /* by the slot's processes alive */
     apr_uint32_t exit_kind; /* FA_STATS_EXIT_* */
     int exit_status;        /* for FA_STATS_EXIT_STATUS */
 } fa_stats_worker_view_t;

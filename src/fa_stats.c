@@ -21,19 +21,39 @@
  * mid-claim must not stop the others' tables for good. */
 #define CLAIM_WAIT apr_time_from_sec(1)
 
+/* A slot has more than one process while a successor takes over, and a
+ * process killed mid-request never takes back what it added: so each
+ * process counts in a lane of its own, which the parent empties when it
+ * reaps the process.  A successor, its draining predecessor, and rarely
+ * the successor's own successor: four lanes; past them processes share
+ * the last one, unemptied. */
+#define LANES 4
+
+typedef struct lane {
+    apr_uint32_t owner; /* pid, 0: free */
+    apr_uint32_t busy, queued, async;
+    apr_uint64_t served;
+} lane_t;
+
 /* Each worker's counters on cache lines of their own: a worker's threads
  * write them on every request, and its neighbours' threads theirs. */
 typedef struct worker_stats {
     apr_uint32_t pid;
     apr_uint32_t generation;
     apr_uint32_t spawns;
-    apr_uint32_t busy, queued, async;
     apr_uint32_t exit;      /* kind << 16 | status & 0xffff */
     apr_uint32_t exit_hint; /* FA_STATS_EXIT_* for the next exit */
     apr_uint64_t started;
-    apr_uint64_t served;
-    char pad[64 - 2 * sizeof(apr_uint64_t)];
-} worker_stats_t;
+    lane_t lanes[LANES];
+} __attribute__((aligned(64))) worker_stats_t;
+
+/* The lane this worker process counts in (a worker serves one slot of
+ * one app all its life; the unit tests change them, so it is checked). */
+static struct {
+    fa_stats_t *st;
+    int slot;
+    lane_t *lane;
+} mine;
 
 typedef struct function_stats {
     apr_uint32_t claimed; /* NAME_* */
@@ -100,7 +120,6 @@ void fa_stats_worker_started(fa_stats_t *st, int slot, pid_t pid,
 
     apr_atomic_set64(&w->started, (apr_uint64_t)at);
     apr_atomic_set32(&w->generation, generation);
-    apr_atomic_set64(&w->served, 0);
     apr_atomic_set32(&w->pid, (apr_uint32_t)pid);
     apr_atomic_inc32(&w->spawns);
 }
@@ -110,45 +129,91 @@ void fa_stats_exit_hint(fa_stats_t *st, int slot, apr_uint32_t why)
     apr_atomic_set32(&st->workers[slot].exit_hint, why);
 }
 
-void fa_stats_worker_exited(fa_stats_t *st, int slot, int replaced, int status)
+/* Empties the lanes of @a pid, a process reaped. */
+static void free_lanes(worker_stats_t *w, pid_t pid)
+{
+    int i;
+
+    for (i = 0; i < LANES; ++i) {
+        lane_t *l = &w->lanes[i];
+        if (apr_atomic_read32(&l->owner) == (apr_uint32_t)pid) {
+            apr_atomic_set32(&l->busy, 0);
+            apr_atomic_set32(&l->queued, 0);
+            apr_atomic_set32(&l->async, 0);
+            apr_atomic_set64(&l->served, 0);
+            apr_atomic_set32(&l->owner, 0);
+        }
+    }
+}
+
+void fa_stats_worker_exited(fa_stats_t *st, int slot, pid_t pid, int replaced,
+                            int status)
 {
     worker_stats_t *w = &st->workers[slot];
     apr_uint32_t kind = apr_atomic_xchg32(&w->exit_hint, FA_STATS_EXIT_NONE);
 
+    free_lanes(w, pid);
     if (kind == FA_STATS_EXIT_NONE) {
         kind = replaced ? FA_STATS_EXIT_RECYCLED : FA_STATS_EXIT_STATUS;
     }
     apr_atomic_set32(&w->exit, kind << 16 | ((apr_uint32_t)status & 0xffff));
 }
 
-void fa_stats_dispatched(fa_stats_t *st, int slot, int is_async)
+/* The calling process's lane of @a slot, claimed at its first request
+ * (on the worker's I/O thread, before any runner counts). */
+static lane_t *lane_of(fa_stats_t *st, int slot)
 {
     worker_stats_t *w = &st->workers[slot];
+    apr_uint32_t me = (apr_uint32_t)getpid();
+    int i;
 
-    apr_atomic_inc32(is_async ? &w->async : &w->queued);
+    /* the owner is checked too: a unit test's next fa_stats_t may come
+     * at the address of the last */
+    if (mine.st == st && mine.slot == slot
+        && (mine.lane == &w->lanes[LANES - 1]
+            || apr_atomic_read32(&mine.lane->owner) == me)) {
+        return mine.lane;
+    }
+    for (i = 0; i < LANES - 1; ++i) {
+        if (apr_atomic_read32(&w->lanes[i].owner) == me
+            || apr_atomic_cas32(&w->lanes[i].owner, me, 0) == 0) {
+            break;
+        }
+    }
+    mine.lane = &w->lanes[i]; /* the last one is shared, never owned */
+    mine.slot = slot;
+    mine.st = st;
+    return mine.lane;
+}
+
+void fa_stats_dispatched(fa_stats_t *st, int slot, int is_async)
+{
+    lane_t *l = lane_of(st, slot);
+
+    apr_atomic_inc32(is_async ? &l->async : &l->queued);
 }
 
 void fa_stats_run_begin(fa_stats_t *st, int slot)
 {
-    worker_stats_t *w = &st->workers[slot];
+    lane_t *l = lane_of(st, slot);
 
-    apr_atomic_dec32(&w->queued);
-    apr_atomic_inc32(&w->busy);
+    apr_atomic_dec32(&l->queued);
+    apr_atomic_inc32(&l->busy);
 }
 
 void fa_stats_run_end(fa_stats_t *st, int slot)
 {
-    apr_atomic_dec32(&st->workers[slot].busy);
+    apr_atomic_dec32(&lane_of(st, slot)->busy);
 }
 
 void fa_stats_answered(fa_stats_t *st, int slot, int is_async)
 {
-    worker_stats_t *w = &st->workers[slot];
+    lane_t *l = lane_of(st, slot);
 
     if (is_async) {
-        apr_atomic_dec32(&w->async);
+        apr_atomic_dec32(&l->async);
     }
-    apr_atomic_inc64(&w->served);
+    apr_atomic_inc64(&l->served);
 }
 
 void fa_stats_worker_read(fa_stats_t *st, int slot, fa_stats_worker_view_t *v)
@@ -156,15 +221,20 @@ void fa_stats_worker_read(fa_stats_t *st, int slot, fa_stats_worker_view_t *v)
     worker_stats_t *w = &st->workers[slot];
     apr_uint32_t spawns = apr_atomic_read32(&w->spawns);
     apr_uint32_t exit = apr_atomic_read32(&w->exit);
+    int i;
 
     v->pid = (pid_t)apr_atomic_read32(&w->pid);
     v->generation = apr_atomic_read32(&w->generation);
     v->started = (apr_time_t)apr_atomic_read64(&w->started);
     v->restarts = spawns ? spawns - 1 : 0;
-    v->busy = apr_atomic_read32(&w->busy);
-    v->queued = apr_atomic_read32(&w->queued);
-    v->async = apr_atomic_read32(&w->async);
-    v->served = apr_atomic_read64(&w->served);
+    v->busy = v->queued = v->async = 0;
+    v->served = 0;
+    for (i = 0; i < LANES; ++i) {
+        v->busy += apr_atomic_read32(&w->lanes[i].busy);
+        v->queued += apr_atomic_read32(&w->lanes[i].queued);
+        v->async += apr_atomic_read32(&w->lanes[i].async);
+        v->served += apr_atomic_read64(&w->lanes[i].served);
+    }
     v->exit_kind = exit >> 16;
     v->exit_status = (int)(exit & 0xffff);
 }

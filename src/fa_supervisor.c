@@ -185,7 +185,8 @@ static void maintenance(int reason, void *data, int status)
     }
     apr_proc_other_child_unregister(w);
     w->alive = 0;
-    fa_stats_worker_exited(w->app->stats, w->slot, w->replaced, status);
+    fa_stats_worker_exited(w->app->stats, w->slot, w->proc.pid, w->replaced,
+                           status);
     if (w->replaced) {
         /* The slot stays as it is: its successor marks it ready (if this
          * one died first, requests wait in the listener's backlog for the

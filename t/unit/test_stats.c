@@ -169,6 +169,9 @@ static void test_concurrent_increments(void **state)
         }
         _exit(0);
     }
+    /* a worker's first count is its I/O thread's, which claims its lane */
+    fa_stats_dispatched(st, 0, 1);
+    fa_stats_answered(st, 0, 1);
     for (i = 0; i < THREADS; ++i) {
         r[i].st = st;
         assert_int_equal(
@@ -186,7 +189,7 @@ static void test_concurrent_increments(void **state)
     assert_int_equal(v.buckets[1], (THREADS + 1) * PER_THREAD);
     assert_int_equal(v.in_flight, 0);
     fa_stats_worker_read(st, 0, &w);
-    assert_int_equal(w.served, THREADS * PER_THREAD);
+    assert_int_equal(w.served, THREADS * PER_THREAD + 1);
     assert_int_equal(w.busy + w.queued + w.async, 0);
     /* three names, each once */
     assert_int_equal(fa_stats_function_read(st, 3, &v), 0);
@@ -202,28 +205,35 @@ static void test_worker_slots(void **state)
     fa_stats_worker_read(st, 1, &v);
     assert_int_equal(v.pid, 0);
     assert_string_equal(fa_stats_exit_text(&v, buf, sizeof(buf)), "");
-    fa_stats_worker_started(st, 1, 1234, 3, apr_time_from_sec(10));
+    /* this process plays the worker: it counts in its own lane */
+    fa_stats_worker_started(st, 1, getpid(), 3, apr_time_from_sec(10));
     fa_stats_dispatched(st, 1, 1);
     fa_stats_dispatched(st, 1, 0);
+    fa_stats_dispatched(st, 1, 0);
+    fa_stats_run_begin(st, 1); /* then is killed mid-request */
+    fa_stats_answered(st, 1, 1);
     fa_stats_worker_read(st, 1, &v);
-    assert_int_equal(v.pid, 1234);
+    assert_int_equal(v.pid, getpid());
     assert_int_equal(v.generation, 3);
     assert_int_equal(v.restarts, 0);
-    assert_int_equal(v.async, 1);
+    assert_int_equal(v.async, 0);
     assert_int_equal(v.queued, 1);
-    fa_stats_answered(st, 1, 1);
-    fa_stats_worker_exited(st, 1, 0, 9);
+    assert_int_equal(v.busy, 1);
+    assert_int_equal(v.served, 1);
+    /* another process of the slot reaped: ours stays */
+    fa_stats_worker_exited(st, 1, 99999, 1, 0);
+    fa_stats_worker_read(st, 1, &v);
+    assert_int_equal(v.busy, 1);
+    assert_string_equal(fa_stats_exit_text(&v, buf, sizeof(buf)), "recycled");
+    /* ours reaped: what it left counted goes */
+    fa_stats_worker_exited(st, 1, getpid(), 0, 9);
     fa_stats_worker_started(st, 1, 1235, 3, apr_time_from_sec(11));
     fa_stats_worker_read(st, 1, &v);
     assert_int_equal(v.restarts, 1);
-    assert_int_equal(v.served, 0); /* the new process's own */
-    assert_int_equal(v.async, 0);
+    assert_int_equal(v.served + v.busy + v.queued + v.async, 0);
     assert_string_equal(fa_stats_exit_text(&v, buf, sizeof(buf)), "status 9");
-    fa_stats_worker_exited(st, 1, 1, 0);
-    fa_stats_worker_read(st, 1, &v);
-    assert_string_equal(fa_stats_exit_text(&v, buf, sizeof(buf)), "recycled");
     fa_stats_exit_hint(st, 1, FA_STATS_EXIT_STALLED);
-    fa_stats_worker_exited(st, 1, 0, 9);
+    fa_stats_worker_exited(st, 1, 1235, 0, 9);
     fa_stats_worker_read(st, 1, &v);
     assert_string_equal(fa_stats_exit_text(&v, buf, sizeof(buf)), "stalled");
     fa_stats_worker_read(st, 0, &v); /* its neighbour untouched */
