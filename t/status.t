@@ -13,7 +13,7 @@ use JSON::PP ();
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(fire base_url wait_for_pids);
 
-plan tests => 32;
+plan tests => 34;
 
 my $base = base_url('status');
 my $page = "$base/funcapp-status";
@@ -138,6 +138,35 @@ ok(4 == grep {
        $up && @b == 17 && $b[-1] == $count{$_}
            && $count{$_} == $requests{$_};
    } qw(pid sleep asleep fail));
+
+# ---- a worker killed mid-request: restarted, its exit said, nothing left
+# busy (a POST is not retried: it gets its 502) ----------------------------
+my $child = fork // die;
+if (!$child) {
+    Apache::TestRequest::POST("$base/api/sleep/3", content => 'x');
+    exit 0;
+}
+my $victim;
+for (1 .. 50) {
+    ($victim) = grep { $_->{threads_busy} == 1 } @{ snapshot()->{workers} };
+    last if $victim;
+    select(undef, undef, undef, 0.1);
+}
+ok($victim);
+kill 'KILL', $victim->{pid} if $victim;
+waitpid $child, 0;
+my $again = {};
+for (1 .. 100) {
+    last unless $victim;
+    $again = snapshot()->{workers}[ $victim->{slot} ];
+    last if $again->{pid} != $victim->{pid} && $again->{state} eq 'ready';
+    select(undef, undef, undef, 0.1);
+}
+t_debug(JSON::PP->new->canonical->encode($again));
+ok($victim && $again->{pid} != $victim->{pid}
+   && $again->{restarts} == $victim->{restarts} + 1
+   && ($again->{last_exit} // '') eq 'status 9'
+   && $again->{threads_busy} == 0 && $again->{requests_served} == 0);
 
 # ---- mod_status ---------------------------------------------------------------
 $res = GET("$base/server-status?auto");

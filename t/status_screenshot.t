@@ -24,8 +24,18 @@ my $png = "$home/status.png";
 my @chrome = ('env', "HOME=$home", 'timeout', '60', $chromium, '--headless',
               '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
               "--user-data-dir=$home/profile", '--window-size=412,900');
-system(@chrome, "--screenshot=$png", "$base/funcapp-status") == 0
-    or t_debug("chromium --screenshot: $?");
+# its dbus and GPU complaints go to a file of their own, not the report
+my $log = t_dir() . '/logs/chromium.log';
+sub quiet {
+    my ($run) = @_;
+    open my $saved, '>&', \*STDERR or die $!;
+    open STDERR, '>>', $log or die "$log: $!";
+    my @r = $run->();
+    open STDERR, '>&', $saved or die $!;
+    return @r;
+}
+quiet(sub { system(@chrome, "--screenshot=$png", "$base/funcapp-status") }) == 0
+    or t_debug("chromium --screenshot: $?; see $log");
 ok(-s $png);
 # kept for a person to look at (FUNCAPP_KEEP_TEST_DIR=1 keeps t/logs)
 system('cp', $png, t_dir() . '/logs/status.png');
@@ -34,8 +44,11 @@ t_debug("png: $stats");
 my ($w, $h, $colours) = split ' ', $stats // '';
 ok(($w // 0) == 412 && ($h // 0) == 900 && ($colours // 0) > 10);
 
-open my $dom, '-|', @chrome, '--dump-dom', "$base/funcapp-status"
-    or die "chromium: $!";
-my $html = do { local $/; <$dom> } // '';
-close $dom;
+my ($html) = quiet(sub {
+    open my $dom, '-|', @chrome, '--dump-dom', "$base/funcapp-status"
+        or die "chromium: $!";
+    my $text = do { local $/; <$dom> } // '';
+    close $dom;
+    return $text;
+});
 ok(grep { $html =~ /<td class="pid">$_</ } @pids);
