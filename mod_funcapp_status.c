@@ -76,6 +76,7 @@ static void snap_app(apr_pool_t *p, const server_conf_t *conf, int fetch,
 {
     fa_app_t *app = conf->app;
     fa_stats_function_view_t v;
+    const char *text;
     int i;
 
     if (fetch) {
@@ -92,9 +93,10 @@ static void snap_app(apr_pool_t *p, const server_conf_t *conf, int fetch,
         if (!w->v.pid || fa_stats_rss(w->v.pid, &w->rss) != APR_SUCCESS) {
             w->rss = 0;
         }
-        apr_cpystrn(w->exit,
-                    fa_stats_exit_text(&w->v, w->exit, sizeof(w->exit)),
-                    sizeof(w->exit));
+        text = fa_stats_exit_text(&w->v, w->exit, sizeof(w->exit));
+        if (text != w->exit) { /* a constant, not written in */
+            apr_cpystrn(w->exit, text, sizeof(w->exit));
+        }
     }
     s->functions = apr_palloc(p, sizeof(v) * (FA_STATS_FUNCTIONS + 1));
     s->nfunctions = 0;
