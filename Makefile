@@ -27,7 +27,7 @@ WARN      = -Wall -Wextra -Werror
 CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
-            src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
+            src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c src/fa_stats.c \
             src/fa_succession.c \
             src/fa_supervisor.c src/fa_wire.c src/fa_invocation.c \
             src/fa_watch.c src/fa_worker.c src/fa_worker_conn.c src/fa_worker_recycle.c
@@ -41,7 +41,7 @@ HEADERS   = $(wildcard include/*.h src/*.h)
 UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
-            src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
+            src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c src/fa_stats.c \
             src/fa_succession.c \
             src/fa_supervisor.c \
             src/fa_watch.c src/fa_wire.c
@@ -49,7 +49,8 @@ UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
                   libjansson-dev libapache2-mod-perl2 curl python3-flask \
-                  python3-fastapi clang-format clang-tidy flake8 wrk
+                  python3-fastapi clang-format clang-tidy flake8 wrk \
+                  chromium
 
 .PHONY: all install deps unit test-unit test-style test-python test-httpd test-root test-fuzz fuzz test waves run clean
 
@@ -59,9 +60,9 @@ build/fa_pysrc.c: build/embed_python.py $(PY_FILES)
 	$(PYTHON) build/embed_python.py python $@
 
 GLUE_SRC  = mod_funcapp.c mod_funcapp_config.c mod_funcapp_handler.c mod_funcapp_admin.c \
-            mod_funcapp_cors.c
+            mod_funcapp_cors.c mod_funcapp_status.c mod_funcapp_status_fmt.c
 
-mod_funcapp.so: $(GLUE_SRC) mod_funcapp.h $(CORE_SRC) $(PY_SRC) $(HEADERS)
+mod_funcapp.so: $(GLUE_SRC) mod_funcapp.h mod_funcapp_status.h $(CORE_SRC) $(PY_SRC) $(HEADERS)
 	$(APXS) -c -o mod_funcapp.la \
 	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-Wno-missing-field-initializers \
 	    -Wc,-DFA_PYTHON_PROGRAM='\"$(PY_PREFIX)/bin/python$(PY_VERSION)\"' \

@@ -325,6 +325,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_translate_name(fa_glue_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(fa_glue_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(fa_glue_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    fa_glue_status_register();
 }
 
 module AP_MODULE_DECLARE_DATA funcapp_module = {STANDARD20_MODULE_STUFF,

@@ -55,6 +55,9 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
 /* mod_funcapp_admin.c: Azure's host API under /admin/. */
 int fa_glue_admin(request_rec *r, const server_conf_t *conf);
 
+/* mod_funcapp_status.c: `SetHandler funcapp-status`, /server-status. */
+void fa_glue_status_register(void);
+
 /* mod_funcapp_cors.c: CORS and customHeaders. */
 void fa_glue_app_headers(request_rec *r, const fa_app_config_t *cfg);
 int fa_glue_cors_preflight(request_rec *r, const fa_app_config_t *cfg);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "fa_http.h"
+#include "fa_stats.h"
 #include "mod_funcapp.h"
 
 APLOG_USE_MODULE(funcapp);
@@ -474,6 +475,21 @@ static int admit(request_rec *r, fa_app_t *app)
     return 1;
 }
 
+/* A found function's answer: its key, the app's admission, its run. */
+static int answer(request_rec *r, const server_conf_t *conf, fa_request_t *req,
+                  const fa_function_t *function)
+{
+    /* after the route, before the body: a refusal costs no worker */
+    if (!fa_glue_key_opens(r, conf, function)) {
+        return fa_glue_empty_answer(r, HTTP_UNAUTHORIZED);
+    }
+    if (!admit(r, conf->app)) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        return fa_glue_empty_answer(r, HTTP_TOO_MANY_REQUESTS);
+    }
+    return invoke(r, conf, req, function);
+}
+
 int fa_glue_handler(request_rec *r)
 {
     const server_conf_t *conf;
@@ -500,13 +516,11 @@ int fa_glue_handler(request_rec *r)
     if ((status = find_function(r, conf, &req, &function)) != OK) {
         return status == DONE ? OK : status;
     }
-    /* after the route, before the body: a refusal costs no worker */
-    if (!fa_glue_key_opens(r, conf, function)) {
-        return fa_glue_empty_answer(r, HTTP_UNAUTHORIZED);
-    }
-    if (!admit(r, conf->app)) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "1");
-        return fa_glue_empty_answer(r, HTTP_TOO_MANY_REQUESTS);
-    }
-    return invoke(r, conf, &req, function);
+    /* the status page's counters: a few atomic adds (fa_stats.h) */
+    fa_stats_request_begin(conf->app->stats, function->stats);
+    status = answer(r, conf, &req, function);
+    fa_stats_request_end(conf->app->stats, function->stats,
+                         status == OK ? r->status : status,
+                         apr_time_now() - r->request_time);
+    return status;
 }

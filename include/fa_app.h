@@ -64,6 +64,7 @@ struct fa_app {
     fa_app_config_t *config;
     int nslots;                  /* = config->process_count */
     fa_slot_t *slots;            /* shared memory, see fa_slot.h */
+    struct fa_stats *stats;      /* shared memory, see fa_stats.h */
     const char **socket_paths;   /* one a slot */
     fa_io_addr_t **socket_addrs; /* one a slot, built once */
     int *listen_fds;             /* made by the parent, one a slot */

@@ -33,6 +33,7 @@ typedef struct fa_function {
     const char *auth_level; /* anonymous | function | admin */
     int is_async;
     const char *error; /* why it cannot run (import failed), or NULL */
+    int stats;         /* its entry in the app's fa_stats */
 } fa_function_t;
 
 /** The function table as a worker sent it: functions[i] is its entry i,

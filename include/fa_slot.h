@@ -106,6 +106,9 @@ void fa_slot_new_incarnation(fa_slot_t *slots, int slot);
 void fa_slot_set_retiring(fa_slot_t *slots, int slot, int retiring);
 int fa_slot_retiring(fa_slot_t *slots, int slot);
 
+/** Anyone: the slot's FA_SLOT_* state now (the status page). */
+apr_uint32_t fa_slot_state(fa_slot_t *slots, int slot);
+
 /* ---- the heartbeat ------------------------------------------------------ */
 
 /** A worker's I/O thread beats at least this often. */

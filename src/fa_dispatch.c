@@ -20,6 +20,7 @@
 #include "fa_doorbell.h"
 #include "fa_io.h"
 #include "fa_slot.h"
+#include "fa_stats.h"
 
 /* Idle connections kept a worker; more than the child's threads would
  * never be used at once. */
@@ -297,8 +298,13 @@ static apr_status_t parse_table(fa_dispatch_t *d, const char *text,
 {
     fa_function_table_t table;
     apr_status_t rv;
+    int i;
 
     rv = fa_dispatch_parse_table(&table, text, len, d->pool, &d->app->log);
+    for (i = 0; rv == APR_SUCCESS && i < table.nfunctions; ++i) {
+        table.functions[i].stats =
+            fa_stats_function_index(d->app->stats, table.functions[i].name);
+    }
     if (rv == APR_SUCCESS) {
         d->functions = table.functions;
         d->nfunctions = table.nfunctions;

@@ -242,6 +242,11 @@ int fa_slot_retiring(fa_slot_t *slots, int slot)
     return apr_atomic_read32(&slots[slot].retiring) != 0;
 }
 
+apr_uint32_t fa_slot_state(fa_slot_t *slots, int slot)
+{
+    return apr_atomic_read32(&slots[slot].state);
+}
+
 /* Seconds of CLOCK_MONOTONIC: the same clock in every process of the
  * machine, and one that a change of the wall clock does not move. */
 static apr_uint32_t monotonic_seconds(void)

@@ -9,6 +9,7 @@
 
 #include "fa_doorbell.h"
 #include "fa_slot.h"
+#include "fa_stats.h"
 #include "fa_supervisor_private.h"
 
 /* A record for a new worker of @a slot.  A replaced worker's, once
@@ -107,6 +108,7 @@ static void kill_stalled(generation_t *gen, fa_app_t *app, int slot)
            "(stopped?) with requests waiting; killing it",
            slot, fa_supervisor_app_name(app), (long)cur->proc.pid,
            FA_SLOT_STALL_SECONDS);
+    fa_stats_exit_hint(app->stats, slot, FA_STATS_EXIT_STALLED);
     kill(cur->proc.pid, SIGKILL);
 }
 

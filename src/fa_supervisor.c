@@ -15,6 +15,7 @@
 
 #include "fa_exit.h"
 #include "fa_slot.h"
+#include "fa_stats.h"
 #include "fa_supervisor.h"
 #include "fa_timer.h"
 #include "fa_supervisor_private.h"
@@ -184,6 +185,8 @@ static void maintenance(int reason, void *data, int status)
     }
     apr_proc_other_child_unregister(w);
     w->alive = 0;
+    fa_stats_worker_exited(w->app->stats, w->slot, w->proc.pid, w->replaced,
+                           status);
     if (w->replaced) {
         /* The slot stays as it is: its successor marks it ready (if this
          * one died first, requests wait in the listener's backlog for the
@@ -253,6 +256,8 @@ void fa_supervisor_spawn(worker_rec_t *w, apr_interval_time_t delay)
     apr_pool_clear(w->ocpool);
     apr_proc_other_child_register(&w->proc, maintenance, w, NULL, w->ocpool);
     w->alive = 1;
+    fa_stats_worker_started(app->stats, w->slot, w->proc.pid, app->generation,
+                            w->started);
 }
 
 static apr_status_t make_listener(apr_pool_t *p, fa_app_t *app, int slot,
@@ -374,6 +379,8 @@ static apr_status_t open_app(generation_t *gen, fa_app_t *app)
     int j;
 
     if ((rv = fa_slot_create(&app->slots, app->nslots, gen->pool))
+            != APR_SUCCESS
+        || (rv = fa_stats_create(&app->stats, app->nslots, gen->pool))
             != APR_SUCCESS
         || (rv = fa_timer_create(app, gen->pool)) != APR_SUCCESS
         || (rv = fa_slot_limit_running(

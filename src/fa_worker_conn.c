@@ -13,6 +13,7 @@
 
 #include "fa_http.h"
 #include "fa_io.h"
+#include "fa_stats.h"
 #include "fa_worker_private.h"
 
 /* Headers, URL and route values of one request fit in this beside the
@@ -124,6 +125,7 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
         send_response(c, inv, resp);
     }
     apr_atomic_dec32(&w->inflight);
+    fa_stats_answered(w->app->stats, w->slot, c->is_async);
     fa_worker_request_done(w);
     /* Back to the I/O thread, which may see the child's next request as
      * soon as this succeeds: nothing here touches c afterwards. */
@@ -149,8 +151,10 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
 void fa_worker_run_queued(void *baton, fa_runq_item_t *item)
 {
     conn_t *c = (conn_t *)item;
+    worker_t *w = c->w; /* c is the I/O thread's again once answered */
 
     (void)baton;
+    fa_stats_run_begin(w->app->stats, w->slot);
     if (apr_atomic_read32(&c->state) == CONN_GONE) {
         /* queued behind busy threads and its client left meanwhile */
         fa_worker_complete(c->inv, NULL);
@@ -159,6 +163,7 @@ void fa_worker_run_queued(void *baton, fa_runq_item_t *item)
         /* reports through fa_worker_complete */
         fa_python_invoke(c->inv);
     }
+    fa_stats_run_end(w->app->stats, w->slot);
 }
 
 void fa_worker_close_done(worker_t *w)
@@ -235,6 +240,7 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
     apr_atomic_set32(&c->state, CONN_BUSY);
     /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
     apr_atomic_inc32(&w->inflight);
+    fa_stats_dispatched(w->app->stats, w->slot, c->is_async);
     w->last_request = apr_time_now();
     if (c->is_async) {
         fa_python_submit(c->inv);

@@ -11,6 +11,7 @@
 #include "fa_doorbell.h"
 #include "fa_recycle.h"
 #include "fa_slot.h"
+#include "fa_stats.h"
 #include "fa_worker_private.h"
 
 /* How often a worker past FunctionWorkerMaxMemory is noticed, at most: a
@@ -67,6 +68,7 @@ void fa_worker_request_done(worker_t *w)
 void fa_worker_retire_now(worker_t *w, const char *why)
 {
     (void)why; /* the caller said it in its own line */
+    fa_stats_exit_hint(w->app->stats, w->slot, FA_STATS_EXIT_STUCK);
     /* children send elsewhere until the successor is ready */
     fa_slot_set_dead(w->app->slots, w->slot);
     ask_successor(w);
