@@ -27,6 +27,7 @@
 #include "unixd.h"
 
 #include <apr_strings.h>
+#include <apr_uri.h>
 
 #include "fa_app.h"
 #include "fa_config.h"
@@ -190,6 +191,31 @@ static apr_status_t make_socket_addrs(apr_pool_t *pconf, server_rec *s,
     return APR_SUCCESS;
 }
 
+/* scheme://host[:port] of @a s, for the function list: its ServerName,
+ * and the port of its ServerName, of its <VirtualHost>, or else of
+ * httpd's first Listen; https when ServerName says so or on 443 (the
+ * scheme mod_ssl gives is known per request only). */
+static const char *base_url(apr_pool_t *p, server_rec *s)
+{
+    const char *scheme = s->server_scheme;
+    apr_port_t port = s->port;
+
+    if (!port && s->addrs) {
+        port = s->addrs->host_port;
+    }
+    if (!port && ap_listeners && ap_listeners->bind_addr) {
+        port = ap_listeners->bind_addr->port;
+    }
+    if (!scheme) {
+        scheme = port == 443 ? "https" : "http";
+    }
+    if (!port || port == apr_uri_port_of_scheme(scheme)) {
+        return apr_pstrcat(p, scheme, "://", s->server_hostname, NULL);
+    }
+    return apr_psprintf(p, "%s://%s:%u", scheme, s->server_hostname,
+                        (unsigned)port);
+}
+
 /* This generation's run-time app for @a cfg, served by @a s (and the
  * vhosts sharing its configuration); its keys are read now, so a graceful
  * restart reloads them.  NULL, logged, on failure. */
@@ -215,6 +241,7 @@ static fa_app_t *make_app(apr_pool_t *pconf, server_rec *s,
     app->worker_init = worker_init;
     app->timer_dir = ap_runtime_dir_relative(pconf, "funcapp-timers");
     app->glue = s;
+    app->base_url = base_url(pconf, s);
     if (fa_keys_load_config(pconf, cfg, 1, &app->log, &app->keys, &error)
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,

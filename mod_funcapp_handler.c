@@ -373,6 +373,32 @@ static int run_begin(request_rec *r, fa_app_t *app, const char *id,
     return 0;
 }
 
+/* What the access log may show of a call (%{FUNCAPP_FUNCTION}n ...), and
+ * with FunctionAppDebugHeaders on, the client too: in err_headers_out, so
+ * that a 502 or 504 carries them as well.  @a pid is 0 until a worker
+ * answered.  The invocation id is the client's key to the error log's
+ * lines of the call; Azure's host names it x-ms-invocation-id. */
+static void note_call(request_rec *r, const fa_app_config_t *cfg,
+                      const char *function, const char *id, apr_uint32_t pid)
+{
+    const char *text;
+
+    if (!pid) {
+        id = apr_pstrdup(r->pool, id);
+        apr_table_setn(r->notes, "FUNCAPP_FUNCTION", function);
+        apr_table_setn(r->notes, "FUNCAPP_INVOCATION_ID", id);
+        if (cfg->debug_headers > 0) {
+            apr_table_setn(r->err_headers_out, "x-ms-invocation-id", id);
+        }
+        return;
+    }
+    text = apr_psprintf(r->pool, "%u", pid);
+    apr_table_setn(r->notes, "FUNCAPP_WORKER_PID", text);
+    if (cfg->debug_headers > 0) {
+        apr_table_setn(r->err_headers_out, "X-Funcapp-Worker", text);
+    }
+}
+
 /* Runs @a function in a worker with @a req (its body read) and sends its
  * answer; for the admin API (@a admin) a 202 before it runs. */
 int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
@@ -387,6 +413,7 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     req->invocation_id = invocation_id;
     req->function_index = (apr_uint32_t)function->index;
     req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
+    note_call(r, conf->app->config, function->name, invocation_id, 0);
     if (admin) { /* Azure's 202 goes out first; the outcome is logged */
         r->status = HTTP_ACCEPTED;
         ap_set_content_length(r, 0);
@@ -428,6 +455,8 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                       invocation_id, function->name);
         return admin ? OK : HTTP_BAD_GATEWAY;
     }
+    note_call(r, conf->app->config, function->name, invocation_id,
+              resp.worker_pid);
     /* the admin API's 202 went out before the run */
     return admin ? OK : send_response(r, &resp);
 }

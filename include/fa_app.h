@@ -70,6 +70,8 @@ struct fa_app {
     int *listen_fds;             /* made by the parent, one a slot */
     long worker_uid, worker_gid; /* owner of the sockets; -1 to keep */
     int python_log_level;        /* logging.* level for the workers */
+    const char *base_url;        /* scheme://host[:port] of the server that
+                           * serves it, for the function list */
     fa_logger_t log;
     fa_keys_t *keys; /* NULL when off; wiped in every worker process */
     int doorbell;    /* write end of the generation's doorbell pipe */

@@ -36,7 +36,8 @@ typedef struct fa_logger {
 } fa_logger_t;
 
 /** Formats with APR's formatter (printf's conversions, and APR's own
- * such as %pm); a no-op when @a level is above the logger's level. */
+ * such as %pm); a no-op when @a level is above the logger's level,
+ * except for notice, which httpd always writes. */
 void fa_log_at(const char *file, int line, const fa_logger_t *log, int level,
                apr_status_t rv, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));

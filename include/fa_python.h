@@ -42,9 +42,6 @@ typedef struct fa_python_table {
     const unsigned char *is_async; /* one flag a function */
     /* "a, b": functions whose level needs a key, or NULL */
     const char *keyed;
-    /* "a (queueTrigger), b (blobTrigger)": functions whose trigger needs
-     * an Azure service, or NULL */
-    const char *unserved;
 } fa_python_table_t;
 
 /**

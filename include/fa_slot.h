@@ -134,6 +134,10 @@ int fa_slot_stalled(fa_slot_t *slots, int slot, apr_uint32_t seconds);
 
 /** Any process: how many of the app's slots are in each state, read
  * without a lock (a snapshot, each slot read once). */
+/** Worker: 1 for the first caller among the app's processes of this
+ * generation, 0 for every later one (the function list at start). */
+int fa_slot_claim_once(fa_slot_t *slots, int nslots);
+
 void fa_slot_census(fa_slot_t *slots, int nslots, int counts[FA_SLOT_NCENSUS]);
 
 #endif

@@ -25,7 +25,8 @@
 #include <apr_tables.h>
 #include <sys/uio.h>
 
-#define FA_WIRE_VERSION 1
+/* 2: a response carries the pid of the worker that made it. */
+#define FA_WIRE_VERSION 2
 #define FA_WIRE_HEADER_LEN 8
 /** Longest single string (URL, header value, ...) other than a body. */
 #define FA_WIRE_MAX_STRING (64 * 1024)
@@ -55,6 +56,8 @@ typedef struct fa_response {
     apr_table_t *headers; /* several Set-Cookie stay separate */
     const char *body;
     apr_size_t body_len;
+    apr_uint32_t worker_pid; /* of the worker that answers: on the wire
+                              * after the status; for the access log */
 } fa_response_t;
 
 /**

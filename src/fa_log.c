@@ -13,7 +13,8 @@ void fa_log_at(const char *file, int line, const fa_logger_t *log, int level,
     char buf[2048];
     va_list ap;
 
-    if (!log || !log->fn || level > log->level) {
+    /* notice passes whatever the level, as httpd's log.c lets it */
+    if (!log || !log->fn || (level > log->level && level != FA_LOG_NOTICE)) {
         return;
     }
     va_start(ap, fmt);

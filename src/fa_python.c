@@ -222,21 +222,6 @@ static void note_keyed(apr_pool_t *p, PyObject *entry, const char **list)
     PyErr_Clear();
 }
 
-/* Adds "name (trigger)" of @a entry to *@a list if its trigger needs an
- * Azure service (all but HTTP, timer and warm-up run here). */
-static void note_unserved(apr_pool_t *p, PyObject *entry, const char **list)
-{
-    const char *n = entry_str(entry, "name");
-    const char *t = entry_str(entry, "trigger");
-
-    if (n && t && strcmp(t, "httpTrigger") != 0
-        && strcmp(t, "timerTrigger") != 0 && strcmp(t, "warmupTrigger") != 0) {
-        *list = apr_psprintf(p, "%s%s%s (%s)", *list ? *list : "",
-                             *list ? ", " : "", n, t);
-    }
-    PyErr_Clear();
-}
-
 /* The loader's table (a list of dicts) into @a out; with the GIL. */
 static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
                                   fa_python_table_t *out)
@@ -266,7 +251,6 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
     fa_pybridge.names =
         apr_pcalloc(p, sizeof(char *) * ((apr_size_t)out->nfunctions + 1));
     out->keyed = NULL;
-    out->unserved = NULL;
     for (i = 0; i < out->nfunctions; ++i) {
         PyObject *entry = PyList_GET_ITEM(table, i);
         PyObject *flag = PyDict_GetItemString(entry, "is_async");
@@ -275,7 +259,6 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
         fa_pybridge.names[i] = apr_pstrdup(
             p, name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : "-");
         note_keyed(p, entry, &out->keyed);
-        note_unserved(p, entry, &out->unserved);
     }
     fa_pybridge.nnames = out->nfunctions;
     out->is_async = is_async;

@@ -25,6 +25,7 @@
 typedef struct app_area {
     apr_uint32_t admitted; /* requests in (fa_slot_admit) */
     apr_uint32_t limited;  /* whether running holds a count */
+    apr_uint32_t claimed;  /* fa_slot_claim_once */
     sem_t running;         /* places left under maxConcurrentRequests */
 } app_area_t;
 
@@ -284,4 +285,9 @@ void fa_slot_census(fa_slot_t *slots, int nslots, int counts[FA_SLOT_NCENSUS])
         }
         counts[state < FA_SLOT_NCENSUS ? state : FA_SLOT_DOWN]++;
     }
+}
+
+int fa_slot_claim_once(fa_slot_t *slots, int nslots)
+{
+    return apr_atomic_cas32(&area_of(slots, nslots)->claimed, 1, 0) == 0;
 }

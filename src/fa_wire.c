@@ -193,7 +193,8 @@ apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
 apr_status_t fa_wire_encode_response(apr_pool_t *p, const fa_response_t *resp,
                                      char **head, apr_size_t *head_len)
 {
-    apr_size_t fields = 4 + 4; /* status, body length; table adds count */
+    apr_size_t fields = 4 + 4 + 4; /* status, pid, body length; the table
+                                    * adds its count */
     unsigned char *w;
     apr_status_t rv;
 
@@ -209,6 +210,7 @@ apr_status_t fa_wire_encode_response(apr_pool_t *p, const fa_response_t *resp,
         return rv;
     }
     w = put_u32(w, (apr_uint32_t)resp->status);
+    w = put_u32(w, resp->worker_pid);
     w = put_table(w, resp->headers);
     put_u32(w, (apr_uint32_t)resp->body_len);
     return APR_SUCCESS;
@@ -318,7 +320,7 @@ apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
 
     memset(&out, 0, sizeof(out));
     if (!get_u32(&r, &status) || status < 100 || status > 999
-        || !get_table(p, &r, 1, &out.headers)
+        || !get_u32(&r, &out.worker_pid) || !get_table(p, &r, 1, &out.headers)
         || !get_body(&r, &out.body, &out.body_len)) {
         return APR_EGENERAL;
     }

@@ -19,6 +19,7 @@
 
 #include "fa_doorbell.h"
 #include "fa_exit.h"
+#include "fa_funclist.h"
 #include "fa_recycle.h"
 #include "fa_slot.h"
 #include "fa_timer.h"
@@ -459,21 +460,6 @@ static void say_keys(worker_t *w)
     }
 }
 
-/* Once per app (by its first worker): the functions whose trigger needs
- * an Azure service; they are indexed (the app imports) but never run. */
-static void say_unserved(worker_t *w)
-{
-    const fa_app_config_t *cfg = w->app->config;
-
-    if (w->table.unserved) {
-        fa_log(&w->app->log, FA_LOG_WARNING, 0,
-               "FA081: not served here (their "
-               "trigger needs an Azure service): %s of %s",
-               w->table.unserved,
-               cfg->app_dir ? cfg->app_dir : "the FunctionHandler app");
-    }
-}
-
 void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
                     apr_pool_t *p)
 {
@@ -509,7 +495,10 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
                                 : "the FunctionHandler app");
     if (slot == 0) {
         say_keys(w);
-        say_unserved(w);
+    }
+    /* the functions whose trigger needs an Azure service are in it */
+    if (fa_funclist_claim(app)) {
+        fa_funclist_log(app, w->table.json, w->table.json_len, p);
     }
     code = serve(w);
     if (code == FA_EXIT_DRAINED) {

@@ -91,6 +91,7 @@ static void send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
     apr_size_t head_len;
 
     resp = checked(inv, resp, &failed);
+    resp->worker_pid = (apr_uint32_t)getpid();
     if (fa_wire_encode_response(inv->pool, resp, &head, &head_len)
         != APR_SUCCESS) {
         fa_log(&c->w->app->log, FA_LOG_ERR, 0,
@@ -99,6 +100,7 @@ static void send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
                inv->id);
         fa_http_response_500(&failed, inv->pool);
         resp = &failed;
+        resp->worker_pid = (apr_uint32_t)getpid();
         fa_wire_encode_response(inv->pool, resp, &head, &head_len);
     }
     fa_wire_frame_iov(vec, head, head_len, resp->body, resp->body_len);

@@ -66,15 +66,19 @@ for (1 .. 6) {
 }
 ok t_cmp(@bad ? "$ok: @bad" : $ok, 6, 'each request finds the warm-up already run in its worker');
 
-# --- the not-served line: once, with the trigger types --------------------------
+# --- the function list: once, not-served ones with their trigger types ---------
 
-my @unserved = log_since(0, qr/FA081: .*$mixed/);
-ok t_cmp(scalar(@unserved), 1, 'one FA081 line for the app (two workers)');
-ok t_cmp($unserved[0] // '',
-         qr/on_order \(queueTrigger\), on_blob \(blobTrigger\), on_event \(eventHubTrigger\) of /,
-         'it names each function with its trigger type');
-ok t_cmp($unserved[0] // '', qr/^(?!.*\b(?:tick|warm|state|hello|generic_http) \()/,
-         'and none of the HTTP, timer and warm-up functions');
+my ($head, $list) = FuncappTest::function_list(qr{\S*/apps/mixed:});
+ok t_cmp(scalar(@$head), 1, 'one function list for the app (two workers)');
+my @unserved = grep { /not served/ } @$list;
+ok t_cmp(join("\n", @unserved),
+         join("\n", 'on_order: queueTrigger, not served (needs Azure Storage)',
+              'on_blob: blobTrigger, not served (needs Azure Storage)',
+              'on_event: eventHubTrigger, not served (needs Azure Event Hubs)'),
+         'it names each function not served with its trigger type and why');
+ok t_cmp(join("\n", grep { /^(?:tick|warm|state|hello|generic_http):/ } @$list),
+         qr/^warm: warmupTrigger .*\nstate: \[\*\] \S+\/api\/state\nhello: \[GET\] \S+\/api\/hello\/\{name\}\n(?s:.*)tick: timerTrigger \(\* \* \* \* \* \*\)$/,
+         'and the HTTP, timer and warm-up functions as served');
 
 # --- apps Azure refuses to index ---------------------------------------------------
 

@@ -2,7 +2,9 @@
 # Azure's host endpoints: /admin/host/ping without a key (200 with a worker
 # ready, 503 when none is: an app that dies while importing), quickly and
 # never cached; /admin/host/status with the master key only, its JSON;
-# 405 with Allow for other methods.
+# 405 with Allow for other methods.  And the function list at start: the
+# app's line, each function with its methods and URL, a timer with its
+# schedule, one not served and why; once for two workers.
 use strict;
 use warnings FATAL => 'all';
 
@@ -12,9 +14,9 @@ use Apache::TestUtil qw(t_cmp t_debug);
 use JSON::PP ();
 use Time::HiRes qw(time);
 use lib Apache::Test::vars('t_dir') . '/lib';
-use FuncappTest qw(base_url poll_get);
+use FuncappTest qw(base_url poll_get function_list log_since);
 
-plan tests => 16;
+plan tests => 21;
 
 my $base = base_url('host');
 my $master = 'host-master-key';
@@ -64,3 +66,24 @@ ok t_cmp($res->code . ' ' . ($res->header('Allow') // ''), '405 GET, HEAD',
          'status: other methods 405 with Allow');
 $res = GET("$crash/admin/host/status");
 ok t_cmp($res->code, 401, 'crashloop (no keys): status is still the master key\'s');
+
+# --- the function list at start -------------------------------------------------
+
+my ($head, $list) = function_list(qr{\S*/apps/host: 5 functions, 2 workers x 2 threads$});
+my $port = ($base =~ /:(\d+)$/)[0];
+# once a generation (the suite may have restarted httpd gracefully): as
+# many lists for the 2 x 2 app as for the 1 x 1 one of host_debug
+my @heads = log_since(0, qr/FA095: function app \S*\/apps\/host: /, 0);
+my $two = grep { /2 workers x 2 threads$/ } @heads;
+my $one = grep { /1 worker x 1 thread$/ } @heads;
+ok t_cmp("$two", "$one", 'one FA095 line a generation for the 2 x 2 app (not one a worker)');
+t_debug("list: $_") for @$list;
+ok t_cmp(join("\n", @$list[0 .. 2]),
+         join("\n", "pid: [GET] http://localhost:$port/hostapi/pid",
+              "items: [GET,POST] http://localhost:$port/hostapi/items/{id:int?}",
+              "secret: [*] http://localhost:$port/hostapi/secret"),
+         'HTTP functions: methods and full URL, under the routePrefix');
+ok t_cmp($list->[3] // '', 'tick: timerTrigger (0 */5 * * * *)', 'a timer, its schedule');
+ok t_cmp($list->[4] // '', 'onblob: blobTrigger, not served (needs Azure Storage)',
+         'a function not served, and why');
+ok t_cmp(scalar(log_since(0, qr/FA081: /, 0)), 0, 'said once: no separate not-served line');

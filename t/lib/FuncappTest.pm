@@ -235,3 +235,27 @@ sub poll_get {
 push @EXPORT_OK, qw(free_port slurp poll_get);
 
 1;
+
+package FuncappTest;
+
+# The function list at start of the app whose directory matches $app_re:
+# its FA095 lines, and the FA096 lines of the worker that logged the
+# first (lines of several apps interleave; a worker's pid tells them
+# apart).  Waits a little for them.
+sub function_list {
+    my ($app_re) = @_;
+    for (1 .. 50) {
+        my @head = grep { /FA095: function app $app_re/ } log_since(0, qr/FA095: /, 0);
+        if (@head && $head[0] =~ /\[pid (\d+)/) {
+            my $pid = $1;
+            my @lines = grep { /\[pid $pid\b/ } log_since(0, qr/FA096: /, 0);
+            return (\@head, [map { /FA096: (.*)$/ ? $1 : () } @lines]);
+        }
+        Time::HiRes::sleep(0.1);
+    }
+    return ([], []);
+}
+
+push @EXPORT_OK, 'function_list';
+
+1;

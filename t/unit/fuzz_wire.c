@@ -105,7 +105,7 @@ static void fuzz_response(const char *data, size_t size)
         reframe(head, head_len, a.body, a.body_len, FA_FRAME_RESPONSE, &plen);
     CHECK(plen == size && !memcmp(payload, data, size));
     CHECK(fa_wire_decode_response(pool, payload, plen, &b) == APR_SUCCESS);
-    CHECK(a.status == b.status);
+    CHECK(a.status == b.status && a.worker_pid == b.worker_pid);
     same_table(a.headers, b.headers);
 }
 

@@ -230,7 +230,7 @@ static int read_full(int fd, void *buf, size_t len)
 
 static int answer(fake_worker_t *fw, int fd, apr_pool_t *p)
 {
-    fa_response_t resp = {200, apr_table_make(p, 1), NULL, 0};
+    fa_response_t resp = {200, apr_table_make(p, 1), NULL, 0, 0};
     struct iovec vec[3];
     char *head;
     apr_size_t head_len;

@@ -338,6 +338,31 @@ static void test_run_limit(void **state)
                      APR_SUCCESS);
 }
 
+/* The health census: each slot once, a ready one that stopped beating
+ * as stalled; and the once-a-generation claim. */
+static void test_census_and_claim(void **state)
+{
+    fa_slot_t *slots = make_slots(4, 0);
+    int counts[FA_SLOT_NCENSUS];
+    (void)state;
+
+    fa_slot_census(slots, 4, counts);
+    assert_int_equal(counts[FA_SLOT_DOWN], 4);
+    fa_slot_set_starting(slots, 1);
+    fa_slot_set_ready(slots, 2);
+    fa_slot_beat(slots, 2);
+    fa_slot_set_ready(slots, 3);
+    slots[3].beat = slots[2].beat - (FA_SLOT_STALL_SECONDS + 2);
+    fa_slot_census(slots, 4, counts);
+    assert_int_equal(counts[FA_SLOT_DOWN], 1);
+    assert_int_equal(counts[FA_SLOT_STARTING], 1);
+    assert_int_equal(counts[FA_SLOT_READY], 1);
+    assert_int_equal(counts[FA_SLOT_STALLED], 1);
+
+    assert_int_equal(fa_slot_claim_once(slots, 4), 1);
+    assert_int_equal(fa_slot_claim_once(slots, 4), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +377,7 @@ int main(void)
         UNIT_TEST(test_reserve_concurrent),
         UNIT_TEST(test_admit),
         UNIT_TEST(test_run_limit),
+        UNIT_TEST(test_census_and_claim),
     };
 
     return UNIT_RUN(tests);

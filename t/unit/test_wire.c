@@ -318,6 +318,7 @@ static void test_response_round_trip(void **state)
 
     memset(&r, 0, sizeof(r));
     r.status = 200;
+    r.worker_pid = 4194304; /* pid_max: any pid fits */
     r.headers = apr_table_make(pool, 4);
     apr_table_add(r.headers, "Content-Type", "application/json");
     apr_table_add(r.headers, "Set-Cookie", "a=1; Path=/");
@@ -332,6 +333,7 @@ static void test_response_round_trip(void **state)
     assert_int_equal(fa_wire_decode_response(pool, payload, plen, &out),
                      APR_SUCCESS);
     assert_int_equal(out.status, 200);
+    assert_int_equal(out.worker_pid, 4194304);
     assert_table_equal(out.headers, r.headers);
     arr = apr_table_elts(out.headers);
     e = (const void *)arr->elts;
@@ -366,7 +368,7 @@ static void test_header(void **state)
     (void)state;
 
     fa_wire_make_header(h, FA_FRAME_TABLE, 0x01020304);
-    assert_memory_equal(h, "FA\x01\x04\x01\x02\x03\x04", 8);
+    assert_memory_equal(h, "FA\x02\x04\x01\x02\x03\x04", 8);
     assert_int_equal(fa_wire_parse_header(h, 0x01020304, &type, &len),
                      APR_SUCCESS);
     assert_int_equal(type, FA_FRAME_TABLE);
@@ -516,6 +518,7 @@ static void test_oversized_lengths(void **state)
     /* a header value over the limit in a response */
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 1);
     b_str(&b, "X");
     b_strn(&b, big, FA_WIRE_MAX_STRING + 1);
@@ -525,12 +528,14 @@ static void test_oversized_lengths(void **state)
     /* bodies claiming more than is there, including 0xFFFFFFFF */
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 0);
     b_u32(&b, 0xFFFFFFFFu);
     b_raw(&b, "xyz", 4);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 0);
     b_u32(&b, 4); /* 4 bytes but then no room for the NUL */
     b_raw(&b, "abcd", 4);
@@ -539,6 +544,7 @@ static void test_oversized_lengths(void **state)
     /* statuses out of range */
     b.len = 0;
     b_u32(&b, 99);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 0);
     b_strn(&b, "", 0);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
@@ -546,11 +552,13 @@ static void test_oversized_lengths(void **state)
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_SUCCESS);
     b.len = 0;
     b_u32(&b, 1000);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 0);
     b_strn(&b, "", 0);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
     b.len = 0;
     b_u32(&b, 0x80000000u + 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 0);
     b_strn(&b, "", 0);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
@@ -580,6 +588,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     /* body without its NUL (last byte) */
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 0);
     b_u32(&b, 2);
     b_raw(&b, "ok!", 3);
@@ -590,6 +599,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     /* header name / value with an embedded NUL */
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 1);
     b_strn(&b, "X-A\0b", 5);
     b_str(&b, "v");
@@ -597,6 +607,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 1);
     b_str(&b, "X-A");
     b_strn(&b, "v\0w", 3);
@@ -634,6 +645,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     assert_int_equal(dec_req(b.d, b.len, &req), APR_EGENERAL);
     b.len = 0;
     b_u32(&b, 200);
+    b_u32(&b, 4242); /* the worker's pid */
     b_u32(&b, 1);
     b_str(&b, "");
     b_str(&b, "v");
@@ -796,11 +808,11 @@ static void test_encoder_refuses(void **state)
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_ENOSPC);
     /* The largest body that fits: payload is then exactly UINT32_MAX. */
-    resp.body_len = 0xFFFFFFFFu - 13; /* status, count, length, NUL */
+    resp.body_len = 0xFFFFFFFFu - 17; /* status, pid, count, length, NUL */
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_SUCCESS);
-    assert_int_equal(hl, FA_WIRE_HEADER_LEN + 12);
-    assert_memory_equal(head, "FA\x01\x02\xFF\xFF\xFF\xFF", 8);
+    assert_int_equal(hl, FA_WIRE_HEADER_LEN + 16);
+    assert_memory_equal(head, "FA\x02\x02\xFF\xFF\xFF\xFF", 8);
     resp.body_len++;
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_ENOSPC);
