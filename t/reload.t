@@ -98,7 +98,7 @@ my ($status, $out) = configtest(standalone_conf(
               . "/apps/v2\nFunctionAppReload sometimes\n"));
 ok($status != 0 && $out =~ /FunctionAppReload must be off, touch \[FILE\.\.\.\] or watch, not 'sometimes'/);
 
-my $s = standalone_conf(config => '');
+my $s = standalone_conf(mpm => $ENV{FUNCAPP_MPM} // 'event', config => '');
 my $dir = $s->{dir};
 my $port_b = free_port();
 for my $app (qw(a b)) {
