@@ -35,11 +35,13 @@ typedef struct mark {
 
 typedef struct watcher {
     fa_app_t *app;
-    apr_pool_t *pool;
+    apr_pool_t *pool;    /* what lasts: the marks, the directories */
+    apr_pool_t *scratch; /* cleared after each round of events */
     const char *root;
     int mode;
     fa_reload_debounce_t debounce;
-    int host_json; /* changed since the last reload */
+    int restart_files; /* 1 host.json, 2 local.settings.json: changed
+                        * since the last reload */
     mark_t *marks;
     int nmarks;
     int ifd;
@@ -51,25 +53,31 @@ static void note(watcher_t *w, const char *rel)
 {
     fa_reload_note(&w->debounce, apr_time_now(), rel);
     if (!strcmp(rel, "host.json")) {
-        w->host_json = 1;
+        w->restart_files |= 1;
+    }
+    else if (!strcmp(rel, "local.settings.json")) {
+        w->restart_files |= 2;
     }
 }
 
 static void fire(watcher_t *w)
 {
-    const char *app = w->root;
+    static const char *const files[] = {NULL, "host.json",
+                                        "local.settings.json",
+                                        "host.json and local.settings.json"};
 
     fa_reload_request(w->app,
-                      apr_psprintf(w->pool, "%s changed", w->debounce.what));
-    if (w->host_json) {
-        w->host_json = 0;
+                      apr_psprintf(w->scratch, "%s changed", w->debounce.what));
+    if (w->restart_files) {
         fa_log(&w->app->log, FA_LOG_NOTICE, 0,
-               "FA074: host.json of %s changed: the workers read it again "
-               "now, but httpd's own use of it (routePrefix, "
+               "FA074: %s of %s changed: the workers read host.json again "
+               "now, but what httpd takes from these files (routePrefix, "
                "functionTimeout, maxOutstandingRequests, "
-               "maxConcurrentRequests, customHeaders, CORS) changes only at "
-               "a graceful restart (apachectl graceful)",
-               app);
+               "maxConcurrentRequests, customHeaders, CORS, the Values of "
+               "local.settings.json) changes only at a graceful restart "
+               "(apachectl graceful)",
+               files[w->restart_files], w->root);
+        w->restart_files = 0;
     }
 }
 
@@ -136,7 +144,7 @@ static const char *join(apr_pool_t *p, const char *dir, const char *name)
 static int add_tree(watcher_t *w, const char *rel)
 {
     const char *path =
-        *rel ? apr_pstrcat(w->pool, w->root, "/", rel, NULL) : w->root;
+        *rel ? apr_pstrcat(w->scratch, w->root, "/", rel, NULL) : w->root;
     struct dirent *e;
     int wd, found = 0;
     int *key;
@@ -154,7 +162,7 @@ static int add_tree(watcher_t *w, const char *rel)
         return 0;
     }
     while ((e = readdir(dir))) {
-        const char *sub = join(w->pool, rel, e->d_name);
+        const char *sub = join(w->scratch, rel, e->d_name);
         if (e->d_type == DT_DIR) {
             if (!fa_reload_skip_dir(e->d_name)) {
                 found |= add_tree(w, sub);
@@ -188,7 +196,7 @@ static void on_event(watcher_t *w, const struct inotify_event *ev)
     if (!ev->len) {
         return;
     }
-    rel = join(w->pool, dir, ev->name);
+    rel = join(w->scratch, dir, ev->name);
     if (ev->mask & IN_ISDIR) {
         if ((ev->mask & (IN_CREATE | IN_MOVED_TO))
             && !fa_reload_skip_dir(ev->name) && add_tree(w, rel)) {
@@ -268,6 +276,7 @@ void fa_reload_watcher_main(fa_app_t *app, apr_pool_t *p)
 
     w->app = app;
     w->pool = p;
+    apr_pool_create(&w->scratch, p);
     w->root = app->config->app_dir;
     w->mode = app->config->reload;
     w->ifd = -1;
@@ -294,5 +303,8 @@ void fa_reload_watcher_main(fa_app_t *app, apr_pool_t *p)
         if (w->mode == FA_RELOAD_TOUCH) {
             touch_look(w);
         }
+        /* a long-lived process: nothing of a round outlives it but the
+         * debounce's copy of the first name */
+        apr_pool_clear(w->scratch);
     }
 }
