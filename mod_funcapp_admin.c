@@ -2,7 +2,8 @@
 /*
  * mod_funcapp_admin: Azure's host API under /admin/ (master key only,
  * never routed to the app): running a function by hand, the host's
- * status; and its health check, /admin/host/ping, which takes no key.
+ * status, reloading the app; and its health check, /admin/host/ping,
+ * which takes no key.
  *
  * Runs in the httpd children, in the thread that serves the request;
  * what it makes lives in the request pool.
@@ -19,6 +20,7 @@
 #include <jansson.h>
 
 #include "fa_python.h"
+#include "fa_reload.h"
 #include "mod_funcapp.h"
 
 /* The "input" of an admin run's body, {"input": ...}, as the function
@@ -155,11 +157,37 @@ static int host_status(request_rec *r, const server_conf_t *conf)
     return OK;
 }
 
+/* POST /admin/host/restart: a new generation of this app's workers (a
+ * reload, fa_reload.h), answered at once as Azure's host does: 200 with
+ * the host's options, of which ours has the script path. */
+static int admin_restart(request_rec *r, const server_conf_t *conf)
+{
+    json_t *options;
+    char *text;
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return fa_glue_empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
+    }
+    fa_reload_request(conf->app, "admin restart");
+    options = json_pack("{s:b,s:s?}", "isSelfHost", 1, "scriptPath",
+                        conf->app->config->app_dir);
+    text = options ? json_dumps(options, JSON_COMPACT) : NULL;
+    json_decref(options);
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    if (text) {
+        ap_rputs(text, r);
+        free(text);
+    }
+    return OK;
+}
+
 /* URLs under /admin/ are the host's own (Azure's admin API): master key
  * only (ping aside), never routed to the app.  POST /admin/functions/{name}
- * runs a function, /admin/host/status tells the host's state; the rest is
- * 404 past the key.  With FunctionAppKeys off, nothing but ping and the
- * runs answers: a status that anyone may read is not Azure's. */
+ * runs a function, /admin/host/status tells the host's state,
+ * /admin/host/restart reloads the app; the rest is 404 past the key.  With
+ * FunctionAppKeys off (local development), ping, runs and restart answer
+ * without a key, but not the status: one anyone may read is not Azure's. */
 int fa_glue_admin(request_rec *r, const server_conf_t *conf)
 {
     const char *name = r->uri + 6;
@@ -177,6 +205,9 @@ int fa_glue_admin(request_rec *r, const server_conf_t *conf)
     if (!strcasecmp(name, "/host/status")
         && conf->app->config->keys_mode != FA_KEYS_OFF) {
         return host_status(r, conf);
+    }
+    if (!strcasecmp(name, "/host/restart")) {
+        return admin_restart(r, conf);
     }
     return HTTP_NOT_FOUND;
 }
