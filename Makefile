@@ -28,7 +28,8 @@ CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c 
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
-            src/fa_succession.c \
+            src/fa_succession.c src/fa_reload.c src/fa_reload_parent.c \
+            src/fa_reload_watch.c \
             src/fa_supervisor.c src/fa_wire.c src/fa_invocation.c \
             src/fa_watch.c src/fa_worker.c src/fa_worker_conn.c src/fa_worker_recycle.c
 PY_SRC    = src/fa_python.c src/fa_pyimport.c src/fa_pyinvoke.c \
@@ -42,7 +43,8 @@ UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c 
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
-            src/fa_succession.c \
+            src/fa_succession.c src/fa_reload.c src/fa_reload_parent.c \
+            src/fa_reload_watch.c \
             src/fa_supervisor.c \
             src/fa_watch.c src/fa_wire.c
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_funcapp_admin: Azure's host API under /admin/ (master key only,
- * never routed to the app): running a function by hand.
+ * never routed to the app): running a function by hand, reloading the
+ * app.
  *
  * Runs in the httpd children, in the thread that serves the request;
  * what it makes lives in the request pool.
@@ -16,6 +17,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "fa_reload.h"
 #include "mod_funcapp.h"
 
 /* The "input" of an admin run's body, {"input": ...}, as the function
@@ -85,6 +87,31 @@ static int admin_run(request_rec *r, const server_conf_t *conf,
     return fa_glue_call(r, conf, &req, function, 1);
 }
 
+/* POST /admin/host/restart: a new generation of this app's workers (a
+ * reload, fa_reload.h), answered at once as Azure's host does: 200 with
+ * the host's options, of which ours has the script path. */
+static int admin_restart(request_rec *r, const server_conf_t *conf)
+{
+    json_t *options;
+    char *text;
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return fa_glue_empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
+    }
+    fa_reload_request(conf->app, "admin restart");
+    options = json_pack("{s:b,s:s?}", "isSelfHost", 1, "scriptPath",
+                        conf->app->config->app_dir);
+    text = options ? json_dumps(options, JSON_COMPACT) : NULL;
+    json_decref(options);
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    if (text) {
+        ap_rputs(text, r);
+        free(text);
+    }
+    return OK;
+}
+
 /* URLs under /admin/ are the host's own (Azure's admin API): master key
  * only, never routed to the app.  POST /admin/functions/{name} runs a
  * function; the rest is 404 past the key. */
@@ -98,6 +125,9 @@ int fa_glue_admin(request_rec *r, const server_conf_t *conf)
     if (!strncasecmp(name, "/functions/", 11) && name[11]
         && !strchr(name + 11, '/')) {
         return admin_run(r, conf, name + 11);
+    }
+    if (!strcasecmp(name, "/host/restart")) {
+        return admin_restart(r, conf);
     }
     return HTTP_NOT_FOUND;
 }

@@ -17,6 +17,7 @@
 
 #include "fa_cors.h"
 #include "fa_recycle.h"
+#include "fa_reload.h"
 #include "mod_funcapp.h"
 
 void *fa_glue_create_server_conf(apr_pool_t *p, server_rec *s)
@@ -193,6 +194,18 @@ static const char *cmd_cors(cmd_parms *cmd, void *dc, int argc,
     return cfg->cors_directive ? NULL : "FunctionAppCors: no origin given";
 }
 
+static const char *cmd_reload(cmd_parms *cmd, void *dc, int argc,
+                              char *const argv[])
+{
+    fa_app_config_t *cfg = app_config(cmd);
+    const char *error;
+
+    (void)dc;
+    return said(fa_reload_parse(cmd->pool, argc, argv, &cfg->reload,
+                                &cfg->reload_files, &error),
+                &error);
+}
+
 static const char *cmd_timers(cmd_parms *cmd, void *dc, int on)
 {
     (void)dc;
@@ -280,6 +293,10 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_TAKE1("FunctionWorkerMaxMemory", cmd_max_memory, NULL, RSRC_CONF,
                   "SIZE (bytes, or K, M, G): a worker is replaced once its "
                   "resident memory passes it (default off)"),
+    AP_INIT_TAKE_ARGV("FunctionAppReload", cmd_reload, NULL, RSRC_CONF,
+                      "off, touch [FILE...] or watch: a new generation of "
+                      "the app's workers when its code changes (default "
+                      "off)"),
     AP_INIT_FLAG("FunctionAppTimers", cmd_timers, NULL, RSRC_CONF,
                  "on or off: whether this machine runs the app's timer "
                  "triggers (default on)"),

@@ -82,6 +82,8 @@ typedef struct fa_app_config {
                                       * given, absolute once resolved */
     const char *venv_site; /* the venv's site-packages (fa_pyenv_resolve) */
     struct fa_cors *cors_directive; /* FunctionAppCors; NULL unset */
+    int reload; /* FunctionAppReload: fa_reload_mode_e, 0 unset (off) */
+    apr_array_header_t *reload_files; /* its FILE...: relative paths */
     /* Filled by fa_config_resolve: */
     struct fa_cors *cors;        /* the directive, else local.settings.json
                            * Host.CORS; NULL: no CORS */

@@ -88,12 +88,22 @@ void fa_slot_set_dead(fa_slot_t *slots, int slot);
 /** From an httpd child: the slot's worker looks stalled (fa_slot_stalled);
  * the parent looks again and kills it. */
 #define FA_SLOT_ASK_KILL 4u
+/** From a reload (fa_reload.h): start a successor with the app's new
+ * code, and start it again if one is still starting with the old. */
+#define FA_SLOT_ASK_RELOAD 8u
 
 /** Worker: adds @a asks to the slot's; children and workers never block
  * on them. */
 void fa_slot_ask(fa_slot_t *slots, int slot, apr_uint32_t asks);
 /** Parent: the slot's asks since the last call, cleared. */
 apr_uint32_t fa_slot_take_asks(fa_slot_t *slots, int slot);
+
+/** Any process: how many reloads of the app were asked; a worker reads it
+ * before importing the app, so one started under a count has code at
+ * least as new as the change behind it. */
+apr_uint32_t fa_slot_reloads(fa_slot_t *slots, int nslots);
+/** A reload starts: the new count. */
+apr_uint32_t fa_slot_new_reload(fa_slot_t *slots, int nslots);
 
 /** Child: read before connecting; a pooled connection made under an
  * older incarnation leads to a worker that stopped listening. */

@@ -60,6 +60,9 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     cfg->key_specs = apr_array_copy(p, base->key_specs);
     cfg->cors_directive =
         add->cors_directive ? add->cors_directive : base->cors_directive;
+    /* a mode and its files go together */
+    cfg->reload = add->reload ? add->reload : base->reload;
+    cfg->reload_files = add->reload ? add->reload_files : base->reload_files;
     return cfg;
 }
 

@@ -26,6 +26,7 @@ typedef struct app_area {
     apr_uint32_t admitted; /* requests in (fa_slot_admit) */
     apr_uint32_t limited;  /* whether running holds a count */
     sem_t running;         /* places left under maxConcurrentRequests */
+    apr_uint32_t reloads;  /* reloads asked (fa_slot_reloads) */
 } app_area_t;
 
 /* sem_t wants its own alignment whatever the slots' size. */
@@ -215,6 +216,16 @@ void fa_slot_ask(fa_slot_t *slots, int slot, apr_uint32_t asks)
     do {
         seen = apr_atomic_read32(field);
     } while (apr_atomic_cas32(field, seen | asks, seen) != seen);
+}
+
+apr_uint32_t fa_slot_reloads(fa_slot_t *slots, int nslots)
+{
+    return apr_atomic_read32(&area_of(slots, nslots)->reloads);
+}
+
+apr_uint32_t fa_slot_new_reload(fa_slot_t *slots, int nslots)
+{
+    return apr_atomic_inc32(&area_of(slots, nslots)->reloads) + 1;
 }
 
 apr_uint32_t fa_slot_take_asks(fa_slot_t *slots, int slot)

@@ -36,6 +36,7 @@ worker_rec_t *fa_succession_make_rec(generation_t *gen, fa_app_t *app, int slot)
     w->quick_deaths = 0;
     w->replaced = 0;
     w->handed_over = 0;
+    w->superseded = 0;
     return w;
 }
 
@@ -72,6 +73,42 @@ static void start_successor(generation_t *gen, fa_app_t *app, int slot)
            "successor is pid %ld",
            slot, fa_supervisor_app_name(app), (long)cur->proc.pid,
            (long)next->proc.pid);
+}
+
+int fa_succession_predecessor_serves(generation_t *gen, fa_app_t *app, int slot)
+{
+    int i;
+
+    for (i = 0; i < gen->workers->nelts; ++i) {
+        worker_rec_t *w = APR_ARRAY_IDX(gen->workers, i, worker_rec_t *);
+        if (w->app == app && w->slot == slot && w->replaced && w->alive
+            && !w->handed_over) {
+            /* the successor's start marked the slot starting */
+            fa_slot_set_ready(app->slots, slot);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A reload: a successor with the new code.  One still starting may have
+ * read the old code: it has taken no request yet (it listens once
+ * ready), so it is killed and started again, and a change while it
+ * starts is never lost nor a second successor piled up. */
+static void reload_slot(generation_t *gen, fa_app_t *app, int slot)
+{
+    worker_rec_t *cur = current_rec(gen, app, slot), *next;
+
+    if (!cur || !cur->alive || !fa_slot_retiring(app->slots, slot)) {
+        start_successor(gen, app, slot);
+        return;
+    }
+    cur->replaced = 1;
+    cur->handed_over = 1;
+    cur->superseded = 1;
+    kill(cur->proc.pid, SIGKILL);
+    next = fa_succession_make_rec(gen, app, slot);
+    fa_supervisor_spawn(next, 0);
 }
 
 /* The successor is ready: its predecessors drain (within
@@ -121,7 +158,10 @@ static void take_asks(generation_t *gen)
             if (asks & FA_SLOT_ASK_HANDOVER) {
                 hand_over(gen, app, j);
             }
-            if (asks & FA_SLOT_ASK_REPLACE) {
+            if (asks & FA_SLOT_ASK_RELOAD) {
+                reload_slot(gen, app, j);
+            }
+            else if (asks & FA_SLOT_ASK_REPLACE) {
                 start_successor(gen, app, j);
             }
             if (asks & FA_SLOT_ASK_KILL) {

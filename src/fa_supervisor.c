@@ -188,13 +188,26 @@ static void maintenance(int reason, void *data, int status)
         /* The slot stays as it is: its successor marks it ready (if this
          * one died first, requests wait in the listener's backlog for the
          * successor, as for any restart). */
-        say_retired_death(&gen->log, w->proc.pid, reason, status);
+        if (!w->superseded) {
+            say_retired_death(&gen->log, w->proc.pid, reason, status);
+        }
         return;
     }
-    fa_slot_set_dead(w->app->slots, w->slot);
     delay =
         fa_supervisor_backoff(&w->quick_deaths, apr_time_now() - w->started);
     describe_death(death, sizeof(death), status);
+    if (fa_succession_predecessor_serves(gen, w->app, w->slot)) {
+        fa_log(&gen->log, FA_LOG_ERR, 0,
+               "FA099: the successor of worker %d of %s (pid %ld) "
+               "exited: %s; the worker it was to replace keeps serving the "
+               "code it has, and the successor starts again in %" APR_TIME_T_FMT
+               " ms or at the next reload",
+               w->slot, fa_supervisor_app_name(w->app), (long)w->proc.pid,
+               death, apr_time_as_msec(delay));
+        fa_supervisor_spawn(w, delay);
+        return;
+    }
+    fa_slot_set_dead(w->app->slots, w->slot);
     fa_log(&gen->log, FA_LOG_ERR, 0,
            "FA011: worker %d of %s (pid %ld) "
            "exited: %s; restarting in %" APR_TIME_T_FMT " ms",
@@ -341,6 +354,7 @@ static apr_status_t retire(void *data)
                              APR_ARRAY_IDX(gen->listeners, i, listener_t *),
                              close_listener);
     }
+    fa_reload_stop(gen);
     fa_succession_close(gen);
     /* The handler below is in this module's code, about to be unloaded. */
     signal(SIGCHLD, SIG_DFL);
@@ -444,6 +458,7 @@ apr_status_t fa_supervisor_start(apr_pool_t *pconf, apr_pool_t *plong,
         }
     }
     fa_succession_start_bell(gen);
+    fa_reload_start(gen);
     return APR_SUCCESS;
 }
 

@@ -15,6 +15,7 @@
 #include "fa_supervisor.h"
 
 typedef struct generation generation_t;
+typedef struct fa_reload_watcher fa_reload_watcher_t;
 
 typedef struct worker_rec {
     generation_t *gen;
@@ -26,6 +27,7 @@ typedef struct worker_rec {
     int alive;
     int replaced;       /* a successor was started for it */
     int handed_over;    /* and is ready: this one was told to drain */
+    int superseded;     /* a successor killed by a reload before ready */
     apr_pool_t *ocpool; /* its other-child registration, one a spawn */
 } worker_rec_t;
 
@@ -50,6 +52,7 @@ struct generation {
     int (*exiting)(void);
     fa_worker_entry_fn *entry;
     bell_t bell;
+    apr_array_header_t *watchers; /* of fa_reload_watcher_t * */
 };
 
 /* ---- fa_supervisor.c ---------------------------------------------------- */
@@ -72,5 +75,16 @@ apr_status_t fa_succession_open(generation_t *gen);
 void fa_succession_start_bell(generation_t *gen);
 /** At retirement: the bell killed and reaped, the pipe closed. */
 void fa_succession_close(generation_t *gen);
+/** Whether a worker of @a slot other than its current one (a successor,
+ * still starting) serves: the slot is not down when the successor is. */
+int fa_succession_predecessor_serves(generation_t *gen, fa_app_t *app,
+                                     int slot);
+
+/* ---- fa_reload_parent.c ------------------------------------------------- */
+
+/** Forks the watcher of each app with FunctionAppReload touch or watch. */
+void fa_reload_start(generation_t *gen);
+/** At retirement: the watchers killed and reaped. */
+void fa_reload_stop(generation_t *gen);
 
 #endif
