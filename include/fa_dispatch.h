@@ -10,8 +10,10 @@
  * Runs in the httpd children, in the threads that serve requests.  A
  * fa_dispatch_t is the child's (made in child_init, in the child's pool)
  * and shared by its threads: each slot's idle connections are under a lock
- * of their own, the table is built once under its lock and only read
- * afterwards; a connection in use belongs to the one request using it.
+ * of their own; each table is built under the table lock and only read
+ * afterwards, a new one replacing it whole (one pointer), the old ones
+ * kept until the child exits since a request may still use one (a few
+ * kB a reload); a connection in use belongs to the one request using it.
  */
 #ifndef FA_DISPATCH_H
 #define FA_DISPATCH_H
@@ -41,11 +43,15 @@ typedef struct fa_function_table {
     fa_function_t *functions;
     int nfunctions;
     fa_router_t *router;
+    apr_uint32_t reloads; /* the app's reload count its worker started
+                           * under (fa_slot_reloads) */
 } fa_function_table_t;
 
 /**
- * Parses the worker's JSON function table (an array of objects with name,
- * route, methods, auth_level, is_async, error) into @a table, in @a p.
+ * Parses the worker's JSON function table, {"reloads": N, "functions":
+ * [...]} or the bare array (reloads 0), each function an object with
+ * name, route, methods, auth_level, is_async, error, into @a table, in
+ * @a p.
  * A function whose route does not compile is logged to @a log and not
  * routed, one without a name or route is not routed either; the others
  * are.  APR_EGENERAL, logged, when @a text is not a JSON array.
@@ -66,7 +72,10 @@ apr_status_t fa_dispatch_create(fa_dispatch_t **d, apr_pool_t *p,
  * Matches @a path (below the route prefix, no leading '/') and @a method.
  * The first call in a child fetches the function table from a worker and
  * may wait for the workers to start; APR_EAGAIN if none answered in time.
+ * After a reload, a call fetches it again (at most every
+ * FA_DISPATCH_REFETCH), keeping the old one until a new worker answers.
  */
+#define FA_DISPATCH_REFETCH apr_time_from_msec(100)
 apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
                                const char *path, const char *method,
                                fa_route_result_e *result,

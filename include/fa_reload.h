@@ -80,6 +80,11 @@ apr_interval_time_t fa_reload_due(fa_reload_debounce_t *d, apr_time_t now);
 /** Any process of the app: reloads it, logging @a reason. */
 void fa_reload_request(fa_app_t *app, const char *reason);
 
+/** Worker: whether a function of its table (the loader's JSON) failed to
+ * load.  A successor with such code does not replace a worker that
+ * serves: it exits, and the old code serves until a later change. */
+int fa_reload_table_failed(const char *json, apr_size_t len);
+
 /** Any process: the app's files are not watched (@a why), until the
  * next start or graceful restart. */
 void fa_reload_say_off(fa_app_t *app, apr_status_t rv, const char *why);

@@ -105,6 +105,11 @@ apr_uint32_t fa_slot_reloads(fa_slot_t *slots, int nslots);
 /** A reload starts: the new count. */
 apr_uint32_t fa_slot_new_reload(fa_slot_t *slots, int nslots);
 
+/** Worker: @a failing 1 or 0, it serves code with or without a function
+ * that failed to load; -1: whether the code served has one (a successor
+ * with failures does not replace code without, fa_reload.h). */
+int fa_slot_code_failing(fa_slot_t *slots, int nslots, int failing);
+
 /** Child: read before connecting; a pooled connection made under an
  * older incarnation leads to a worker that stopped listening. */
 apr_uint32_t fa_slot_incarnation(fa_slot_t *slots, int slot);

@@ -27,6 +27,9 @@
 /* How long the first request of a child waits for a worker to index the
  * app (Python start-up and imports). */
 #define TABLE_WAIT_MS 60000
+/* After a reload the table is asked of a running worker, which answers
+ * at once. */
+#define TABLE_REFETCH_MS 5000
 /* The function table is JSON of a few hundred bytes a function. */
 #define MAX_TABLE (16 * 1024 * 1024)
 /* A response body may be as large as a request body. */
@@ -51,10 +54,9 @@ struct fa_dispatch {
     apr_pool_t *pool;
     idle_conns_t *idle; /* one a slot */
     apr_thread_mutex_t *table_lock;
-    fa_router_t *router; /* NULL until fetched */
-    fa_function_t *functions;
-    int nfunctions;
-    apr_uint32_t next; /* where ties start, to spread load */
+    fa_function_table_t *table; /* NULL until fetched; then replaced whole */
+    apr_time_t table_tried;     /* the last fetch after a reload */
+    apr_uint32_t next;          /* where ties start, to spread load */
 };
 
 /* Invocation ids are random (version 4) UUIDs, as on Azure.  apr_uuid_get
@@ -223,8 +225,10 @@ static int reserve_slot(fa_dispatch_t *d, int exclude, apr_uint32_t function)
 {
     apr_uint32_t capacity = 0; /* an async function's tasks: unbounded */
 
-    if (function < (apr_uint32_t)d->nfunctions
-        && !d->functions[function].is_async) {
+    const fa_function_table_t *t = d->table;
+
+    if (t && function < (apr_uint32_t)t->nfunctions
+        && !t->functions[function].is_async) {
         capacity = (apr_uint32_t)d->app->config->thread_count;
     }
     return fa_slot_reserve(d->app->slots, d->app->nslots, exclude, capacity,
@@ -269,15 +273,21 @@ apr_status_t fa_dispatch_parse_table(fa_function_table_t *table,
                                      apr_pool_t *p, const fa_logger_t *log)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr), *item;
+    json_t *top = json_loadb(text, len, 0, &jerr), *root = top, *item;
     size_t i;
 
+    table->reloads = 0;
+    if (json_is_object(top)) {
+        table->reloads =
+            (apr_uint32_t)json_integer_value(json_object_get(top, "reloads"));
+        root = json_object_get(top, "functions");
+    }
     if (!root || !json_is_array(root)) {
         fa_log(log, FA_LOG_ERR, 0,
                "FA050: malformed function table from a "
                "worker: %s",
-               root ? "not an array" : jerr.text);
-        json_decref(root);
+               top ? "not an array" : jerr.text);
+        json_decref(top);
         return APR_EGENERAL;
     }
     table->router = fa_router_make(p);
@@ -288,27 +298,30 @@ apr_status_t fa_dispatch_parse_table(fa_function_table_t *table,
     {
         parse_function(table, p, log, item, (int)i);
     }
-    json_decref(root);
+    json_decref(top);
     return APR_SUCCESS;
 }
 
+/* A table from a worker started before the last reload has the old
+ * code's functions: the one in use stays. */
 static apr_status_t parse_table(fa_dispatch_t *d, const char *text,
                                 apr_size_t len)
 {
-    fa_function_table_t table;
+    fa_function_table_t *table = apr_pcalloc(d->pool, sizeof(*table));
     apr_status_t rv;
 
-    rv = fa_dispatch_parse_table(&table, text, len, d->pool, &d->app->log);
-    if (rv == APR_SUCCESS) {
-        d->functions = table.functions;
-        d->nfunctions = table.nfunctions;
-        /* last: a router is what tells other threads the table is in */
-        d->router = table.router;
+    rv = fa_dispatch_parse_table(table, text, len, d->pool, &d->app->log);
+    if (rv == APR_SUCCESS
+        && (!d->table
+            || table->reloads
+                >= fa_slot_reloads(d->app->slots, d->app->nslots))) {
+        /* whole: readers take the pointer once */
+        apr_atomic_casptr((volatile void **)&d->table, table, d->table);
     }
     return rv;
 }
 
-static apr_status_t fetch_table(fa_dispatch_t *d)
+static apr_status_t fetch_table(fa_dispatch_t *d, int wait_ms)
 {
     unsigned char hdr[FA_WIRE_HEADER_LEN];
     struct iovec vec = {hdr, sizeof(hdr)};
@@ -327,7 +340,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
         rv = fa_io_send(fd, &vec, 1);
         if (rv == APR_SUCCESS) {
-            rv = recv_frame(fd, tmp, FA_FRAME_TABLE, MAX_TABLE, TABLE_WAIT_MS,
+            rv = recv_frame(fd, tmp, FA_FRAME_TABLE, MAX_TABLE, wait_ms,
                             &payload, &len);
         }
         if (rv == APR_SUCCESS) {
@@ -349,31 +362,50 @@ static apr_status_t fetch_table(fa_dispatch_t *d)
     return rv;
 }
 
-/* The table, fetched by the first request of the child that needs it. */
-static apr_status_t have_table(fa_dispatch_t *d)
+/* Whether the app was reloaded since the table in use was made, and a
+ * fetch is due (one every FA_DISPATCH_REFETCH while old workers answer). */
+static int table_stale(fa_dispatch_t *d, const fa_function_table_t *t)
+{
+    return t->reloads < fa_slot_reloads(d->app->slots, d->app->nslots)
+        && apr_time_now() - d->table_tried >= FA_DISPATCH_REFETCH;
+}
+
+/* The table, fetched by the first request of the child that needs it,
+ * and again after a reload; *@a out is the one to use for the request. */
+static apr_status_t have_table(fa_dispatch_t *d,
+                               const fa_function_table_t **out)
 {
     apr_status_t rv = APR_SUCCESS;
+    const fa_function_table_t *t = d->table;
 
-    if (!d->router) {
+    if (!t || table_stale(d, t)) {
         apr_thread_mutex_lock(d->table_lock);
-        if (!d->router) {
-            rv = fetch_table(d);
+        if (!d->table) {
+            rv = fetch_table(d, TABLE_WAIT_MS);
+        }
+        else if (table_stale(d, d->table)) {
+            d->table_tried = apr_time_now();
+            /* a worker answers a table at once; old ones keep serving */
+            fetch_table(d, TABLE_REFETCH_MS);
         }
         apr_thread_mutex_unlock(d->table_lock);
+        t = d->table;
     }
-    return rv;
+    *out = t;
+    return t ? APR_SUCCESS : rv;
 }
 
 apr_status_t fa_dispatch_find(fa_dispatch_t *d, const char *name,
                               const fa_function_t **function)
 {
-    apr_status_t rv = have_table(d);
+    const fa_function_table_t *t;
+    apr_status_t rv = have_table(d, &t);
     int i;
 
     *function = NULL;
-    for (i = 0; rv == APR_SUCCESS && i < d->nfunctions; ++i) {
-        if (d->functions[i].name && !strcasecmp(d->functions[i].name, name)) {
-            *function = &d->functions[i];
+    for (i = 0; rv == APR_SUCCESS && i < t->nfunctions; ++i) {
+        if (t->functions[i].name && !strcasecmp(t->functions[i].name, name)) {
+            *function = &t->functions[i];
         }
     }
     return rv;
@@ -386,16 +418,17 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
                                apr_table_t *params, const char **allow)
 {
     int index = -1;
-    apr_status_t rv = have_table(d);
+    const fa_function_table_t *t;
+    apr_status_t rv = have_table(d, &t);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
     *result =
-        fa_router_match(d->router, p, path, method, &index, params, allow);
+        fa_router_match(t->router, p, path, method, &index, params, allow);
     *function =
-        (*result == FA_ROUTE_MATCHED && index >= 0 && index < d->nfunctions)
-        ? &d->functions[index]
+        (*result == FA_ROUTE_MATCHED && index >= 0 && index < t->nfunctions)
+        ? &t->functions[index]
         : NULL;
     return APR_SUCCESS;
 }

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "fa_doorbell.h"
 #include "fa_reload.h"
@@ -172,4 +173,18 @@ void fa_reload_say_off(fa_app_t *app, apr_status_t rv, const char *why)
            app->config->app_dir ? app->config->app_dir
                                 : "the FunctionHandler app",
            why);
+}
+
+int fa_reload_table_failed(const char *json, apr_size_t len)
+{
+    json_t *root = json_loadb(json, len, 0, NULL), *item;
+    size_t i;
+    int failed = !json_is_array(root);
+
+    json_array_foreach(root, i, item)
+    {
+        failed |= json_is_string(json_object_get(item, "error"));
+    }
+    json_decref(root);
+    return failed;
 }

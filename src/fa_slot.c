@@ -27,6 +27,7 @@ typedef struct app_area {
     apr_uint32_t limited;  /* whether running holds a count */
     sem_t running;         /* places left under maxConcurrentRequests */
     apr_uint32_t reloads;  /* reloads asked (fa_slot_reloads) */
+    apr_uint32_t failing;  /* the code served has a function that failed */
 } app_area_t;
 
 /* sem_t wants its own alignment whatever the slots' size. */
@@ -226,6 +227,14 @@ apr_uint32_t fa_slot_reloads(fa_slot_t *slots, int nslots)
 apr_uint32_t fa_slot_new_reload(fa_slot_t *slots, int nslots)
 {
     return apr_atomic_inc32(&area_of(slots, nslots)->reloads) + 1;
+}
+
+int fa_slot_code_failing(fa_slot_t *slots, int nslots, int failing)
+{
+    app_area_t *a = area_of(slots, nslots);
+
+    return failing < 0 ? (int)apr_atomic_read32(&a->failing)
+                       : (apr_atomic_set32(&a->failing, failing ? 1 : 0), 0);
 }
 
 apr_uint32_t fa_slot_take_asks(fa_slot_t *slots, int slot)

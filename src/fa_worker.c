@@ -20,6 +20,7 @@
 #include "fa_doorbell.h"
 #include "fa_exit.h"
 #include "fa_recycle.h"
+#include "fa_reload.h"
 #include "fa_slot.h"
 #include "fa_timer.h"
 #include "fa_worker.h"
@@ -474,6 +475,22 @@ static void say_unserved(worker_t *w)
     }
 }
 
+/* A successor whose code fails to load leaves the worker it was to
+ * replace serving, unless that one's code failed too (fa_reload.h); the
+ * loader said why. */
+static int check_successor(worker_t *w)
+{
+    fa_app_t *app = w->app;
+    int failed = fa_reload_table_failed(w->table.json, w->table.json_len);
+
+    if (failed && fa_slot_retiring(app->slots, w->slot)
+        && !fa_slot_code_failing(app->slots, app->nslots, -1)) {
+        return FA_EXIT_PYTHON;
+    }
+    fa_slot_code_failing(app->slots, app->nslots, failed);
+    return 0;
+}
+
 void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
                     apr_pool_t *p)
 {
@@ -484,7 +501,9 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
     w->slot = slot;
     w->pool = p;
     setup_process(app, slot, delay, p);
-    if ((code = open_worker(w)) != 0) {
+    /* before the import: the code read is at least as new as this */
+    w->reloads = fa_slot_reloads(app->slots, app->nslots);
+    if ((code = open_worker(w)) != 0 || (code = check_successor(w)) != 0) {
         /* Python's failures were logged as they happened (FA040, FA041) */
         fa_log(&app->log, FA_LOG_CRIT, 0,
                "FA018: worker %d (pid %ld) "

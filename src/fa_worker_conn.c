@@ -10,6 +10,7 @@
 
 #include <apr_atomic.h>
 #include <apr_portable.h>
+#include <apr_strings.h>
 
 #include "fa_http.h"
 #include "fa_io.h"
@@ -199,17 +200,27 @@ static void on_busy_event(conn_t *c)
     }
 }
 
+/* The table with the reload count the worker started under: a child
+ * that knows of a later reload keeps its table until a worker started
+ * after that one answers (fa_dispatch.c). */
 static void send_table(conn_t *c)
 {
     unsigned char hdr[FA_WIRE_HEADER_LEN];
-    struct iovec vec[2];
+    char head[64];
+    struct iovec vec[4];
+    int n = apr_snprintf(head, sizeof(head),
+                         "{\"reloads\":%u,\"functions\":", c->w->reloads);
 
-    fa_wire_make_header(hdr, FA_FRAME_TABLE, c->w->table.json_len);
+    fa_wire_make_header(hdr, FA_FRAME_TABLE, c->w->table.json_len + n + 1);
     vec[0].iov_base = hdr;
     vec[0].iov_len = sizeof(hdr);
-    vec[1].iov_base = (void *)c->w->table.json;
-    vec[1].iov_len = c->w->table.json_len;
-    if (fa_io_send(c->fd, vec, 2) != APR_SUCCESS) {
+    vec[1].iov_base = head;
+    vec[1].iov_len = (apr_size_t)n;
+    vec[2].iov_base = (void *)c->w->table.json;
+    vec[2].iov_len = c->w->table.json_len;
+    vec[3].iov_base = "}";
+    vec[3].iov_len = 1;
+    if (fa_io_send(c->fd, vec, 4) != APR_SUCCESS) {
         drop_conn(c);
     }
 }

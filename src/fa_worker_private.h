@@ -67,6 +67,7 @@ struct worker {
     apr_thread_pool_t *threads;
     fa_runq_t *runq;
     fa_python_table_t table;
+    apr_uint32_t reloads; /* the app's reload count before it imported */
 
     /* I/O thread only: */
     apr_socket_t *listener; /* NULL once draining */
