@@ -26,7 +26,7 @@ APR_LIBS    := $(shell apr-1-config --link-ld 2>/dev/null) \
                $(shell apu-1-config --link-ld 2>/dev/null)
 
 WARN      = -Wall -Wextra -Werror
-CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
+CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_dispatch_table.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \
@@ -41,7 +41,7 @@ PY_FILES  = $(shell find python -name '*.py' | sort)
 HEADERS   = $(wildcard include/*.h src/*.h)
 # Unit tests link only what needs neither httpd nor Python (the supervisor
 # is given the worker's entry point, so it is in).
-UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_http.c src/fa_io.c \
+UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_dispatch_table.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c \

@@ -14,9 +14,9 @@ use LWP::UserAgent ();
 use Time::HiRes ();
 use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(standalone_conf standalone_start standalone_stop free_port
-                   slurp);
+                   slurp configtest);
 
-plan tests => 22;
+plan tests => 23;
 
 my $key = 'reload-master-key-0123456789';
 my $ua = LWP::UserAgent->new(timeout => 30);
@@ -91,6 +91,12 @@ def bpnew(req):
     return "bpnew $word"
 PY2
 }
+
+# a bad value fails configtest, naming the directive
+my ($status, $out) = configtest(standalone_conf(
+    config => "FunctionApp " . Apache::Test::vars('t_dir')
+              . "/apps/v2\nFunctionAppReload sometimes\n"));
+ok($status != 0 && $out =~ /FunctionAppReload must be off, touch \[FILE\.\.\.\] or watch, not 'sometimes'/);
 
 my $s = standalone_conf(config => '');
 my $dir = $s->{dir};
