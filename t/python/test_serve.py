@@ -166,7 +166,7 @@ class ServeTest(unittest.TestCase):
 
         if LISTS:  # the listing, with the function's URL, as func start prints it
             listing = wait_for(
-                lambda: re.search(r'^\s+greet: \[[A-Z,]+\] (\S+)$', out.text(), re.M), 30)
+                lambda: re.search(r'^\s+greet: \[[A-Z,*]+\] (\S+)$', out.text(), re.M), 30)
             self.assertIsNotNone(listing, out.text() + err.text())
             self.assertEqual(listing.group(1), url)
         status, body = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(get(url)), 30) \
