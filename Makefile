@@ -1,9 +1,10 @@
 # mod_funcapp — build, install, test and run.
 #
 #   make            build mod_funcapp.so with apxs
-#   make install    apxs -i, plus conf/funcapp.{load,conf} for a2enmod
+#   make install    apxs -i, conf/funcapp.{load,conf} for a2enmod, and
+#                   bin/funcapp-serve to $(PREFIX)/bin
 #   make test       unit tests (cmocka, under ASan) and the Apache::Test suite
-#   make run        serve examples/ on http://127.0.0.1:8080/api/...
+#   make run        funcapp-serve examples/app on http://127.0.0.1:8080/api/...
 #
 # `make test` and `make run` first install the Debian packages that are
 # missing (as root), so both work on a fresh Debian 12 machine.
@@ -13,6 +14,7 @@ PYTHON_CONFIG ?= /usr/bin/python3-config
 PYTHON        ?= /usr/bin/python3
 HTTPD         ?= /usr/sbin/apache2
 PORT          ?= 8080
+PREFIX        ?= /usr/local
 
 PY_INCLUDES := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_LDFLAGS  := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
@@ -80,7 +82,12 @@ install: mod_funcapp.so
 	install -d "$(DESTDIR)$$libexecdir" "$(DESTDIR)$$sysconfdir/mods-available" && \
 	$(APXS) -i -S LIBEXECDIR="$(DESTDIR)$$libexecdir" -n funcapp mod_funcapp.la && \
 	install -m 644 conf/funcapp.load conf/funcapp.conf \
-	    "$(DESTDIR)$$sysconfdir/mods-available/"
+	    "$(DESTDIR)$$sysconfdir/mods-available/" && \
+	install -d "$(DESTDIR)$(PREFIX)/bin" && \
+	sed -e "s|^MODULE = None$$|MODULE = '$$libexecdir/mod_funcapp.so'|" \
+	    -e "s|^MODULES_DIR = .*|MODULES_DIR = '$$libexecdir'|" \
+	    bin/funcapp-serve > build/funcapp-serve && \
+	install -m 755 build/funcapp-serve "$(DESTDIR)$(PREFIX)/bin/funcapp-serve"
 
 # Installs the Debian packages that are missing (root only).
 deps:
@@ -153,10 +160,10 @@ waves: all
 
 run: deps
 	$(MAKE) all
-	bash examples/serve $(HTTPD) $(PORT)
+	bin/funcapp-serve examples/app --port $(PORT) --httpd $(HTTPD)
 
 clean:
-	rm -rf build/unit build/fa_pysrc.c build/fuzz_wire build/fuzz-corpus .libs *.la *.lo *.slo *.o \
+	rm -rf build/unit build/fa_pysrc.c build/funcapp-serve build/fuzz_wire build/fuzz-corpus .libs *.la *.lo *.slo *.o \
 	    src/*.lo src/*.slo src/*.o src/.libs build/*.lo build/*.slo build/*.o build/.libs \
 	    mod_funcapp.so
 

@@ -55,6 +55,7 @@ class LintTest(unittest.TestCase):
     def test_every_python_file_has_the_spdx_line(self):
         files = checked_files()
         self.assertIn('./bench/bench', files)
+        self.assertIn('./bin/funcapp-serve', files)
         self.assertIn('./python/_funcapp_loader/importer.py', files)
         missing = []
         for path in files:
