@@ -412,6 +412,7 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     fa_dispatch_invocation_id(invocation_id);
     req->invocation_id = invocation_id;
     req->function_index = (apr_uint32_t)function->index;
+    req->function_name = function->name;
     req->url = ap_construct_url(r->pool, r->unparsed_uri, r);
     note_call(r, conf->app->config, function->name, invocation_id, 0);
     if (admin) { /* Azure's 202 goes out first; the outcome is logged */

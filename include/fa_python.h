@@ -40,6 +40,7 @@ typedef struct fa_python_table {
     apr_size_t json_len;
     int nfunctions;
     const unsigned char *is_async; /* one flag a function */
+    const char *const *names;      /* one name a function */
     /* "a, b": functions whose level needs a key, or NULL */
     const char *keyed;
 } fa_python_table_t;

@@ -25,8 +25,9 @@
 #include <apr_tables.h>
 #include <sys/uio.h>
 
-/* 2: a response carries the pid of the worker that made it. */
-#define FA_WIRE_VERSION 2
+/* 2: a response carries the pid of the worker that made it; 3: a request
+ * carries its function's name beside its index. */
+#define FA_WIRE_VERSION 3
 #define FA_WIRE_HEADER_LEN 8
 /** Longest single string (URL, header value, ...) other than a body. */
 #define FA_WIRE_MAX_STRING (64 * 1024)
@@ -42,6 +43,10 @@ typedef enum {
 
 typedef struct fa_request {
     apr_uint32_t function_index;
+    /* The name the child routed to ("" or NULL: none given).  During a
+     * reload a child's table and a worker's may differ; the worker trusts
+     * the name, never an index that may now be another function. */
+    const char *function_name;
     const char *invocation_id;
     const char *method;
     const char *url;      /* full URL, scheme://host/path?query */

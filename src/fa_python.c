@@ -261,6 +261,7 @@ static apr_status_t publish_table(apr_pool_t *p, PyObject *table,
         note_keyed(p, entry, &out->keyed);
     }
     fa_pybridge.nnames = out->nfunctions;
+    out->names = (const char *const *)fa_pybridge.names;
     out->is_async = is_async;
     return APR_SUCCESS;
 }

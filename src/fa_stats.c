@@ -85,6 +85,7 @@ apr_status_t fa_stats_create(fa_stats_t **st, int nworkers, apr_pool_t *pconf)
     apr_size_t head = APR_ALIGN(sizeof(fa_stats_t), 64);
     apr_size_t size = head + sizeof(worker_stats_t) * (apr_size_t)nworkers;
     apr_shm_t *shm;
+    apr_uintptr_t base;
     apr_status_t rv;
     fa_stats_t *s;
 
@@ -92,10 +93,14 @@ apr_status_t fa_stats_create(fa_stats_t **st, int nworkers, apr_pool_t *pconf)
         return APR_EINVAL;
     }
     /* anonymous: it survives fork and goes with pconf, as the slots */
-    if ((rv = apr_shm_create(&shm, size, NULL, pconf)) != APR_SUCCESS) {
+    if ((rv = apr_shm_create(&shm, size + 64, NULL, pconf)) != APR_SUCCESS) {
         return rv;
     }
-    s = apr_shm_baseaddr_get(shm);
+    /* APR keeps its own header at the start of anonymous shared memory, so
+     * the base is only 16-byte aligned; the workers' lanes want 64 (one
+     * cache line each, no false sharing between processes) */
+    base = (apr_uintptr_t)apr_shm_baseaddr_get(shm);
+    s = (fa_stats_t *)((base + 63) & ~(apr_uintptr_t)63);
     memset(s, 0, size);
     s->nworkers = nworkers;
     s->workers = (worker_stats_t *)((char *)s + head);

@@ -211,6 +211,7 @@ static apr_status_t exchange(job_t *j, int *status)
 
     memset(&req, 0, sizeof(req));
     req.function_index = j->t->index;
+    req.function_name = j->t->name;
     req.invocation_id = j->id;
     req.method = "TIMER";
     req.url = apr_pstrcat(j->pool, "timer:", j->t->name, NULL);

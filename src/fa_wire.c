@@ -164,10 +164,12 @@ apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
                                     char **head, apr_size_t *head_len)
 {
     apr_size_t fields = 4 + 4; /* index, body length; tables add counts */
+    const char *name = req->function_name ? req->function_name : "";
     unsigned char *w;
     apr_status_t rv;
 
-    if ((rv = measure_str(req->invocation_id, 0, &fields)) != APR_SUCCESS
+    if ((rv = measure_str(name, 0, &fields)) != APR_SUCCESS
+        || (rv = measure_str(req->invocation_id, 0, &fields)) != APR_SUCCESS
         || (rv = measure_str(req->method, 1, &fields)) != APR_SUCCESS
         || (rv = measure_str(req->url, 0, &fields)) != APR_SUCCESS
         || (rv = measure_table(req->headers, 1, &fields)) != APR_SUCCESS
@@ -180,6 +182,7 @@ apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
         return rv;
     }
     w = put_u32(w, req->function_index);
+    w = put_str(w, name);
     w = put_str(w, req->invocation_id);
     w = put_str(w, req->method);
     w = put_str(w, req->url);
@@ -299,6 +302,7 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
 
     memset(&out, 0, sizeof(out));
     if (!get_u32(&r, &out.function_index)
+        || !get_str(&r, 0, 0, &out.function_name, NULL)
         || !get_str(&r, 0, 0, &out.invocation_id, NULL)
         || !get_str(&r, 1, 0, &out.method, NULL)
         || !get_str(&r, 0, 0, &out.url, NULL)

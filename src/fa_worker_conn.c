@@ -232,6 +232,32 @@ static void send_table(conn_t *c)
     }
 }
 
+/* The request's function in this worker's table.  Its index is the one of
+ * the table the child routed with; while a reload's old and new workers
+ * overlap that may be another version of the table, where the index names
+ * another function (with another authLevel): the name decides.  A function
+ * gone from this code gets an index past the table, which Python answers
+ * with a 500. */
+static void resolve_function(worker_t *w, fa_invocation_t *inv)
+{
+    const char *name = inv->req.function_name;
+    apr_uint32_t n = (apr_uint32_t)w->table.nfunctions, i;
+
+    if (!name || !*name
+        || (inv->function_index < n
+            && !strcmp(w->table.names[inv->function_index], name))) {
+        return;
+    }
+    for (i = 0; i < n && strcmp(w->table.names[i], name); ++i) {
+    }
+    fa_log(&w->app->log, i < n ? FA_LOG_INFO : FA_LOG_WARNING, 0,
+           "FA082: %s: function %s was routed with another version of "
+           "the function table (a reload): %s",
+           inv->id, name,
+           i < n ? "run by name" : "not in this worker's code, answering 500");
+    inv->function_index = i;
+}
+
 /* A complete request frame, decoded here once: async functions go to the
  * event loop, the rest to the run queue, in this poll round's batch. */
 static void dispatch(conn_t *c, char *payload, apr_size_t len)
@@ -248,6 +274,7 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
         drop_conn(c);
         return;
     }
+    resolve_function(w, c->inv);
     c->is_async = c->inv->function_index < (apr_uint32_t)w->table.nfunctions
         && w->table.is_async[c->inv->function_index];
     apr_atomic_set32(&c->state, CONN_BUSY);

@@ -228,7 +228,7 @@ sub answered {
     }
     return \%n;
 }
-while (time < $t0 + 5) {
+while (time < $t0 + 15) { # a loaded machine may take a while to share
     my $n = answered();
     last if time > $t0 + $stop_after && ($n->{$pid_a} // 0) >= 10
             && ($n->{$pid_b} // 0) >= 10;

@@ -83,6 +83,7 @@ static void fuzz_request(const char *data, size_t size)
     CHECK(plen == size && !memcmp(payload, data, size));
     CHECK(fa_wire_decode_request(pool, payload, plen, &b) == APR_SUCCESS);
     CHECK(a.function_index == b.function_index);
+    CHECK(!strcmp(a.function_name, b.function_name));
     CHECK(!strcmp(a.invocation_id, b.invocation_id));
     CHECK(!strcmp(a.method, b.method) && !strcmp(a.url, b.url));
     same_table(a.headers, b.headers);

@@ -132,6 +132,7 @@ static fa_request_t sample_request(const char *body, apr_size_t body_len)
 
     memset(&r, 0, sizeof(r));
     r.function_index = 0xA1B2C3D4u;
+    r.function_name = "orders";
     r.invocation_id = "5c4d1f2e-0000-4000-8000-000000000001";
     r.method = "POST";
     r.url = "https://example.net/api/items/42?x=1&y=%20";
@@ -163,6 +164,9 @@ static fa_request_t round_trip_request(const fa_request_t *in)
     assert_int_equal(fa_wire_decode_request(pool, payload, plen, &out),
                      APR_SUCCESS);
     assert_int_equal(out.function_index, in->function_index);
+    /* none given travels as "" */
+    assert_string_equal(out.function_name,
+                        in->function_name ? in->function_name : "");
     assert_string_equal(out.invocation_id, in->invocation_id);
     assert_string_equal(out.method, in->method);
     assert_string_equal(out.url, in->url);
@@ -216,6 +220,7 @@ static const char *sample_response_payload(apr_size_t *plen)
 static void b_req_start(buf_t *b)
 {
     b_u32(b, 7);
+    b_str(b, "fn");
     b_str(b, "inv");
     b_str(b, "GET");
     b_str(b, "http://h/");
@@ -368,7 +373,7 @@ static void test_header(void **state)
     (void)state;
 
     fa_wire_make_header(h, FA_FRAME_TABLE, 0x01020304);
-    assert_memory_equal(h, "FA\x02\x04\x01\x02\x03\x04", 8);
+    assert_memory_equal(h, "FA\x03\x04\x01\x02\x03\x04", 8);
     assert_int_equal(fa_wire_parse_header(h, 0x01020304, &type, &len),
                      APR_SUCCESS);
     assert_int_equal(type, FA_FRAME_TABLE);
@@ -463,6 +468,7 @@ static void test_oversized_lengths(void **state)
 
     /* invocation_id claims 4 GiB */
     b_u32(&b, 0);
+    b_str(&b, "fn");
     b_u32(&b, 0xFFFFFFFFu);
     b_raw(&b, "abc", 4);
     assert_int_equal(dec_req(b.d, b.len, &req), APR_EGENERAL);
@@ -497,6 +503,7 @@ static void test_oversized_lengths(void **state)
     memset(big, 'a', FA_WIRE_MAX_STRING + 1);
     b.len = 0;
     b_u32(&b, 0);
+    b_str(&b, "f");
     b_str(&b, "i");
     b_str(&b, "GET");
     b_strn(&b, big, FA_WIRE_MAX_STRING + 1);
@@ -507,6 +514,7 @@ static void test_oversized_lengths(void **state)
     /* ... and exactly at the limit */
     b.len = 0;
     b_u32(&b, 0);
+    b_str(&b, "f");
     b_str(&b, "i");
     b_str(&b, "GET");
     b_strn(&b, big, FA_WIRE_MAX_STRING);
@@ -812,7 +820,7 @@ static void test_encoder_refuses(void **state)
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_SUCCESS);
     assert_int_equal(hl, FA_WIRE_HEADER_LEN + 16);
-    assert_memory_equal(head, "FA\x02\x02\xFF\xFF\xFF\xFF", 8);
+    assert_memory_equal(head, "FA\x03\x02\xFF\xFF\xFF\xFF", 8);
     resp.body_len++;
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_ENOSPC);
