@@ -26,7 +26,7 @@ my $app = t_dir() . '/apps/balancer';
 my $mods = '/usr/lib/apache2/modules';
 my $hcuri = '/admin/host/ping';
 my $clients = 4;
-my $load_max = 12;     # the clients' bound, in seconds
+my $load_max = 25;     # the clients' bound, in seconds
 my $load_after = 1.5;  # load goes on this long after b is out of rotation
 my $stop_after = 1;
 

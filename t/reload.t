@@ -187,7 +187,9 @@ my $took = wait_body("$a/api/v", 'a2');
 t_debug(sprintf 'touch: new answer after %.2f s', $took // -1);
 ok(defined $took && $took < 10);
 ok(slow_answer($pipe), '200 slow a1');
-ok(body("$a/api/added"), '200 added a2');
+# every httpd child routes the new function once it has the new table,
+# fetched from a new worker: within a moment of the first new answer
+ok(defined wait_body("$a/api/added", 'added a2', 5));
 ok(body("$b/api/pid"), $b_pid);
 ok(log_has(qr/FA098: reloading \Q$dir\E\/a \(function_app\.py changed\): 1 new worker/));
 # touch does not follow other files
@@ -203,7 +205,7 @@ write_file("$dir/b/bp.py", bp_b('b2', 1));
 $took = wait_body("$b/api/v", 'b2');
 t_debug(sprintf 'watch: new answer after %.2f s', $took // -1);
 ok(defined $took && $took < 10);
-ok(body("$b/api/bpnew"), '200 bpnew b2');
+ok(defined wait_body("$b/api/bpnew", 'bpnew b2', 5));
 ok(body("$a/api/pid"), $a_pid);
 
 # admin restart: the master key, POST only, old request finished
