@@ -83,7 +83,7 @@ ok t_cmp(join("\n", @$list[0 .. 2]),
               "items: [GET,POST] http://localhost:$port/hostapi/items/{id:int?}",
               "secret: [*] http://localhost:$port/hostapi/secret"),
          'HTTP functions: methods and full URL, under the routePrefix');
-ok t_cmp($list->[3] // '', 'tick: timerTrigger (0 */5 * * * *)', 'a timer, its schedule');
+ok t_cmp($list->[3] // '', 'nightly: timerTrigger (0 0 3 * * *)', 'a timer, its schedule');
 ok t_cmp($list->[4] // '', 'onblob: blobTrigger, not served (needs Azure Storage)',
          'a function not served, and why');
 ok t_cmp(scalar(log_since(0, qr/FA081: /, 0)), 0, 'said once: no separate not-served line');
