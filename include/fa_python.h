@@ -49,7 +49,8 @@ typedef struct fa_python_table {
  * Initialises Python, imports the app, indexes its functions and, if the
  * app has an async function, starts the worker's event loop thread.
  * Returns with the GIL released, ready for fa_python_invoke from any
- * thread and fa_python_submit from the I/O thread.
+ * thread and fa_python_submit from the leader (the thread polling the
+ * worker's connections).
  */
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
                              fa_python_done_fn *done, fa_python_table_t *out);
@@ -62,7 +63,7 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
 void fa_python_invoke(fa_invocation_t *inv);
 
 /** Queues @a inv for an async function on the event loop, without the
- * GIL.  I/O thread. */
+ * GIL.  The leader. */
 void fa_python_submit(fa_invocation_t *inv);
 
 /** Cancels @a inv's task (its client went away); it is still reported

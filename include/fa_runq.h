@@ -3,13 +3,13 @@
  * fa_runq: the worker process's queue of sync requests and the rule that
  * decides how many threads run them.
  *
- * Runs in a worker process.  The I/O thread pushes the requests it read in
- * one poll round as a batch and asks when to look again; runners (tasks on
- * the worker's thread pool) take requests one after another until none is
- * left.  The queue owns nothing it holds: items are embedded in the
- * caller's objects (the worker's connections).  Everything the runners
- * and the I/O thread share is under the queue's own lock; what only the
- * I/O thread touches (the stall watch) needs none.
+ * Runs in a worker process.  The keeper (the I/O thread) pushes the
+ * requests it read in one poll round as a batch and asks when to look
+ * again; runners (tasks on the worker's thread pool) take requests one
+ * after another until none is left.  The queue owns nothing it holds:
+ * items are embedded in the caller's objects (the worker's connections).
+ * Everything the runners and the keeper share is under the queue's own
+ * lock; what only the keeper touches (the stall watch) needs none.
  *
  * Why runners and a stall rule: a thread a request makes every thread
  * fight for the GIL (with 32 threads, a function of a few microseconds
@@ -19,6 +19,18 @@
  * CPU (or waiting for one), the runners are blocked (sleeping, waiting on
  * I/O) and the waiting requests get runners of their own, up to
  * PythonThreadpoolThreadCount, as on Azure.
+ *
+ * Leader/follower (fa_runq_follow): a runner whose queue is empty does
+ * not end but waits to lead.  One thread at a time leads: it polls the
+ * worker's connections (the lead hook).  A runner that leads and reads a
+ * request runs it itself, without waking anyone on the request's path:
+ * it first hands the lead on, to a waiting runner or, when none waits, to
+ * the keeper (the worker's I/O thread, which never runs Python and leads
+ * whenever no runner can: all busy, draining, or none started yet).  The
+ * keeper hands the lead back to a runner that asks for it (a runner that
+ * finds the queue empty while the keeper leads wakes the keeper's poll).
+ * Requests read beyond the one the leader runs wait in the queue as
+ * before, for waiting runners woken for them.
  *
  * The thread pool, the "is a runner on a CPU" probe and the clock are
  * passed in, so the rule can be tested with a fake clock.
@@ -39,7 +51,7 @@ typedef struct fa_runq_item {
 } fa_runq_item_t;
 
 /** The requests read in one poll round: they join the queue together, in
- * one hold of its lock.  I/O thread only. */
+ * one hold of its lock.  The leader only. */
 typedef struct fa_runq_batch {
     fa_runq_item_t *head, *tail;
     int n;
@@ -61,6 +73,14 @@ typedef struct fa_runq_hooks {
     /** Makes the pool create @a n threads for runners it left waiting. */
     void (*nudge)(void *baton, int n);
     apr_time_t (*now)(void *baton);
+    /** Leader/follower only (fa_runq_follow): one poll round by a runner
+     * that leads, the queue's lock not held; the sync requests read go
+     * into @a batch.  Returns nonzero when the keeper must lead instead
+     * (draining, a poll failure): then the runner leads no more rounds. */
+    int (*lead)(void *baton, fa_runq_batch_t *batch);
+    /** Interrupts the leader's poll (the worker's pollset wake-up), so
+     * that the keeper hands the lead over or a runner hands it back. */
+    void (*wake_leader)(void *baton);
 } fa_runq_hooks_t;
 
 /**
@@ -72,24 +92,49 @@ apr_status_t fa_runq_create(fa_runq_t **q, apr_pool_t *p, int max_runners,
                             int few, apr_interval_time_t stall_after,
                             const fa_runq_hooks_t *hooks);
 
-/** Adds @a item to @a batch.  I/O thread only. */
+/** Adds @a item to @a batch.  The leader only. */
 void fa_runq_batch_add(fa_runq_batch_t *batch, fa_runq_item_t *item);
 
 /**
  * Queues @a batch (possibly empty: then it only looks), starts runners
  * while fewer than `few` run, and more when the queue has stalled.
- * I/O thread only, after each poll round.  Returns how long the next poll
+ * The keeper only, after each poll round.  Returns how long the next poll
  * may wait before it looks again (-1: nothing waits).
  */
 apr_interval_time_t fa_runq_push(fa_runq_t *q, fa_runq_batch_t *batch);
 
 /**
  * The body of a runner: takes and runs queued requests until none is
- * left, then returns.  @a self identifies the calling thread to the
+ * left, then returns (or, with leader/follower, waits to lead or run, and
+ * returns once idle past the idle wait, or closed).  @a self identifies the calling thread to the
  * any_running probe (the worker passes gettid()).
  */
 void fa_runq_run(fa_runq_t *q, pid_t self);
 
+/**
+ * Turns on leader/follower (the lead and wake_leader hooks must be set):
+ * from now on runners wait to lead or run when their queue is empty; the
+ * `few` first stay, the others end after @a idle_wait without work.  The
+ * keeper (the thread calling fa_runq_push) leads first.  Before any
+ * runner starts.
+ */
+void fa_runq_follow(fa_runq_t *q, apr_interval_time_t idle_wait);
+/**
+ * The keeper: waits until it leads, or @a timeout passes (to look at the
+ * drain), and says whether it leads.  While it leads it polls, pushes
+ * what it read (fa_runq_push) and then calls fa_runq_keeper_yield.
+ */
+int fa_runq_keeper_wait(fa_runq_t *q, apr_interval_time_t timeout);
+/** The keeper after a round: hands the lead to a runner that asked for
+ * it, if the queue is empty and the keeper does not keep it.  1 if it did
+ * (the keeper then calls fa_runq_keeper_wait). */
+int fa_runq_keeper_yield(fa_runq_t *q);
+/** The keeper keeps the lead from now on (draining): a runner that leads
+ * hands it back after its round, which this wakes.  Any thread. */
+void fa_runq_keep(fa_runq_t *q);
+/** Ends the waiting runners, and the others once their queue is empty
+ * (tests; a worker simply exits). */
+void fa_runq_close(fa_runq_t *q);
 /** Requests queued, not yet taken (a snapshot, for tests and status). */
 int fa_runq_queued(fa_runq_t *q);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fa_pyloop: the bridge between the I/O thread and the worker's asyncio
- * event loop (see fa_python.h).
+/* fa_pyloop: the bridge between the leader (fa_worker_private.h) and the
+ * worker's asyncio event loop (see fa_python.h).
  *
  * Async functions run as tasks on one asyncio loop per worker, in a thread
- * of its own.  The I/O thread hands invocations over without the GIL: a
+ * of its own.  The leader hands invocations over without the GIL: a
  * queue under a mutex and one byte down a pipe the loop watches; the loop
  * takes them with _funcapp.take() and answers each with
  * _funcapp.respond().  The queue is first in, first out, so a

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fa_runq: the sync requests' queue and its stall rule (see fa_runq.h). */
+/* fa_runq: the sync requests' queue, its stall rule and the lead among
+ * runners (see fa_runq.h). */
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
 #include "fa_runq.h"
@@ -24,7 +26,24 @@ struct fa_runq {
     apr_uint32_t taken_seen;
     apr_time_t moved_at; /* when the queue was last seen moving; 0: not
                             * watched */
+
+    /* Leader/follower (fa_runq_follow), under lock.  waiting + told is
+     * the number of runners inside wait_for_work. */
+    int follow;
+    apr_interval_time_t idle_wait;
+    apr_thread_cond_t *ready;     /* runners wait here for work */
+    apr_thread_cond_t *keeper_cv; /* the keeper waits here for the lead */
+    int leader;                   /* LEAD_* */
+    int waiting;                  /* runners waiting, not yet woken */
+    int told;                     /* runners woken, not yet awake */
+    int asked;                    /* a waiting runner asked for the lead */
+    int keep;                     /* the keeper keeps the lead */
+    int closed;
 };
+
+#define LEAD_KEEPER 0 /* the keeper polls (and at first) */
+#define LEAD_RUNNER 1 /* a runner polls */
+#define LEAD_OPEN 2   /* a woken runner is to take it */
 
 apr_status_t fa_runq_create(fa_runq_t **q, apr_pool_t *p, int max_runners,
                             int few, apr_interval_time_t stall_after,
@@ -44,6 +63,12 @@ apr_status_t fa_runq_create(fa_runq_t **q, apr_pool_t *p, int max_runners,
     rq->runner_tids = apr_pcalloc(p, sizeof(pid_t) * (apr_size_t)max_runners);
     rq->stalled_tids = apr_pcalloc(p, sizeof(pid_t) * (apr_size_t)max_runners);
     rv = apr_thread_mutex_create(&rq->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_cond_create(&rq->ready, p);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_cond_create(&rq->keeper_cv, p);
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -73,12 +98,24 @@ static void start_runners(fa_runq_t *q, int n)
     }
 }
 
-/* With the lock held: the batch joins the queue, and runners start while
- * fewer than `few` run, but no more than there are requests (one woken
- * for nothing costs as much as one that runs). */
+/* With the lock held: wakes up to @a n waiting runners, for queued
+ * requests or the open lead. */
+static void wake_runners(fa_runq_t *q, int n)
+{
+    for (; n > 0 && q->waiting > 0; --n) {
+        --q->waiting;
+        ++q->told;
+        apr_thread_cond_signal(q->ready);
+    }
+}
+
+/* With the lock held: the batch joins the queue, waiting runners are
+ * woken for it, and runners start while fewer than `few` run, but no more
+ * than there are requests left (one woken for nothing costs as much as
+ * one that runs). */
 static void append(fa_runq_t *q, fa_runq_batch_t *batch)
 {
-    int want;
+    int want, left;
 
     if (q->tail) {
         q->tail->next = batch->head;
@@ -88,11 +125,13 @@ static void append(fa_runq_t *q, fa_runq_batch_t *batch)
     }
     q->tail = batch->tail;
     q->queued += batch->n;
+    wake_runners(q, batch->n);
     batch->head = batch->tail = NULL;
     batch->n = 0;
-    if (q->runners < q->few) {
+    left = q->queued - q->told;
+    if (q->runners < q->few && left > 0) {
         want = q->few - q->runners;
-        start_runners(q, want < q->queued ? want : q->queued);
+        start_runners(q, want < left ? want : left);
     }
 }
 
@@ -162,6 +201,76 @@ apr_interval_time_t fa_runq_push(fa_runq_t *q, fa_runq_batch_t *batch)
     return q->stall_after;
 }
 
+/* With the lock held: a runner waits for work.  0 when it should end:
+ * idle past the idle wait while more than `few` run. */
+static int wait_for_work(fa_runq_t *q)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    ++q->waiting;
+    if (q->runners > q->few) {
+        rv = apr_thread_cond_timedwait(q->ready, q->lock, q->idle_wait);
+    }
+    else {
+        apr_thread_cond_wait(q->ready, q->lock);
+    }
+    if (q->told > 0) {
+        --q->told; /* this or another waiter was woken: either serves */
+        return 1;
+    }
+    --q->waiting;
+    return !APR_STATUS_IS_TIMEUP(rv) || q->runners <= q->few || q->head
+        || q->leader == LEAD_OPEN;
+}
+
+/* With the lock held: the lead is open and this runner takes it.  It polls
+ * until it reads requests or must give the lead back to the keeper, hands
+ * the lead on (to a waiting runner, else the keeper, with a runner started
+ * to wait for the next turn), then runs the first request it read itself:
+ * nobody is woken on that request's path. */
+static void lead(fa_runq_t *q)
+{
+    fa_runq_batch_t batch = {NULL, NULL, 0};
+    fa_runq_item_t *mine = NULL;
+    int give_back;
+
+    q->leader = LEAD_RUNNER;
+    while (!(give_back = q->keep || q->closed)) {
+        apr_thread_mutex_unlock(q->lock);
+        give_back = q->hooks.lead(q->hooks.baton, &batch);
+        apr_thread_mutex_lock(q->lock);
+        if (batch.n || give_back) {
+            break;
+        }
+    }
+    if (batch.n) {
+        mine = batch.head;
+        batch.head = mine->next;
+        if (!--batch.n) {
+            batch.tail = NULL;
+        }
+        else {
+            append(q, &batch);
+        }
+    }
+    if (!give_back && q->waiting > 0) {
+        q->leader = LEAD_OPEN;
+        wake_runners(q, 1);
+    }
+    else {
+        q->leader = LEAD_KEEPER;
+        apr_thread_cond_signal(q->keeper_cv);
+        if (!give_back && q->runners < q->few) {
+            start_runners(q, 1);
+        }
+    }
+    if (mine) {
+        apr_thread_mutex_unlock(q->lock);
+        q->hooks.run(q->hooks.baton, mine);
+        apr_thread_mutex_lock(q->lock);
+    }
+}
+
 void fa_runq_run(fa_runq_t *q, pid_t self)
 {
     pid_t *mine;
@@ -172,19 +281,98 @@ void fa_runq_run(fa_runq_t *q, pid_t self)
     for (mine = q->runner_tids; *mine; ++mine) {
     }
     *mine = self;
-    while ((item = q->head) != NULL) {
-        q->head = item->next;
-        if (!q->head) {
-            q->tail = NULL;
+    for (;;) {
+        if ((item = q->head) != NULL) {
+            q->head = item->next;
+            if (!q->head) {
+                q->tail = NULL;
+            }
+            --q->queued;
+            ++q->taken;
+            apr_thread_mutex_unlock(q->lock);
+            q->hooks.run(q->hooks.baton, item);
+            apr_thread_mutex_lock(q->lock);
+            continue;
         }
-        --q->queued;
-        ++q->taken;
-        apr_thread_mutex_unlock(q->lock);
-        q->hooks.run(q->hooks.baton, item);
-        apr_thread_mutex_lock(q->lock);
+        if (!q->follow || q->closed) {
+            break;
+        }
+        if (q->leader == LEAD_OPEN) {
+            lead(q);
+            continue;
+        }
+        if (q->leader == LEAD_KEEPER && !q->keep && !q->asked) {
+            /* asked with the lock held: the keeper sees it with this
+             * runner already waiting (fa_runq_keeper_yield) */
+            q->asked = 1;
+            q->hooks.wake_leader(q->hooks.baton);
+        }
+        if (!wait_for_work(q)) {
+            break;
+        }
     }
     *mine = 0;
     --q->runners;
+    apr_thread_mutex_unlock(q->lock);
+}
+
+void fa_runq_follow(fa_runq_t *q, apr_interval_time_t idle_wait)
+{
+    q->follow = 1;
+    q->idle_wait = idle_wait;
+}
+
+int fa_runq_keeper_wait(fa_runq_t *q, apr_interval_time_t timeout)
+{
+    int leads;
+
+    apr_thread_mutex_lock(q->lock);
+    if (q->leader != LEAD_KEEPER) {
+        apr_thread_cond_timedwait(q->keeper_cv, q->lock, timeout);
+    }
+    leads = q->leader == LEAD_KEEPER;
+    apr_thread_mutex_unlock(q->lock);
+    return leads;
+}
+
+int fa_runq_keeper_yield(fa_runq_t *q)
+{
+    int yield;
+
+    apr_thread_mutex_lock(q->lock);
+    yield = q->asked && q->waiting > 0 && !q->head && !q->keep && !q->closed;
+    /* an asker that took a request meanwhile asks again once idle */
+    q->asked = 0;
+    if (yield) {
+        q->leader = LEAD_OPEN;
+        wake_runners(q, 1);
+    }
+    apr_thread_mutex_unlock(q->lock);
+    return yield;
+}
+
+void fa_runq_keep(fa_runq_t *q)
+{
+    apr_thread_mutex_lock(q->lock);
+    if (!q->keep) {
+        q->keep = 1;
+        if (q->leader == LEAD_RUNNER) {
+            q->hooks.wake_leader(q->hooks.baton);
+        }
+    }
+    apr_thread_mutex_unlock(q->lock);
+}
+
+void fa_runq_close(fa_runq_t *q)
+{
+    apr_thread_mutex_lock(q->lock);
+    q->closed = 1;
+    q->told += q->waiting;
+    q->waiting = 0;
+    apr_thread_cond_broadcast(q->ready);
+    if (q->leader == LEAD_RUNNER) {
+        q->hooks.wake_leader(q->hooks.baton);
+    }
     apr_thread_mutex_unlock(q->lock);
 }
 

@@ -229,20 +229,24 @@ static int open_pollset(worker_t *w)
     return 0;
 }
 
+static int runner_leads(void *baton, fa_runq_batch_t *batch);
+static void wake_leader(void *baton);
+
 /* Threads for the first runners now, the others when a stall needs them,
  * kept a second after their last request: each costs its worker some
  * 16 kB (stack pages and a pool), and more idle threads make slower
  * answers (the pool wakes the one idle longest, with the coldest caches:
- * 200 us at one connection became 390 us with 11).  Threads the pool
- * makes later may take the stop signals; the handler only wakes the I/O
- * thread's poll. */
+ * 200 us at one connection became 390 us with 11).  Runners take turns
+ * leading (fa_runq.h): the `few` first wait for their turn for good,
+ * others end after a second without work.  Threads the pool makes later
+ * may take the stop signals; the handler only wakes the leader's poll. */
 static int open_threads(worker_t *w)
 {
     int threads = w->app->config->thread_count;
     int few = FEW_RUNNERS < threads ? FEW_RUNNERS : threads;
     fa_runq_hooks_t hooks = {NULL,          start_runner, fa_worker_run_queued,
                              a_runner_runs, idle_threads, nudge,
-                             clock_now};
+                             clock_now,     runner_leads, wake_leader};
 
     hooks.baton = w;
     if (fa_runq_create(&w->runq, w->pool, threads, few,
@@ -250,6 +254,7 @@ static int open_threads(worker_t *w)
         != APR_SUCCESS) {
         return FA_EXIT_LOCKS;
     }
+    fa_runq_follow(w->runq, apr_time_from_sec(1));
     block_stop_signals(1);
     if (apr_thread_pool_create(&w->threads, few, threads, w->pool)
         != APR_SUCCESS) {
@@ -365,55 +370,95 @@ static int drained(worker_t *w, int *code)
     return 0;
 }
 
-/* The I/O thread's loop: accepts, reads frames, closes what hung up, and
- * after each round hands the sync requests read to the run queue, whose
- * answer bounds the next wait.  Returns FA_EXIT_DRAINED once drained. */
-static int serve(worker_t *w)
+/* One poll round by the leader (the keeper or a runner, fa_runq.h):
+ * accepts, reads frames (sync requests into w->batch), closes what hung
+ * up.  The heartbeat is the leader's: it never waits on Python. */
+static apr_status_t poll_round(worker_t *w, apr_interval_time_t timeout)
 {
-    int code;
+    const apr_pollfd_t *ready;
+    apr_int32_t n, i;
+    apr_status_t rv;
 
-    apr_interval_time_t timeout = -1;
-
-    for (;;) {
-        const apr_pollfd_t *ready;
-        apr_int32_t n, i;
-        apr_status_t rv;
-
-        if (fa_worker_draining
-            && (timeout < 0 || timeout > apr_time_from_msec(100))) {
-            timeout = apr_time_from_msec(100);
-        }
-        /* idle or not, a heartbeat a second (fa_slot_stalled) */
-        if (timeout < 0
-            || timeout > apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS)) {
-            timeout = apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS);
-        }
-        rv = apr_pollset_poll(w->pollset, timeout, &n, &ready);
-        fa_slot_beat(w->app->slots, w->slot);
-        if (fa_worker_draining) {
-            stop_listening(w);
-        }
-        if (rv == APR_SUCCESS) {
-            for (i = 0; i < n; ++i) {
-                if (ready[i].client_data != w) {
-                    fa_worker_conn_event(ready[i].client_data);
-                }
-                else if (w->listener) {
-                    fa_worker_accept(w);
-                }
+    if (fa_worker_draining
+        && (timeout < 0 || timeout > apr_time_from_msec(100))) {
+        timeout = apr_time_from_msec(100);
+    }
+    /* idle or not, a heartbeat a second (fa_slot_stalled) */
+    if (timeout < 0 || timeout > apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS)) {
+        timeout = apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS);
+    }
+    rv = apr_pollset_poll(w->pollset, timeout, &n, &ready);
+    fa_slot_beat(w->app->slots, w->slot);
+    if (fa_worker_draining) {
+        stop_listening(w);
+    }
+    if (rv == APR_SUCCESS) {
+        for (i = 0; i < n; ++i) {
+            if (ready[i].client_data != w) {
+                fa_worker_conn_event(ready[i].client_data);
+            }
+            else if (w->listener) {
+                fa_worker_accept(w);
             }
         }
-        else if (!APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
+    }
+    fa_worker_close_done(w);
+    return APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_TIMEUP(rv) ? APR_SUCCESS
+                                                               : rv;
+}
+
+/* The runq's lead hook: a runner's round.  The keeper takes over when
+ * draining, and when the poll fails (its own round then says so). */
+static int runner_leads(void *baton, fa_runq_batch_t *batch)
+{
+    worker_t *w = baton;
+
+    if (fa_worker_draining || poll_round(w, -1) != APR_SUCCESS) {
+        return 1;
+    }
+    *batch = w->batch;
+    memset(&w->batch, 0, sizeof(w->batch));
+    return fa_worker_draining != 0;
+}
+
+static void wake_leader(void *baton)
+{
+    apr_pollset_wakeup(((worker_t *)baton)->pollset);
+}
+
+/* The I/O thread's loop, as the keeper (fa_runq.h): it leads while no
+ * runner can, hands the sync requests it read to the run queue, whose
+ * answer bounds the next wait, and hands the lead to an idle runner that
+ * asks.  Once draining it keeps the lead.  Returns FA_EXIT_DRAINED once
+ * drained. */
+static int serve(worker_t *w)
+{
+    apr_interval_time_t timeout;
+    apr_status_t rv;
+    int code;
+
+    for (;;) {
+        if (fa_worker_draining) {
+            fa_runq_keep(w->runq);
+        }
+        if (!fa_runq_keeper_wait(
+                w->runq, apr_time_from_msec(FA_SLOT_BEAT_INTERVAL_MS))) {
+            continue;
+        }
+        /* what the last round read, if anything */
+        timeout = fa_runq_push(w->runq, &w->batch);
+        if (drained(w, &code)) {
+            return code;
+        }
+        if (fa_runq_keeper_yield(w->runq)) {
+            continue;
+        }
+        if ((rv = poll_round(w, timeout)) != APR_SUCCESS) {
             fa_log(&w->app->log, FA_LOG_CRIT, rv,
                    "FA037: worker %d (pid "
                    "%ld): its poll failed; exiting",
                    w->slot, (long)getpid());
             return FA_EXIT_POLL;
-        }
-        fa_worker_close_done(w);
-        timeout = fa_runq_push(w->runq, &w->batch);
-        if (drained(w, &code)) {
-            return code;
         }
     }
 }

@@ -32,7 +32,7 @@ static void close_conn(conn_t *c)
 }
 
 /* A new connection stays in the pollset, busy or not, until it is
- * closed.  I/O thread only. */
+ * closed.  The leader only. */
 static void poll_conn(conn_t *c)
 {
     c->polled = apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
@@ -105,13 +105,13 @@ static void send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
         fa_wire_encode_response(inv->pool, resp, &head, &head_len);
     }
     fa_wire_frame_iov(vec, head, head_len, resp->body, resp->body_len);
-    /* a failed write means the child hung up: the I/O thread will read
-     * the end of stream and close the connection */
+    /* a failed write means the child hung up: the leader will read the
+     * end of stream and close the connection */
     fa_io_send(c->fd, vec, 3);
 }
 
 /* From the thread that ran the request (a runner or the event loop):
- * writes the response, then hands the connection back to the I/O thread.
+ * writes the response, then hands the connection back to the leader.
  * The invocation is freed here; an async cancellation may still name it
  * afterwards, as a token only (see fa_pyloop.c). */
 void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
@@ -130,8 +130,8 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
     apr_atomic_dec32(&w->inflight);
     fa_stats_answered(w->app->stats, w->slot, c->is_async);
     fa_worker_request_done(w);
-    /* Back to the I/O thread, which may see the child's next request as
-     * soon as this succeeds: nothing here touches c afterwards. */
+    /* Back to the leader, which may see the child's next request as soon
+     * as this succeeds: nothing here touches c afterwards. */
     if (apr_atomic_cas32(&c->state, CONN_IDLE, CONN_BUSY) == CONN_BUSY) {
         fa_invocation_destroy(inv);
         if (fa_worker_draining) {
@@ -140,7 +140,7 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
         return;
     }
     fa_invocation_destroy(inv);
-    /* GONE: only the I/O thread may close it */
+    /* GONE: only the leader may close it */
     apr_thread_mutex_lock(w->done_lock);
     c->next_done = w->done;
     w->done = c;
@@ -154,7 +154,7 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
 void fa_worker_run_queued(void *baton, fa_runq_item_t *item)
 {
     conn_t *c = (conn_t *)item;
-    worker_t *w = c->w; /* c is the I/O thread's again once answered */
+    worker_t *w = c->w; /* c is the leader's again once answered */
 
     (void)baton;
     fa_stats_run_begin(w->app->stats, w->slot);
@@ -259,7 +259,8 @@ static void resolve_function(worker_t *w, fa_invocation_t *inv)
 }
 
 /* A complete request frame, decoded here once: async functions go to the
- * event loop, the rest to the run queue, in this poll round's batch. */
+ * event loop, the rest into this poll round's batch (run by the runner
+ * that leads, or queued). */
 static void dispatch(conn_t *c, char *payload, apr_size_t len)
 {
     worker_t *w = c->w;
@@ -307,7 +308,7 @@ static void on_frame(conn_t *c)
     dispatch(c, payload, len);
 }
 
-/* One read: the start of a frame into the I/O thread's scratch buffer (a
+/* One read: the start of a frame into the leader's scratch buffer (a
  * small request usually comes whole in it), the rest of a large one
  * straight into its payload.  APR_SUCCESS once a frame is complete. */
 static apr_status_t read_some(conn_t *c)

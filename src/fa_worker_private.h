@@ -3,13 +3,26 @@
  * fa_worker_private: the worker process's state, shared by its stages
  * (fa_worker.c) and its connections (fa_worker_conn.c).
  *
- * Runs in a worker process.  Who touches what:
- * - the I/O thread alone: the pollset's membership, the listener, the
+ * Runs in a worker process.  Threads: the I/O thread (the "keeper"), the
+ * runners (tasks on the thread pool, fa_runq.h) and the event loop.  One
+ * thread at a time leads (leader/follower, fa_runq.h): it polls the
+ * pollset and reads the request frames.  A runner leads while the others
+ * are busy or waiting, and runs the sync request it read itself, having
+ * handed the lead on first; the keeper leads whenever no runner can (all
+ * busy, none started yet, draining) and then hands sync requests over
+ * through the run queue, as async ones always are (fa_python_submit).
+ * The lead passes under the run queue's lock, so what the leader wrote is
+ * seen by the next one.  Who touches what:
+ * - the leader alone: the pollset's membership, the listener, the
  *   connections' frame readers, the batch of requests read in one poll
- *   round, last_request;
+ *   round, last_request, scratch, the heartbeat; the leader never runs
+ *   Python while it leads (it polls, reads, writes tables, submits);
+ * - the keeper alone: drain_started, the exit;
  * - the thread that runs a request (a runner or the event loop): its
  *   connection while the connection is BUSY, then hands it back with one
- *   compare-and-swap of its state;
+ *   compare-and-swap of its state (the thread running a request owns its
+ *   connection until it answers; the leader only watches it for a
+ *   hang-up);
  * - both, under done_lock: the list of connections that hung up while busy;
  * - both, atomically: inflight, nconns, each connection's state;
  * - the run queue guards its own state (fa_runq.h).
@@ -29,11 +42,11 @@
 #include "fa_runq.h"
 #include "fa_wire.h"
 
-/* A connection is IDLE between requests (the I/O thread reads it), BUSY
+/* A connection is IDLE between requests (the leader reads it), BUSY
  * while its request runs (the running thread owns it until it answers),
- * GONE when its httpd child hung up meanwhile (the I/O thread closes it
- * once the request is done).  Transitions out of BUSY are compare-and-swap,
- * so the I/O thread and the answering thread agree on who has it. */
+ * GONE when its httpd child hung up meanwhile (a leader closes it once
+ * the request is done).  Transitions out of BUSY are compare-and-swap, so
+ * the leader and the answering thread agree on who has it. */
 #define CONN_IDLE 0
 #define CONN_BUSY 1
 #define CONN_GONE 2
@@ -47,12 +60,12 @@ typedef struct conn {
     apr_socket_t *sock;
     int fd;
     apr_pollfd_t pfd;
-    /* I/O thread only: */
+    /* The leader only: */
     fa_wire_reader_t reader; /* the frame being read */
     int polled;              /* in the pollset */
-    /* Set by the I/O thread before the connection turns BUSY, read by the
+    /* Set by the leader before the connection turns BUSY, read by the
      * answering thread; stays in the pollset while busy, to see a hang-up
-     * (everything but the response is done by the I/O thread). */
+     * (everything but the response is done by the leader). */
     fa_invocation_t *inv;
     int is_async;
     apr_uint32_t state;     /* CONN_IDLE, CONN_BUSY or CONN_GONE */
@@ -69,7 +82,7 @@ struct worker {
     fa_python_table_t table;
     apr_uint32_t reloads; /* the app's reload count before it imported */
 
-    /* I/O thread only: */
+    /* The leader only (drain_started: the keeper): */
     apr_socket_t *listener; /* NULL once draining */
     fa_runq_batch_t batch;  /* sync requests read in this poll round */
     apr_time_t last_request;
@@ -78,8 +91,8 @@ struct worker {
 
     /* Shared: */
     apr_thread_mutex_t *done_lock;
-    conn_t *done; /* hung up while busy, for the I/O thread
-                                 * to close once their request is done */
+    conn_t *done; /* hung up while busy, for the leader to
+                                 * close once their request is done */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
     /* Recycling (fa_recycle.h): set before serving, then atomics. */
@@ -93,7 +106,7 @@ struct worker {
 /** Set by SIGTERM/SIGINT: finish what is in flight, take nothing new. */
 extern volatile sig_atomic_t fa_worker_draining;
 
-/* fa_worker_conn.c, all on the I/O thread but complete: */
+/* fa_worker_conn.c, all on the leader but complete: */
 
 /** Accepts the connections waiting on the listener. */
 void fa_worker_accept(worker_t *w);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's run queue and its stall rule, with a fake clock and real
- * runner threads that block when told to. */
+/* The worker's run queue, its stall rule and the lead among runners, with
+ * a fake clock, a fake poll and real runner threads that block when told
+ * to. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include <apr_general.h>
+#include <apr_portable.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
@@ -44,6 +46,13 @@ typedef struct fixture {
     int order[MAX_ITEMS];
     int nrun;
     item_t items[MAX_ITEMS];
+    /* the fake poll (lead hook), under lock */
+    int nfed, ntaken; /* items 0..nfed-1 arrived; ntaken were read */
+    int leading;      /* a runner is in the lead hook */
+    int woken;        /* wake_leader was called, not yet seen */
+    int wakes;
+    int give_back;
+    apr_os_thread_t read_by[MAX_ITEMS], ran_by[MAX_ITEMS];
 } fixture_t;
 
 static void *APR_THREAD_FUNC runner_thread(apr_thread_t *t, void *data)
@@ -78,6 +87,7 @@ static void run(void *baton, fa_runq_item_t *link)
     item_t *item = (item_t *)link;
 
     apr_thread_mutex_lock(f->lock);
+    f->ran_by[item->id] = apr_os_thread_current();
     f->order[f->nrun++] = item->id;
     ++f->in_run;
     apr_thread_cond_broadcast(f->changed);
@@ -115,11 +125,47 @@ static apr_time_t now(void *baton)
     return ((fixture_t *)baton)->clock;
 }
 
+/* A poll round: waits for fed items (or a wake-up) and reads them all. */
+static int lead(void *baton, fa_runq_batch_t *batch)
+{
+    fixture_t *f = baton;
+    int give_back;
+
+    apr_thread_mutex_lock(f->lock);
+    ++f->leading;
+    apr_thread_cond_broadcast(f->changed);
+    while (f->ntaken == f->nfed && !f->woken && !f->give_back) {
+        apr_thread_cond_wait(f->changed, f->lock);
+    }
+    f->woken = 0;
+    for (; f->ntaken < f->nfed; ++f->ntaken) {
+        f->read_by[f->ntaken] = apr_os_thread_current();
+        fa_runq_batch_add(batch, &f->items[f->ntaken].link);
+    }
+    --f->leading;
+    give_back = f->give_back;
+    apr_thread_cond_broadcast(f->changed);
+    apr_thread_mutex_unlock(f->lock);
+    return give_back;
+}
+
+static void wake_leader(void *baton)
+{
+    fixture_t *f = baton;
+
+    apr_thread_mutex_lock(f->lock);
+    f->woken = 1;
+    ++f->wakes;
+    apr_thread_cond_broadcast(f->changed);
+    apr_thread_mutex_unlock(f->lock);
+}
+
 static fixture_t *make(int max_runners, int few, int real_runners)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    fa_runq_hooks_t hooks = {NULL,         start_runner, run, any_running,
-                             idle_threads, nudge,        now};
+    fa_runq_hooks_t hooks = {NULL,        start_runner, run,
+                             any_running, idle_threads, nudge,
+                             now,         lead,         wake_leader};
     int i;
 
     assert_non_null(f);
@@ -308,10 +354,105 @@ static void test_pending_runners_nudge_the_pool(void **state)
     unblock_and_join(f);
 }
 
+/* Waits (5 s at most) until @a cond holds, under the fixture's lock. */
+#define WAIT_UNTIL(f, cond)                                                    \
+    do {                                                                       \
+        int tries_ = 5000, ok_;                                                \
+        do {                                                                   \
+            apr_thread_mutex_lock((f)->lock);                                  \
+            ok_ = (cond);                                                      \
+            apr_thread_mutex_unlock((f)->lock);                                \
+        } while (!ok_ && --tries_ && (apr_sleep(MS(1)), 1));                   \
+        assert_true(ok_);                                                      \
+    } while (0)
+
+static void feed(fixture_t *f, int n)
+{
+    apr_thread_mutex_lock(f->lock);
+    f->nfed += n;
+    apr_thread_cond_broadcast(f->changed);
+    apr_thread_mutex_unlock(f->lock);
+}
+
+static void close_and_join(fixture_t *f)
+{
+    fa_runq_close(f->q);
+    unblock_and_join(f);
+}
+
+/* The keeper leads first; a runner done with the queue asks it for the
+ * lead; a runner that reads a request runs it itself, handing the lead
+ * on: to the keeper (and a new runner) when none waits, else to the
+ * waiting runner. */
+static void test_leader_runs_what_it_reads(void **state)
+{
+    fixture_t *f = make(4, 2, 1);
+
+    (void)state;
+    fa_runq_follow(f->q, MS(50));
+    assert_true(fa_runq_keeper_wait(f->q, 0));
+    push(f, 0, 1); /* the keeper read item 0 */
+    f->nfed = f->ntaken = 1;
+    WAIT_UNTIL(f, f->nrun == 1 && f->wakes == 1);
+    assert_int_equal(f->started, 1);
+    assert_true(fa_runq_keeper_yield(f->q));
+    WAIT_UNTIL(f, f->leading == 1);
+    assert_false(fa_runq_keeper_wait(f->q, MS(1)));
+    feed(f, 1); /* item 1: nobody waits, so the keeper leads again */
+    WAIT_UNTIL(f, f->nrun == 2);
+    assert_true(apr_os_thread_equal(f->ran_by[1], f->read_by[1]));
+    assert_true(fa_runq_keeper_wait(f->q, MS(1000)));
+    assert_int_equal(f->started, 2); /* to wait for the next turn */
+    WAIT_UNTIL(f, f->wakes == 2);    /* it asks */
+    assert_true(fa_runq_keeper_yield(f->q));
+    WAIT_UNTIL(f, f->leading == 1);
+    feed(f, 1); /* item 2: the other runner waits and takes the lead */
+    WAIT_UNTIL(f, f->nrun == 3 && f->leading == 1);
+    assert_true(apr_os_thread_equal(f->ran_by[2], f->read_by[2]));
+    assert_false(fa_runq_keeper_wait(f->q, MS(1)));
+    assert_int_equal(f->started, 2);
+    assert_int_equal(f->wakes, 2);
+    close_and_join(f);
+}
+
+/* Requests read beyond the one the leader runs wait in the queue for the
+ * waiting runners; draining, the keeper takes the lead back for good. */
+static void test_keep_takes_the_lead_back(void **state)
+{
+    fixture_t *f = make(4, 2, 1);
+    int i;
+
+    (void)state;
+    fa_runq_follow(f->q, MS(50));
+    push(f, 0, 1);
+    f->nfed = f->ntaken = 1;
+    WAIT_UNTIL(f, f->wakes == 1);
+    assert_true(fa_runq_keeper_yield(f->q));
+    WAIT_UNTIL(f, f->leading == 1);
+    feed(f, 3); /* items 1-3 in one round */
+    WAIT_UNTIL(f, f->nrun == 4);
+    for (i = 0; i < 4; ++i) {
+        assert_int_equal(f->order[i] < 4, 1);
+    }
+    assert_int_equal(fa_runq_queued(f->q), 0);
+    fa_runq_keep(f->q);
+    assert_true(fa_runq_keeper_wait(f->q, MS(5000)));
+    /* a runner no longer asks; the keeper's requests go to the queue */
+    assert_false(fa_runq_keeper_yield(f->q));
+    f->nfed = f->ntaken = 5;
+    push(f, 4, 1);
+    WAIT_UNTIL(f, f->nrun == 5);
+    apr_sleep(MS(20));
+    assert_false(fa_runq_keeper_yield(f->q));
+    assert_int_equal(f->leading, 0);
+    close_and_join(f);
+}
+
 static void test_bad_sizes_refused(void **state)
 {
-    fa_runq_hooks_t hooks = {NULL,         start_runner, run, any_running,
-                             idle_threads, nudge,        now};
+    fa_runq_hooks_t hooks = {NULL,        start_runner, run,
+                             any_running, idle_threads, nudge,
+                             now,         lead,         wake_leader};
     apr_pool_t *p;
     fa_runq_t *q;
 
@@ -331,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_no_stall_while_a_runner_runs),
         cmocka_unit_test(test_runners_capped),
         cmocka_unit_test(test_pending_runners_nudge_the_pool),
+        cmocka_unit_test(test_leader_runs_what_it_reads),
+        cmocka_unit_test(test_keep_takes_the_lead_back),
         cmocka_unit_test(test_bad_sizes_refused),
     };
 
