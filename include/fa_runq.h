@@ -138,6 +138,8 @@ void fa_runq_close(fa_runq_t *q);
 /** Requests queued, not yet taken (a snapshot, for tests and status). */
 int fa_runq_queued(fa_runq_t *q);
 
+/** Runners waiting for work or their turn to lead (a snapshot, tests). */
+int fa_runq_waiting(fa_runq_t *q);
 /** Runners started and not yet finished (a snapshot). */
 int fa_runq_runners(fa_runq_t *q);
 

@@ -386,6 +386,16 @@ int fa_runq_queued(fa_runq_t *q)
     return n;
 }
 
+int fa_runq_waiting(fa_runq_t *q)
+{
+    int n;
+
+    apr_thread_mutex_lock(q->lock);
+    n = q->waiting + q->told;
+    apr_thread_mutex_unlock(q->lock);
+    return n;
+}
+
 int fa_runq_runners(fa_runq_t *q)
 {
     int n;

@@ -366,6 +366,18 @@ static void test_pending_runners_nudge_the_pool(void **state)
         assert_true(ok_);                                                      \
     } while (0)
 
+/* Waits until @a n runners wait for work (the queue's lock, not the
+ * fixture's: wake_leader takes that one under the queue's). */
+static void wait_waiting(fixture_t *f, int n)
+{
+    int tries = 5000;
+
+    while (fa_runq_waiting(f->q) != n && --tries) {
+        apr_sleep(MS(1));
+    }
+    assert_int_equal(fa_runq_waiting(f->q), n);
+}
+
 static void feed(fixture_t *f, int n)
 {
     apr_thread_mutex_lock(f->lock);
@@ -406,7 +418,8 @@ static void test_leader_runs_what_it_reads(void **state)
     WAIT_UNTIL(f, f->wakes == 2);    /* it asks */
     assert_true(fa_runq_keeper_yield(f->q));
     WAIT_UNTIL(f, f->leading == 1);
-    feed(f, 1); /* item 2: the other runner waits and takes the lead */
+    wait_waiting(f, 1); /* the first runner, done with item 1 */
+    feed(f, 1);         /* item 2: that runner takes the lead */
     WAIT_UNTIL(f, f->nrun == 3 && f->leading == 1);
     assert_true(apr_os_thread_equal(f->ran_by[2], f->read_by[2]));
     assert_false(fa_runq_keeper_wait(f->q, MS(1)));
