@@ -84,6 +84,7 @@ static void fuzz_request(const char *data, size_t size)
     CHECK(fa_wire_decode_request(pool, payload, plen, &b) == APR_SUCCESS);
     CHECK(a.function_index == b.function_index);
     CHECK(!strcmp(a.function_name, b.function_name));
+    CHECK(a.flags == b.flags);
     CHECK(!strcmp(a.invocation_id, b.invocation_id));
     CHECK(!strcmp(a.method, b.method) && !strcmp(a.url, b.url));
     same_table(a.headers, b.headers);
@@ -127,7 +128,7 @@ static void yielded(fa_wire_reader_t *r, apr_size_t max)
 
     fa_wire_reader_take(r, &type, &payload, &len);
     CHECK(payload && len <= max && fa_wire_reader_idle(r));
-    CHECK(type >= FA_FRAME_REQUEST && type <= FA_FRAME_TABLE);
+    CHECK(type >= FA_FRAME_REQUEST && type <= FA_FRAME_REQUEST_CHUNK);
     fuzz_request(payload, len);
     fuzz_response(payload, len);
     free(payload);
