@@ -115,10 +115,11 @@ test-unit: $(UNIT_TESTS)
 # The wire decoder under libFuzzer (clang); `make test` runs it briefly when
 # clang is there, FUZZ_SECONDS=600 make fuzz for longer.
 FUZZ_SECONDS ?= 10
-build/fuzz_wire: t/unit/fuzz_wire.c src/fa_wire.c include/fa_wire.h
+build/fuzz_wire: t/unit/fuzz_wire.c src/fa_wire.c include/fa_wire.h \
+                 src/fa_body.c include/fa_body.h src/fa_io.c
 	@mkdir -p build
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(APR_FLAGS) -Iinclude \
-	    t/unit/fuzz_wire.c src/fa_wire.c -o $@ $(APR_LIBS)
+	    t/unit/fuzz_wire.c src/fa_wire.c src/fa_body.c src/fa_io.c -o $@ $(APR_LIBS)
 
 fuzz: build/fuzz_wire
 	@mkdir -p build/fuzz-corpus
