@@ -3,8 +3,9 @@
 # by a function reading pieces, by wsgi.input and by ASGI receive(); 413
 # for a chunked body over the limit, without a crash or a hang; under the
 # event MPM a 300 MB upload generated on the fly, with the peak memory of
-# the worker and of the httpd children checked, and a worker that dies
-# with a body half sent (502, never resent).
+# the worker and of the httpd children checked, an answer given without
+# reading the body, and a worker that dies with a body half sent (502,
+# never resent).
 use strict;
 use warnings FATAL => 'all';
 
@@ -18,7 +19,7 @@ use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(standalone_conf standalone_start standalone_stop t_dir);
 
 my @mpms = qw(event worker prefork);
-plan tests => 12 * @mpms + 8;
+plan tests => 12 * @mpms + 9;
 
 my $apps = t_dir() . '/apps';
 my $MB = 1024 * 1024;
@@ -184,6 +185,12 @@ CONF
         $growth = (($j->{hwm_after_kb} // 0) - ($j->{rss_before_kb} // 0)) / 1024;
         t_debug(sprintf('async 30 MB: %.2f s, peak growth %.1f MB', $r->{seconds}, $growth));
         ok(same($r, 30 * $MB) && $growth < 64);
+
+        # an answer without reading the body goes out at once
+        my $start = time;
+        $r = upload($s, 'in.test', '/api/refuse', 20 * $MB, length => 1);
+        t_debug(sprintf('refused 20 MB upload: %d in %.2f s', $r->{status}, time - $start));
+        ok($r->{status} == 422 && $r->{body} eq 'not reading that');
 
         # a worker dying with the body half sent: 502, not sent again
         my $log_at = -s $s->{log};
