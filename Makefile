@@ -33,9 +33,10 @@ CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c 
             src/fa_succession.c src/fa_funclist.c src/fa_reload.c \
             src/fa_reload_parent.c src/fa_reload_watch.c \
             src/fa_supervisor.c src/fa_wire.c src/fa_invocation.c \
-            src/fa_watch.c src/fa_worker.c src/fa_worker_conn.c src/fa_worker_recycle.c
+            src/fa_watch.c src/fa_worker.c src/fa_worker_conn.c src/fa_worker_recycle.c \
+            src/fa_body.c
 PY_SRC    = src/fa_python.c src/fa_pyimport.c src/fa_pyinvoke.c \
-            src/fa_pyloop.c src/fa_pystop.c src/fa_pywatch.c \
+            src/fa_pyloop.c src/fa_pystop.c src/fa_pywatch.c src/fa_pybody.c \
             build/fa_pysrc.c
 PY_FILES  = $(shell find python -name '*.py' | sort)
 HEADERS   = $(wildcard include/*.h src/*.h)
@@ -48,7 +49,7 @@ UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c 
             src/fa_succession.c src/fa_reload.c src/fa_reload_parent.c \
             src/fa_reload_watch.c \
             src/fa_supervisor.c \
-            src/fa_watch.c src/fa_wire.c
+            src/fa_watch.c src/fa_wire.c src/fa_body.c
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 DEBIAN_PACKAGES = apache2 apache2-dev libcmocka-dev python3-dev \
@@ -63,7 +64,7 @@ all: mod_funcapp.so
 build/fa_pysrc.c: build/embed_python.py $(PY_FILES)
 	$(PYTHON) build/embed_python.py python $@
 
-GLUE_SRC  = mod_funcapp.c mod_funcapp_config.c mod_funcapp_handler.c mod_funcapp_admin.c \
+GLUE_SRC  = mod_funcapp.c mod_funcapp_config.c mod_funcapp_handler.c mod_funcapp_body.c mod_funcapp_admin.c \
             mod_funcapp_cors.c mod_funcapp_status.c mod_funcapp_status_fmt.c
 
 mod_funcapp.so: $(GLUE_SRC) mod_funcapp.h mod_funcapp_status.h $(CORE_SRC) $(PY_SRC) $(HEADERS)
@@ -114,10 +115,11 @@ test-unit: $(UNIT_TESTS)
 # The wire decoder under libFuzzer (clang); `make test` runs it briefly when
 # clang is there, FUZZ_SECONDS=600 make fuzz for longer.
 FUZZ_SECONDS ?= 10
-build/fuzz_wire: t/unit/fuzz_wire.c src/fa_wire.c include/fa_wire.h
+build/fuzz_wire: t/unit/fuzz_wire.c src/fa_wire.c include/fa_wire.h \
+                 src/fa_body.c include/fa_body.h src/fa_io.c
 	@mkdir -p build
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(APR_FLAGS) -Iinclude \
-	    t/unit/fuzz_wire.c src/fa_wire.c -o $@ $(APR_LIBS)
+	    t/unit/fuzz_wire.c src/fa_wire.c src/fa_body.c src/fa_io.c -o $@ $(APR_LIBS)
 
 fuzz: build/fuzz_wire
 	@mkdir -p build/fuzz-corpus

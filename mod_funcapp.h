@@ -50,7 +50,17 @@ int fa_glue_empty_answer(request_rec *r, int status);
 int fa_glue_read_body(request_rec *r, apr_size_t cap, const char **body,
                       apr_size_t *len);
 int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
-                 const fa_function_t *function, int admin);
+                 fa_body_source_t *more, const fa_function_t *function,
+                 int admin);
+
+/* mod_funcapp_body.c: the request body.  fa_glue_read_body reads it whole
+ * within @a cap; fa_glue_read_body_streamed reads a small body whole into
+ * @a req, a larger one's first part, with *@a more the rest (and
+ * FA_REQUEST_BODY_FOLLOWS set); once *@a more failed, the HTTP status
+ * to answer is fa_glue_body_status's. */
+int fa_glue_read_body_streamed(request_rec *r, apr_size_t cap,
+                               fa_request_t *req, fa_body_source_t **more);
+int fa_glue_body_status(const fa_body_source_t *more);
 
 /* mod_funcapp_admin.c: Azure's host API under /admin/. */
 int fa_glue_admin(request_rec *r, const server_conf_t *conf);

@@ -87,7 +87,7 @@ static int admin_run(request_rec *r, const server_conf_t *conf,
     /* never the key it came with: keys are not given to Python */
     req.headers = apr_table_make(r->pool, 1);
     req.route_params = apr_table_make(r->pool, 1);
-    return fa_glue_call(r, conf, &req, function, 1);
+    return fa_glue_call(r, conf, &req, NULL, function, 1);
 }
 
 /* GET (or HEAD, or POST as Azure takes) /admin/host/ping: 200 when a

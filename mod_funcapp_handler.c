@@ -5,8 +5,8 @@
  * worker and the response.
  *
  * Runs in the httpd children, in the thread that serves the request;
- * everything it makes lives in the request pool (the body in one malloc'd
- * buffer freed with it).
+ * everything it makes lives in the request pool (the body's buffer,
+ * mod_funcapp_body.c, is freed with it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,139 +74,6 @@ int fa_glue_map_to_storage(request_rec *r)
 {
     /* No file system behind a function: skip the directory walk. */
     return (r->handler && !strcmp(r->handler, FUNCAPP_HANDLER)) ? OK : DECLINED;
-}
-
-/* A request body being read: malloc'd so that it grows in place (realloc
- * moves large blocks by remapping pages, not by copying them), freed with
- * the request. */
-typedef struct body_buf {
-    char *data;
-    apr_size_t len, cap;
-} body_buf_t;
-
-static apr_status_t free_body(void *data)
-{
-    free(((body_buf_t *)data)->data);
-    return APR_SUCCESS;
-}
-
-/* Room for @a more bytes, growing by doubling but never past @a limit + 1
- * bytes: a 100 MB chunked upload allocates 100 MB, not the sum of every
- * size it went through. */
-static int body_reserve(body_buf_t *b, apr_size_t more, apr_size_t limit)
-{
-    apr_size_t cap = b->cap;
-    char *bigger;
-
-    if (b->len + more < cap) {
-        return OK;
-    }
-    while (b->len + more >= cap) {
-        cap = cap > limit / 2 ? limit + 1 : cap * 2;
-    }
-    bigger = realloc(b->data, cap);
-    if (!bigger) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    b->data = bigger;
-    b->cap = cap;
-    return OK;
-}
-
-/* The first size of the buffer: the Content-Length when there is one. */
-static int body_size_hint(request_rec *r, apr_off_t limit, apr_size_t *cap)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t n;
-
-    *cap = 8192;
-    if (!cl) {
-        return OK;
-    }
-    if (apr_strtoff(&n, cl, NULL, 10) != APR_SUCCESS || n < 0) {
-        return HTTP_BAD_REQUEST;
-    }
-    if (n > limit) {
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-    *cap = (apr_size_t)n + 1;
-    return OK;
-}
-
-/* Appends the data buckets of @a bb to @a b; sets *eos at the end. */
-static int body_append(body_buf_t *b, apr_bucket_brigade *bb, apr_size_t limit,
-                       int *eos)
-{
-    apr_bucket *e;
-
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
-         e = APR_BUCKET_NEXT(e)) {
-        const char *data;
-        apr_size_t n;
-        int status;
-        if (APR_BUCKET_IS_EOS(e)) {
-            *eos = 1;
-            return OK;
-        }
-        if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
-            return HTTP_BAD_REQUEST;
-        }
-        if (n > limit - b->len) {
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
-        }
-        if ((status = body_reserve(b, n, limit)) != OK) {
-            return status;
-        }
-        memcpy(b->data + b->len, data, n);
-        b->len += n;
-    }
-    return OK;
-}
-
-/* Reads the whole body, refusing more than LimitRequestBody or @a cap
- * (Azure's 100 MB, or FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), whichever is
- * lower. */
-int fa_glue_read_body(request_rec *r, apr_size_t cap, const char **body,
-                      apr_size_t *len)
-{
-    apr_off_t limit = ap_get_limit_req_body(r);
-    body_buf_t *b;
-    apr_bucket_brigade *bb;
-    int status, eos = 0;
-
-    if (!ap_request_has_body(r)) {
-        /* most GETs: no input filters to run at all */
-        *body = "";
-        *len = 0;
-        return OK;
-    }
-    if (limit <= 0 || limit > (apr_off_t)cap) {
-        limit = (apr_off_t)cap;
-    }
-    b = apr_pcalloc(r->pool, sizeof(*b));
-    if ((status = body_size_hint(r, limit, &b->cap)) != OK) {
-        return status;
-    }
-    if (!(b->data = malloc(b->cap))) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    apr_pool_cleanup_register(r->pool, b, free_body, apr_pool_cleanup_null);
-    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    while (!eos) {
-        apr_status_t rv = ap_get_brigade(
-            r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ, 65536);
-        if (rv != APR_SUCCESS) {
-            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
-        }
-        status = body_append(b, bb, (apr_size_t)limit, &eos);
-        apr_brigade_cleanup(bb);
-        if (status != OK) {
-            return status;
-        }
-    }
-    *body = b->data;
-    *len = b->len;
-    return OK;
 }
 
 static int send_response(request_rec *r, const fa_response_t *resp)
@@ -402,7 +269,8 @@ static void note_call(request_rec *r, const fa_app_config_t *cfg,
 /* Runs @a function in a worker with @a req (its body read) and sends its
  * answer; for the admin API (@a admin) a 202 before it runs. */
 int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
-                 const fa_function_t *function, int admin)
+                 fa_body_source_t *more, const fa_function_t *function,
+                 int admin)
 {
     fa_response_t resp;
     char invocation_id[37];
@@ -423,8 +291,8 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     if (!run_begin(r, conf->app, invocation_id, function)) {
         return admin ? OK : HTTP_GATEWAY_TIME_OUT;
     }
-    rv = fa_dispatch_invoke(
-        conf->dispatch, r->pool, req,
+    rv = fa_dispatch_invoke_streamed(
+        conf->dispatch, r->pool, req, more,
         r->method_number == M_GET || r->method_number == M_OPTIONS,
         /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
@@ -440,6 +308,10 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                       apr_time_sec(conf->app->config->function_timeout),
                       worker);
         return admin ? OK : HTTP_GATEWAY_TIME_OUT;
+    }
+    if (rv == FA_BODY_TOO_LARGE || rv == FA_BODY_CLIENT_FAILED) {
+        /* no response began: httpd answers it (413, 400) */
+        return fa_glue_body_status(more);
     }
     if (rv == FA_CLIENT_GONE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -466,15 +338,16 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
 static int invoke(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                   const fa_function_t *function)
 {
-    int status = fa_glue_read_body(r, conf->app->config->max_body, &req->body,
-                                   &req->body_len);
+    fa_body_source_t *more;
+    int status =
+        fa_glue_read_body_streamed(r, conf->app->config->max_body, req, &more);
 
     if (status != OK) {
         return status;
     }
     req->method = r->method;
     req->headers = r->headers_in;
-    return fa_glue_call(r, conf, req, function, 0);
+    return fa_glue_call(r, conf, req, more, function, 0);
 }
 
 static apr_status_t leave(void *data)

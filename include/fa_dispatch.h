@@ -22,6 +22,7 @@
 #include <apr_tables.h>
 
 #include "fa_app.h"
+#include "fa_body.h"
 #include "fa_route.h"
 #include "fa_wire.h"
 
@@ -116,6 +117,21 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
                                 int client_fd, fa_response_t *resp,
                                 int *worker);
+
+/**
+ * fa_dispatch_invoke for a body too large to send whole: @a req has
+ * FA_REQUEST_BODY_FOLLOWS and its first part, and @a more gives the rest
+ * (fa_body.h), sent once the worker has the request.  Once a piece of
+ * @a more was taken the request is never sent again (a dead worker is a
+ * 502).  The source's own failure (FA_BODY_TOO_LARGE...) is returned as it
+ * is, the worker's connection closed, so the function's read fails.  A
+ * connection that carried a streamed body is closed after the response.
+ */
+apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
+                                         const fa_request_t *req,
+                                         fa_body_source_t *more, int idempotent,
+                                         int client_fd, fa_response_t *resp,
+                                         int *worker);
 
 /** The retry rule of fa_dispatch_invoke, for the tests: after failed
  * attempt @a attempt (0 for the first), whether to try another worker. */

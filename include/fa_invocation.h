@@ -14,6 +14,7 @@
 
 #include <apr_pools.h>
 
+#include "fa_body.h"
 #include "fa_wire.h"
 
 typedef struct fa_invocation {
@@ -27,6 +28,12 @@ typedef struct fa_invocation {
     void *owner;   /* the worker's connection */
     char *payload; /* malloc'd frame payload, or NULL once
                                 * the request is in Python objects */
+    /* The rest of the body when req.flags has FA_REQUEST_BODY_FOLLOWS,
+     * else NULL; in pool, its pre-read bytes freed with it unless the
+     * Python bridge took them over. */
+    fa_body_reader_t *body;
+    void *body_obj; /* the Python bridge's reader object (a strong
+                     * reference, dropped as the answer is given) */
 } fa_invocation_t;
 
 /**
@@ -36,6 +43,13 @@ typedef struct fa_invocation {
  */
 apr_status_t fa_invocation_decode(fa_invocation_t **inv, char *payload,
                                   apr_size_t len, void *owner);
+
+/** Prepares inv->body to read the chunks that follow on @a fd, within
+ * @a max_total bytes, starting with @a extra_len bytes already read past
+ * the request frame.  APR_ENOMEM. */
+apr_status_t fa_invocation_stream_body(fa_invocation_t *inv, int fd,
+                                       apr_uint64_t max_total,
+                                       const char *extra, apr_size_t extra_len);
 
 /** Frees the payload once the request is in Python objects, so a 100 MB
  * body is not held twice while the function runs.  req's strings and body

@@ -56,6 +56,10 @@ apr_status_t fa_io_listen(const fa_io_addr_t *addr, int backlog, long uid,
  */
 apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec);
 
+/** Drops the first @a n bytes written of @a vec (what a short write
+ * sent): *@a vec and *@a nvec then describe what is left. */
+void fa_io_advance(struct iovec **vec, int *nvec, apr_size_t n);
+
 /**
  * One read of up to @a len bytes into @a buf; *got is what came.  Waits at
  * most @a timeout_ms for bytes (APR_TIMEUP), or, when negative, as the

@@ -26,19 +26,35 @@
 #include <sys/uio.h>
 
 /* 2: a response carries the pid of the worker that made it; 3: a request
- * carries its function's name beside its index. */
-#define FA_WIRE_VERSION 3
+ * carries its function's name beside its index; 4: a request carries flags
+ * (its body may follow in REQUEST_CHUNK frames). */
+#define FA_WIRE_VERSION 4
 #define FA_WIRE_HEADER_LEN 8
 /** Longest single string (URL, header value, ...) other than a body. */
 #define FA_WIRE_MAX_STRING (64 * 1024)
 /** Most headers or route values in one frame. */
 #define FA_WIRE_MAX_FIELDS 1000
+/** Largest REQUEST_CHUNK payload: what a worker buffers of a streamed body
+ * at most, beside the socket's own buffer. */
+#define FA_WIRE_MAX_CHUNK (256 * 1024)
+
+/** Request flag: the body field is only the first part of the body; the
+ * rest follows as FA_FRAME_REQUEST_CHUNK frames, each a payload of raw body
+ * bytes (1..FA_WIRE_MAX_CHUNK), ended by one with an empty payload.  A
+ * stream the child cannot finish (the client sent too much, or went away)
+ * is aborted by closing the connection: the worker sees the end of stream
+ * before the empty chunk.  A connection that carried a streamed request is
+ * closed by both sides after its response, never reused, so whatever the
+ * function left unread is never mistaken for the next frame. */
+#define FA_REQUEST_BODY_FOLLOWS 0x1u
 
 typedef enum {
-    FA_FRAME_REQUEST = 1,   /* child -> worker: one invocation */
-    FA_FRAME_RESPONSE = 2,  /* worker -> child: its result */
-    FA_FRAME_TABLE_GET = 3, /* child -> worker: send me the function table */
-    FA_FRAME_TABLE = 4      /* worker -> child: the table, JSON text */
+    FA_FRAME_REQUEST = 1,      /* child -> worker: one invocation */
+    FA_FRAME_RESPONSE = 2,     /* worker -> child: its result */
+    FA_FRAME_TABLE_GET = 3,    /* child -> worker: send me the function table */
+    FA_FRAME_TABLE = 4,        /* worker -> child: the table, JSON text */
+    FA_FRAME_REQUEST_CHUNK = 5 /* child -> worker: more of a streamed
+                                * request's body (FA_REQUEST_BODY_FOLLOWS) */
 } fa_frame_type_e;
 
 typedef struct fa_request {
@@ -47,6 +63,8 @@ typedef struct fa_request {
      * reload a child's table and a worker's may differ; the worker trusts
      * the name, never an index that may now be another function. */
     const char *function_name;
+    apr_uint32_t flags; /* FA_REQUEST_BODY_FOLLOWS; on the wire after the
+                         * name */
     const char *invocation_id;
     const char *method;
     const char *url;      /* full URL, scheme://host/path?query */

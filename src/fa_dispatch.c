@@ -458,11 +458,26 @@ static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
     return frame_read(rv, &r, p, *payload);
 }
 
+/* The rest of a streamed body, once the worker has the request; a
+ * function timeout of 0 (off) bounds nothing. */
+static apr_status_t send_more(fa_dispatch_t *d, int fd, fa_body_source_t *more,
+                              apr_time_t deadline)
+{
+    int answered;
+    apr_status_t rv;
+
+    if (d->app->config->function_timeout <= 0) {
+        deadline = APR_INT64_MAX;
+    }
+    rv = fa_body_pump(fd, more, deadline, &answered);
+    return rv == APR_TIMEUP ? FA_TIMED_OUT : rv;
+}
+
 /* One attempt on one reserved worker.  *sent tells whether the worker may
  * have read the request. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
-                             struct iovec *vec, int client_fd,
-                             fa_response_t *resp, int *sent)
+                             struct iovec *vec, fa_body_source_t *more,
+                             int client_fd, fa_response_t *resp, int *sent)
 {
     struct iovec copy[3];
     char *payload;
@@ -489,10 +504,13 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     deadline = apr_time_now() + d->app->config->function_timeout;
     if (rv == APR_SUCCESS) {
         *sent = 1;
-        /* only a client to watch needs a poll; without, the read waits */
-        if (client_fd >= 0) {
-            rv = wait_response(d, slot, fd, client_fd, deadline);
+        if (more) {
+            rv = send_more(d, fd, more, deadline);
         }
+    }
+    /* only a client to watch needs a poll; without, the read waits */
+    if (rv == APR_SUCCESS && client_fd >= 0) {
+        rv = wait_response(d, slot, fd, client_fd, deadline);
     }
     if (rv == APR_SUCCESS) {
         rv = read_response(d, slot, fd, p, deadline, &payload, &len);
@@ -500,7 +518,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
     }
-    if (rv == APR_SUCCESS) {
+    if (rv == APR_SUCCESS && !more) {
         put_conn(d, slot, &conn);
     }
     else if (*sent) {
@@ -512,6 +530,16 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
                                 int client_fd, fa_response_t *resp, int *worker)
+{
+    return fa_dispatch_invoke_streamed(d, p, req, NULL, idempotent, client_fd,
+                                       resp, worker);
+}
+
+apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
+                                         const fa_request_t *req,
+                                         fa_body_source_t *more, int idempotent,
+                                         int client_fd, fa_response_t *resp,
+                                         int *worker)
 {
     struct iovec vec[3];
     char *head;
@@ -526,14 +554,18 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
     for (attempt = 0;; ++attempt) {
         slot = reserve_slot(d, slot, req->function_index);
-        rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
+        rv = exchange(d, p, slot, vec, more, client_fd, resp, &sent);
         release_slot(d, slot);
         *worker = slot;
-        /* a timed-out request is never sent again */
-        if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE || rv == FA_TIMED_OUT) {
+        /* a timed-out request is never sent again, nor a body that failed
+         * on the client's side */
+        if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE || rv == FA_TIMED_OUT
+            || rv == FA_BODY_TOO_LARGE || rv == FA_BODY_CLIENT_FAILED) {
             return rv;
         }
-        retry = fa_dispatch_retry(attempt, sent, idempotent);
+        /* a body that began to flow cannot flow again */
+        retry = fa_dispatch_retry(attempt, sent, idempotent)
+            && !(more && more->started);
         fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING,
                rv == FA_WORKER_STALLED ? 0 : rv,
                "FA053: %s: worker %d %s the request%s", req->invocation_id,

@@ -43,6 +43,24 @@ apr_status_t fa_invocation_decode(fa_invocation_t **out, char *payload,
     return APR_SUCCESS;
 }
 
+static apr_status_t clear_body(void *data)
+{
+    fa_body_reader_clear(data);
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_invocation_stream_body(fa_invocation_t *inv, int fd,
+                                       apr_uint64_t max_total,
+                                       const char *extra, apr_size_t extra_len)
+{
+    inv->body = apr_palloc(inv->pool, sizeof(*inv->body));
+    fa_body_reader_init(inv->body, fd, max_total);
+    apr_pool_cleanup_register(inv->pool, inv->body, clear_body,
+                              apr_pool_cleanup_null);
+    return extra_len ? fa_body_reader_preread(inv->body, extra, extra_len)
+                     : APR_SUCCESS;
+}
+
 void fa_invocation_drop_payload(fa_invocation_t *inv)
 {
     free_payload(inv);

@@ -106,6 +106,19 @@ apr_status_t fa_io_listen(const fa_io_addr_t *addr, int backlog, long uid,
     return APR_SUCCESS;
 }
 
+void fa_io_advance(struct iovec **vec, int *nvec, apr_size_t n)
+{
+    while (*nvec > 0 && n >= (*vec)->iov_len) {
+        n -= (*vec)->iov_len;
+        ++*vec;
+        --*nvec;
+    }
+    if (*nvec > 0) {
+        (*vec)->iov_base = (char *)(*vec)->iov_base + n;
+        (*vec)->iov_len -= n;
+    }
+}
+
 apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec)
 {
     while (nvec > 0) {
@@ -127,15 +140,7 @@ apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec)
             }
             return errno;
         }
-        while (nvec > 0 && (size_t)n >= vec->iov_len) {
-            n -= (ssize_t)vec->iov_len;
-            ++vec;
-            --nvec;
-        }
-        if (nvec > 0) {
-            vec->iov_base = (char *)vec->iov_base + n;
-            vec->iov_len -= (size_t)n;
-        }
+        fa_io_advance(&vec, &nvec, (apr_size_t)n);
     }
     return APR_SUCCESS;
 }

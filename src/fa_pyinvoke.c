@@ -56,15 +56,27 @@ static PyObject *pairs_list(const apr_table_t *t)
     return list;
 }
 
-PyObject *fa_pyinvoke_args(const fa_invocation_t *inv)
+/* The body as the loader takes it: bytes, or for a streamed body
+ * (first part, reader of the rest). */
+static PyObject *body_arg(fa_invocation_t *inv)
+{
+    PyObject *first =
+        PyBytes_FromStringAndSize(inv->req.body, (Py_ssize_t)inv->req.body_len);
+
+    if (!first || !inv->body) {
+        return first;
+    }
+    return Py_BuildValue("(NN)", first, fa_pybody_reader(inv));
+}
+
+PyObject *fa_pyinvoke_args(fa_invocation_t *inv)
 {
     const fa_request_t *req = &inv->req;
     PyObject *headers = pairs_list(req->headers);
     PyObject *params = fa_pyinvoke_table_dict(req->route_params);
     PyObject *url =
         PyUnicode_DecodeUTF8(req->url, strlen(req->url), "surrogateescape");
-    PyObject *body =
-        PyBytes_FromStringAndSize(req->body, (Py_ssize_t)req->body_len);
+    PyObject *body = body_arg(inv);
     PyObject *args = NULL;
 
     if (headers && params && url && body) {
@@ -179,6 +191,7 @@ void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
 {
     fa_response_t resp, *rp = NULL;
 
+    fa_pybody_detach(inv);
     if (result) {
         if (result_response(inv, result, &resp) != APR_SUCCESS) {
             fa_http_response_500(&resp, inv->pool);

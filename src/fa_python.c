@@ -66,7 +66,12 @@ static struct PyModuleDef funcapp_module = {PyModuleDef_HEAD_INIT,
 
 static PyObject *init_funcapp(void)
 {
-    return PyModule_Create(&funcapp_module);
+    PyObject *m = PyModule_Create(&funcapp_module);
+
+    if (m && fa_pybody_add_type(m) < 0) {
+        Py_CLEAR(m);
+    }
+    return m;
 }
 
 void fa_python_log_error(const char *what)

@@ -45,12 +45,23 @@ PyObject *fa_pyimport_source(PyObject *self, PyObject *name);
 
 /** An APR table (route values, app settings) as a dict of str. */
 PyObject *fa_pyinvoke_table_dict(const apr_table_t *t);
-/** The arguments of the loader's invoke() for @a inv's request. */
-PyObject *fa_pyinvoke_args(const fa_invocation_t *inv);
+/** The arguments of the loader's invoke() for @a inv's request; a
+ * streamed body is (first part, _funcapp.BodyReader). */
+PyObject *fa_pyinvoke_args(fa_invocation_t *inv);
 /** Turns the loader's (status, headers, body) @a result (or NULL: none)
  * into a response and reports @a inv done with the GIL released; the body
  * is borrowed from @a result, which the caller keeps alive meanwhile. */
 void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result);
+
+/* fa_pybody.c: streamed request bodies. */
+
+/** Adds the BodyReader type to the _funcapp module. */
+int fa_pybody_add_type(PyObject *module);
+/** A new BodyReader taking over inv->body; the invocation keeps a
+ * reference until fa_pybody_detach. */
+PyObject *fa_pybody_reader(fa_invocation_t *inv);
+/** With the GIL, before the answer goes out: the reader reads no more. */
+void fa_pybody_detach(fa_invocation_t *inv);
 
 /* fa_pywatch.c: the timeout of def functions. */
 

@@ -29,7 +29,7 @@ apr_status_t fa_wire_parse_header(const unsigned char *hdr,
     if (hdr[0] != MAGIC0 || hdr[1] != MAGIC1 || hdr[2] != FA_WIRE_VERSION) {
         return APR_EGENERAL;
     }
-    if (hdr[3] < FA_FRAME_REQUEST || hdr[3] > FA_FRAME_TABLE) {
+    if (hdr[3] < FA_FRAME_REQUEST || hdr[3] > FA_FRAME_REQUEST_CHUNK) {
         return APR_EGENERAL;
     }
     len = ((apr_uint32_t)hdr[4] << 24) | ((apr_uint32_t)hdr[5] << 16)
@@ -163,11 +163,15 @@ static apr_status_t start_head(apr_pool_t *p, fa_frame_type_e type,
 apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
                                     char **head, apr_size_t *head_len)
 {
-    apr_size_t fields = 4 + 4; /* index, body length; tables add counts */
+    apr_size_t fields = 4 + 4 + 4; /* index, flags, body length; tables
+                                    * add counts */
     const char *name = req->function_name ? req->function_name : "";
     unsigned char *w;
     apr_status_t rv;
 
+    if (req->flags & ~FA_REQUEST_BODY_FOLLOWS) {
+        return APR_EINVAL;
+    }
     if ((rv = measure_str(name, 0, &fields)) != APR_SUCCESS
         || (rv = measure_str(req->invocation_id, 0, &fields)) != APR_SUCCESS
         || (rv = measure_str(req->method, 1, &fields)) != APR_SUCCESS
@@ -183,6 +187,7 @@ apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
     }
     w = put_u32(w, req->function_index);
     w = put_str(w, name);
+    w = put_u32(w, req->flags);
     w = put_str(w, req->invocation_id);
     w = put_str(w, req->method);
     w = put_str(w, req->url);
@@ -303,6 +308,7 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
     memset(&out, 0, sizeof(out));
     if (!get_u32(&r, &out.function_index)
         || !get_str(&r, 0, 0, &out.function_name, NULL)
+        || !get_u32(&r, &out.flags) || (out.flags & ~FA_REQUEST_BODY_FOLLOWS)
         || !get_str(&r, 0, 0, &out.invocation_id, NULL)
         || !get_str(&r, 1, 0, &out.method, NULL)
         || !get_str(&r, 0, 0, &out.url, NULL)

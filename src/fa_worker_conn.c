@@ -130,9 +130,14 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
     apr_atomic_dec32(&w->inflight);
     fa_stats_answered(w->app->stats, w->slot, c->is_async);
     fa_worker_request_done(w);
+    /* A streamed body may have been left unread in the socket: the
+     * connection ends with the request (the child closes its end too). */
+    if (c->streamed) {
+        apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY);
+    }
     /* Back to the leader, which may see the child's next request as soon
      * as this succeeds: nothing here touches c afterwards. */
-    if (apr_atomic_cas32(&c->state, CONN_IDLE, CONN_BUSY) == CONN_BUSY) {
+    else if (apr_atomic_cas32(&c->state, CONN_IDLE, CONN_BUSY) == CONN_BUSY) {
         fa_invocation_destroy(inv);
         if (fa_worker_draining) {
             apr_pollset_wakeup(w->pollset);
@@ -194,7 +199,9 @@ static void on_busy_event(conn_t *c)
     char byte;
     ssize_t n;
 
-    n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    /* a streamed request's connection is polled for hang-ups only, and
+     * its unread body is no next request */
+    n = c->streamed ? 0 : recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
         return;
     }
@@ -258,6 +265,26 @@ static void resolve_function(worker_t *w, fa_invocation_t *inv)
     inv->function_index = i;
 }
 
+/* A request whose body follows: the thread that runs it reads the body
+ * from the socket (fa_body.h) as the function asks, so the I/O thread
+ * stops reading it and watches only for a hang-up.  0 when the
+ * connection had to be dropped. */
+static int stream_body(conn_t *c, const char *extra, apr_size_t extra_len)
+{
+    if (fa_invocation_stream_body(c->inv, c->fd, c->w->app->config->max_body,
+                                  extra, extra_len)
+        != APR_SUCCESS) {
+        fa_invocation_destroy(c->inv);
+        drop_conn(c);
+        return 0;
+    }
+    c->streamed = 1;
+    unpoll_conn(c);
+    c->pfd.reqevents = 0; /* hang-ups and errors are always reported */
+    poll_conn(c);
+    return 1;
+}
+
 /* A complete request frame, decoded here once: async functions go to the
  * event loop, the rest into this poll round's batch (run by the runner
  * that leads, or queued). */
@@ -273,6 +300,19 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
                "frame (%lu bytes); closing the connection",
                (unsigned long)len);
         drop_conn(c);
+        return;
+    }
+    if (w->extra_len && !(c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)) {
+        fa_log(&w->app->log, FA_LOG_ERR, 0,
+               "FA111: %s: bytes past a request "
+               "with no body to follow; closing the connection",
+               c->inv->id);
+        fa_invocation_destroy(c->inv);
+        drop_conn(c);
+        return;
+    }
+    if ((c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)
+        && !stream_body(c, w->extra, w->extra_len)) {
         return;
     }
     resolve_function(w, c->inv);
@@ -300,6 +340,11 @@ static void on_frame(conn_t *c)
     apr_size_t len;
 
     fa_wire_reader_take(&c->reader, &type, &payload, &len);
+    if (type == FA_FRAME_TABLE_GET && c->w->extra_len) {
+        free(payload);
+        drop_conn(c); /* a child sends nothing before the table comes */
+        return;
+    }
     if (type == FA_FRAME_TABLE_GET) {
         free(payload);
         send_table(c);
@@ -317,6 +362,7 @@ static apr_status_t read_some(conn_t *c)
     char *room = fa_wire_reader_room(&c->reader, &n);
     apr_status_t rv;
 
+    c->w->extra_len = 0;
     if (room) {
         rv = apr_socket_recv(c->sock, room, &n);
         return rv == APR_SUCCESS ? fa_wire_reader_filled(&c->reader, n) : rv;
@@ -327,8 +373,13 @@ static apr_status_t read_some(conn_t *c)
         return rv;
     }
     rv = fa_wire_reader_feed(&c->reader, c->w->scratch, n, &used);
-    /* a child sends its next frame only after our answer */
-    return rv == APR_SUCCESS && used < n ? APR_EGENERAL : rv;
+    /* a child sends its next frame only after our answer, but a streamed
+     * body's chunks follow its request at once (checked in dispatch) */
+    if (rv == APR_SUCCESS && used < n) {
+        c->w->extra = c->w->scratch + used;
+        c->w->extra_len = n - used;
+    }
+    return rv;
 }
 
 /* Reads what is there of the current frame. */

@@ -68,6 +68,10 @@ typedef struct conn {
      * (everything but the response is done by the leader). */
     fa_invocation_t *inv;
     int is_async;
+    /* Its request's body follows the request (fa_body.h): the running
+     * thread reads it from the socket, the I/O thread only watches for a
+     * hang-up, and the connection is closed once answered. */
+    int streamed;
     apr_uint32_t state;     /* CONN_IDLE, CONN_BUSY or CONN_GONE */
     struct conn *next_done; /* under done_lock */
 } conn_t;
@@ -88,6 +92,10 @@ struct worker {
     apr_time_t last_request;
     apr_time_t drain_started; /* when the stop signal was first seen */
     char scratch[16384];      /* a small frame's first read */
+    /* what the last read put in scratch past the frame it completed: the
+     * start of a streamed body's chunks */
+    const char *extra;
+    apr_size_t extra_len;
 
     /* Shared: */
     apr_thread_mutex_t *done_lock;

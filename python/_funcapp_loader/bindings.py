@@ -219,6 +219,8 @@ class Package:
                            schedule=data.get('Schedule'))
 
     def _real_request(self, method, url, *, headers, route_params, body):
+        if not isinstance(body, bytes):  # a streamed body: the real
+            body = body.read()           # package's request wants bytes
         merged: dict = {}
         for name, value in headers:
             name = name.lower()

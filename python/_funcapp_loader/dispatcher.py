@@ -13,6 +13,7 @@ import _funcapp
 
 from . import importer
 from .bindings import Package
+from .body import RequestBody, RequestBodyAborted
 from .functions import FAILED, WARMUP_TRIGGER
 from .loader import app_failure, handler_function, index_app, set_sys_path
 from .logging import ERROR, INFO, begin, end, say, tls
@@ -86,6 +87,10 @@ def warm_up() -> None:
 
 
 def _failed(exc: BaseException):
+    if isinstance(exc, RequestBodyAborted):
+        # the child answered already (413, or nobody is left to answer)
+        say(INFO, f'the request body was cut short ({exc}); the response is dropped')
+        return FAILED
     # Start the traceback at the user's code, not at this module.
     say(ERROR, f'function raised {type(exc).__name__}', exc,
         exc.__traceback__.tb_next or exc.__traceback__)
@@ -97,8 +102,16 @@ def _unavailable(function):
     return FAILED
 
 
+def _streams_body(function) -> bool:
+    # An async function gets its whole body before it runs (read without
+    # blocking the loop), unless it reads the stream itself: get_body()
+    # on the loop would block every other task while the client uploads.
+    return bool(getattr(function.callable, 'funcapp_streams_body', False))
+
+
 def invoke(index, method, url, headers, route_params, body, invocation_id):
-    """Run function `index` on this thread; returns (status, headers, body)."""
+    """Run function `index` on this thread; returns (status, headers, body).
+    `body` is bytes, or (first part, _funcapp.BodyReader) when it streams."""
     function = _functions[index]
     invocation, token = begin(function.name, invocation_id)
     tls.invocation_id = invocation_id
@@ -106,6 +119,8 @@ def invoke(index, method, url, headers, route_params, body, invocation_id):
         if function.error is not None:
             return _unavailable(function)
         try:
+            if type(body) is tuple:
+                body = RequestBody(*body)
             kwargs, out = function.arguments(method, url, headers, route_params, body,
                                              invocation_id)
             result = function.callable(**kwargs)
@@ -132,6 +147,10 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
         if function.error is not None:
             return _unavailable(function)
         try:
+            if type(body) is tuple:
+                body = RequestBody(*body)
+                if not function.is_async or not _streams_body(function):
+                    body = await body.aread()
             kwargs, out = function.arguments(method, url, headers, route_params, body,
                                              invocation_id)
             if function.is_async:

@@ -9,9 +9,12 @@
  * fed in pieces whose sizes the first byte picks (and whether payload bytes
  * go through fa_wire_reader_room); it must yield the same frames as the
  * whole stream fed at once, and each frame goes through the decoders.
+ * And it is a streamed body's REQUEST_CHUNK frames, read by a worker's
+ * body reader (fa_body.h) from its pre-read bytes.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address -DLINUX -D_REENTRANT -D_GNU_SOURCE \
- *     -I/usr/include/apr-1.0 -Iinclude src/fa_wire.c t/unit/fuzz_wire.c \
+ *     -I/usr/include/apr-1.0 -Iinclude src/fa_wire.c src/fa_body.c \
+ *     src/fa_io.c t/unit/fuzz_wire.c \
  *     -lapr-1 -o /tmp/fuzz_wire && /tmp/fuzz_wire -max_total_time=30
  */
 #include <stdint.h>
@@ -22,6 +25,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "fa_body.h"
 #include "fa_wire.h"
 
 static apr_pool_t *pool;
@@ -84,6 +88,7 @@ static void fuzz_request(const char *data, size_t size)
     CHECK(fa_wire_decode_request(pool, payload, plen, &b) == APR_SUCCESS);
     CHECK(a.function_index == b.function_index);
     CHECK(!strcmp(a.function_name, b.function_name));
+    CHECK(a.flags == b.flags);
     CHECK(!strcmp(a.invocation_id, b.invocation_id));
     CHECK(!strcmp(a.method, b.method) && !strcmp(a.url, b.url));
     same_table(a.headers, b.headers);
@@ -127,7 +132,7 @@ static void yielded(fa_wire_reader_t *r, apr_size_t max)
 
     fa_wire_reader_take(r, &type, &payload, &len);
     CHECK(payload && len <= max && fa_wire_reader_idle(r));
-    CHECK(type >= FA_FRAME_REQUEST && type <= FA_FRAME_TABLE);
+    CHECK(type >= FA_FRAME_REQUEST && type <= FA_FRAME_REQUEST_CHUNK);
     fuzz_request(payload, len);
     fuzz_response(payload, len);
     free(payload);
@@ -208,6 +213,40 @@ static void fuzz_reader(const uint8_t *data, size_t size)
           && whole.end == split.end);
 }
 
+/* The input past its first byte as a streamed body's chunk frames, which
+ * a worker's reader takes from its pre-read bytes (no socket: fd -1, so
+ * their end is the child's close): read in sizes the first byte picks, it
+ * must yield no more body bytes than the input holds, none past the limit,
+ * and fail for good once it failed. */
+static void fuzz_body(const uint8_t *data, size_t size)
+{
+    fa_body_reader_t r;
+    char buf[300];
+    apr_uint64_t total = 0, limit;
+    apr_size_t got, want;
+    apr_status_t rv, again;
+
+    if (size < 1) {
+        return;
+    }
+    limit = (data[0] & 0x80) ? 100 : (apr_uint64_t)1 << 40;
+    fa_body_reader_init(&r, -1, limit);
+    CHECK(fa_body_reader_preread(&r, (const char *)data + 1, size - 1)
+          == APR_SUCCESS);
+    want = (data[0] & 0x3f) + 1;
+    while ((rv = fa_body_read(&r, buf, want, 0, &got)) == APR_SUCCESS) {
+        CHECK(got > 0 && got <= want);
+        total += got;
+        want = want % sizeof(buf) + 1;
+    }
+    CHECK(total <= size && total <= limit);
+    CHECK(rv == APR_EOF || rv == APR_ECONNABORTED || rv == APR_EGENERAL
+          || rv == APR_ENOSPC);
+    again = fa_body_read(&r, buf, sizeof(buf), 0, &got);
+    CHECK(again == rv && got == 0);
+    fa_body_reader_clear(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!pool) {
@@ -221,6 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_request((const char *)data, size);
     fuzz_response((const char *)data, size);
     fuzz_reader(data, size);
+    fuzz_body(data, size);
     apr_pool_clear(pool);
     return 0;
 }

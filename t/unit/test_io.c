@@ -258,7 +258,7 @@ static void test_eagain_and_eof(void **state)
 
     pair(sv);
     assert_int_equal(write(sv[0],
-                           "FA\x03\x01\0\0\0\x10"
+                           "FA\x04\x01\0\0\0\x10"
                            "abc",
                            11),
                      11);
@@ -289,11 +289,11 @@ static void broken(const char *bytes, apr_size_t n, apr_status_t want)
 static void test_broken_streams(void **state)
 {
     (void)state;
-    broken("FA\x03\x01\0\0\x04\0", 8, APR_ENOSPC); /* 1024 > 1000 */
-    broken("FA\x03\x02\0\0\0\x01"
+    broken("FA\x04\x01\0\0\x04\0", 8, APR_ENOSPC); /* 1024 > 1000 */
+    broken("FA\x04\x02\0\0\0\x01"
            "x",
            9, APR_EGENERAL); /* a response */
-    broken("FA\x03\x01\0\0\0\x01"
+    broken("FA\x04\x01\0\0\0\x01"
            "xFA",
            11, APR_EGENERAL);
 }

@@ -221,6 +221,7 @@ static void b_req_start(buf_t *b)
 {
     b_u32(b, 7);
     b_str(b, "fn");
+    b_u32(b, 0); /* flags */
     b_str(b, "inv");
     b_str(b, "GET");
     b_str(b, "http://h/");
@@ -373,7 +374,7 @@ static void test_header(void **state)
     (void)state;
 
     fa_wire_make_header(h, FA_FRAME_TABLE, 0x01020304);
-    assert_memory_equal(h, "FA\x03\x04\x01\x02\x03\x04", 8);
+    assert_memory_equal(h, "FA\x04\x04\x01\x02\x03\x04", 8);
     assert_int_equal(fa_wire_parse_header(h, 0x01020304, &type, &len),
                      APR_SUCCESS);
     assert_int_equal(type, FA_FRAME_TABLE);
@@ -406,7 +407,7 @@ static void test_header(void **state)
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
     memcpy(bad, h, 8);
-    bad[3] = FA_FRAME_TABLE + 1;
+    bad[3] = FA_FRAME_REQUEST_CHUNK + 1;
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
     /* A bad magic is reported as such even when the length is also bad. */
@@ -504,6 +505,7 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 0);
     b_str(&b, "f");
+    b_u32(&b, 0); /* flags */
     b_str(&b, "i");
     b_str(&b, "GET");
     b_strn(&b, big, FA_WIRE_MAX_STRING + 1);
@@ -515,6 +517,7 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 0);
     b_str(&b, "f");
+    b_u32(&b, 0); /* flags */
     b_str(&b, "i");
     b_str(&b, "GET");
     b_strn(&b, big, FA_WIRE_MAX_STRING);
@@ -820,7 +823,7 @@ static void test_encoder_refuses(void **state)
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_SUCCESS);
     assert_int_equal(hl, FA_WIRE_HEADER_LEN + 16);
-    assert_memory_equal(head, "FA\x03\x02\xFF\xFF\xFF\xFF", 8);
+    assert_memory_equal(head, "FA\x04\x02\xFF\xFF\xFF\xFF", 8);
     resp.body_len++;
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_ENOSPC);
@@ -993,8 +996,8 @@ static void test_reader_refuses_headers(void **state)
     refused(hdr, ALL_TYPES, APR_EGENERAL);
     fa_wire_make_header(hdr, (fa_frame_type_e)0, 10);
     refused(hdr, ALL_TYPES | 1u, APR_EGENERAL);
-    fa_wire_make_header(hdr, (fa_frame_type_e)5, 10);
-    refused(hdr, ALL_TYPES | FA_WIRE_TYPE_BIT(5), APR_EGENERAL);
+    fa_wire_make_header(hdr, (fa_frame_type_e)6, 10);
+    refused(hdr, ALL_TYPES | FA_WIRE_TYPE_BIT(6), APR_EGENERAL);
     fa_wire_make_header(hdr, (fa_frame_type_e)255, 10);
     refused(hdr, ~0u, APR_EGENERAL);
     /* a known type the reader was not told to accept */
@@ -1096,6 +1099,56 @@ static void test_reader_take_clear_idle(void **state)
     assert_true(fa_wire_reader_idle(&r));
 }
 
+/* ---- streamed bodies ----------------------------------------------------- */
+
+static void test_request_flags(void **state)
+{
+    fa_request_t r = sample_request("first", 5), out;
+    char *head;
+    apr_size_t head_len;
+    buf_t b = {0};
+    (void)state;
+
+    r.flags = FA_REQUEST_BODY_FOLLOWS;
+    out = round_trip_request(&r);
+    assert_int_equal(out.flags, FA_REQUEST_BODY_FOLLOWS);
+    r.flags = 0;
+    out = round_trip_request(&r);
+    assert_int_equal(out.flags, 0);
+    /* a flag this version does not know is refused both ways */
+    r.flags = 0x2u;
+    assert_int_equal(fa_wire_encode_request(pool, &r, &head, &head_len),
+                     APR_EINVAL);
+    b_u32(&b, 7);
+    b_str(&b, "fn");
+    b_u32(&b, 0x80000001u);
+    b_str(&b, "inv");
+    b_str(&b, "GET");
+    b_str(&b, "http://h/");
+    b_u32(&b, 0);
+    b_u32(&b, 0);
+    b_strn(&b, "", 0);
+    assert_int_equal(dec_req(b.d, b.len, &r), APR_EGENERAL);
+    free(b.d);
+}
+
+static void test_chunk_header(void **state)
+{
+    unsigned char h[FA_WIRE_HEADER_LEN];
+    fa_frame_type_e type;
+    apr_size_t len;
+    (void)state;
+
+    fa_wire_make_header(h, FA_FRAME_REQUEST_CHUNK, FA_WIRE_MAX_CHUNK);
+    assert_int_equal(fa_wire_parse_header(h, FA_WIRE_MAX_CHUNK, &type, &len),
+                     APR_SUCCESS);
+    assert_int_equal(type, FA_FRAME_REQUEST_CHUNK);
+    assert_int_equal(len, FA_WIRE_MAX_CHUNK);
+    fa_wire_make_header(h, FA_FRAME_REQUEST_CHUNK, FA_WIRE_MAX_CHUNK + 1);
+    assert_int_equal(fa_wire_parse_header(h, FA_WIRE_MAX_CHUNK, &type, &len),
+                     APR_ENOSPC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1117,6 +1170,8 @@ int main(void)
         UNIT_TEST(test_reader_refuses_headers),
         UNIT_TEST(test_reader_room),
         UNIT_TEST(test_reader_take_clear_idle),
+        UNIT_TEST(test_request_flags),
+        UNIT_TEST(test_chunk_header),
     };
 
     return UNIT_RUN(tests);

@@ -173,7 +173,8 @@ class HttpRequest(_abc.HttpRequest):
     :param headers: mapping or (name, value) pairs.
     :param params: query parameters; parsed from `url` when None.
     :param route_params: values of the route template's parameters.
-    :param body: request body (str is UTF-8 encoded).
+    :param body: request body (str is UTF-8 encoded); in a worker, a
+        streamed body (an object with read()) is read on first get_body().
     """
 
     def __init__(self, method: str, url: str, *,
@@ -182,14 +183,18 @@ class HttpRequest(_abc.HttpRequest):
                  params: collections.abc.Mapping[str, str] | None = None,
                  route_params: collections.abc.Mapping[str, str] | None = None,
                  body: bytes | bytearray | str | None = b'') -> None:
+        stream = None
         if body is None:
             body = b''
         elif isinstance(body, str):
             body = body.encode('utf-8')
         elif isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
+        elif hasattr(body, 'read') and hasattr(body, 'aread'):
+            stream, body = body, None  # mod_funcapp's streamed body
         elif not isinstance(body, bytes):
             raise TypeError(f'unexpected HTTP request body type: {type(body).__name__}')
+        self.__stream = stream
         self.__method = method
         self.__url = url
         self.__headers = headers if isinstance(headers, HttpRequestHeaders) \
@@ -223,12 +228,22 @@ class HttpRequest(_abc.HttpRequest):
         return self.__route_params
 
     def get_body(self) -> bytes:
+        if self.__body is None:
+            if self.__stream.started:
+                raise RuntimeError('the request body was already read as a stream')
+            self.__body = self.__stream.read()
+            self.__stream = None
         return self.__body
+
+    def _funcapp_stream(self):
+        """The body as a stream while get_body() has not read it (see
+        request_body_stream)."""
+        return self.__stream if self.__body is None else None
 
     def get_json(self) -> object:
         try:
             import json
-            return json.loads(self.__body.decode('utf-8'))
+            return json.loads(self.get_body().decode('utf-8'))
         except ValueError as e:
             raise ValueError('HTTP request does not contain valid JSON data') from e
 
@@ -249,7 +264,19 @@ class HttpRequest(_abc.HttpRequest):
             # Imported here: most requests never look at a form body.
             from ._form import parse_form
             self.__form, self.__files = parse_form(
-                self.__body, self.__headers.get('content-type', ''))
+                self.get_body(), self.__headers.get('content-type', ''))
+
+
+def request_body_stream(req):
+    """mod_funcapp's hook for streaming interfaces (wsgi.input, ASGI
+    receive(), an HTTP-streams extension's Request.stream()): the body of
+    `req` as it arrives, an object with read(n), read1(n), readline(),
+    line iteration, chunks(), and on the event loop `await aread(n)`,
+    `await aread1(n)` and `async for` over pieces; None when the body is
+    plain bytes (small enough to come whole, or already read by
+    get_body()), then `req.get_body()` has it."""
+    getter = getattr(req, '_funcapp_stream', None)
+    return getter() if getter is not None else None
 
 
 class HttpResponse(_abc.HttpResponse):

@@ -43,6 +43,9 @@ class AsgiFunctionApp(ExternalHttpFunctionApp):
                 raise RuntimeError('ASGI middleware startup failed.')
             return await middleware.handle_async(req, context)
 
+        # mod_funcapp: the app reads a large body through receive() as it
+        # arrives, rather than the worker reading it all first
+        http_app_func.funcapp_streams_body = True
         self._add_http_app(http_app_func, 'asgi', function_name)
 
 

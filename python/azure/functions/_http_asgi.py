@@ -9,7 +9,7 @@ import typing
 import warnings
 
 from . import _http_gateway as gateway
-from ._http import HttpRequest, HttpResponse
+from ._http import HttpRequest, HttpResponse, request_body_stream
 
 _ASGI = {'version': '3.0', 'spec_version': '2.3'}
 
@@ -17,14 +17,23 @@ _ASGI = {'version': '3.0', 'spec_version': '2.3'}
 class _Exchange:
     """receive() and send() of one request, and the response they collect."""
 
-    def __init__(self, body: bytes) -> None:
-        self._body: typing.Optional[bytes] = body
+    # the most one http.request message carries of a streamed body
+    PIECE = 64 * 1024
+
+    def __init__(self, body: bytes, stream=None) -> None:
+        self._body: typing.Optional[bytes] = None if stream is not None else body
+        self._stream = stream  # a streamed body, read as receive() asks
         self._complete = asyncio.Event()
         self.status: typing.Optional[int] = None
         self.headers: typing.List[typing.Tuple[str, str]] = []
         self.chunks: typing.List[bytes] = []
 
     async def receive(self) -> dict:
+        if self._stream is not None:
+            data = await self._stream.aread1(self.PIECE)
+            if not data:
+                self._stream = None
+            return {'type': 'http.request', 'body': data, 'more_body': bool(data)}
         if self._body is not None:
             message = {'type': 'http.request', 'body': self._body, 'more_body': False}
             self._body = None
@@ -208,7 +217,8 @@ class AsgiMiddleware:
     async def handle_async(self, req: HttpRequest, context=None) -> HttpResponse:
         """The app's response to `req`. An exception the app raises is
         raised here (the function answers 500 with its traceback logged)."""
-        exchange = _Exchange(req.get_body() or b'')
+        stream = request_body_stream(req)
+        exchange = _Exchange(b'' if stream is not None else req.get_body() or b'', stream)
         await self._app(self._scope(req, context), exchange.receive, exchange.send)
         return exchange.response()
 

@@ -7,7 +7,7 @@ import re
 import typing
 
 from . import _http_gateway as gateway
-from ._http import HttpRequest, HttpResponse
+from ._http import HttpRequest, HttpResponse, request_body_stream
 
 _STATUS = re.compile(r'([1-9][0-9]{2})(?: .*)?', re.DOTALL)
 # httpd's own CGI environment leaves out header names with other characters
@@ -126,20 +126,23 @@ class WsgiMiddleware:
 
     def _environ(self, req: HttpRequest, context) -> dict:
         target = gateway.request_target(req.url)
-        body = req.get_body() or b''
+        # a streamed body is read as the app reads wsgi.input
+        stream = request_body_stream(req)
+        body = b'' if stream is not None else req.get_body() or b''
+        length = req.headers.get('content-length') if stream is not None else str(len(body))
         environ = {
             'REQUEST_METHOD': req.method,
             'SCRIPT_NAME': '',
             'PATH_INFO': target.path.decode('latin-1'),
             'QUERY_STRING': target.query.decode('latin-1'),
-            'CONTENT_LENGTH': str(len(body)),
+            'CONTENT_LENGTH': length or '',
             'SERVER_NAME': target.host,
             'SERVER_PORT': str(target.port),
             'SERVER_PROTOCOL': 'HTTP/1.1',
             'wsgi.version': (1, 0),
             'wsgi.url_scheme': target.scheme,
-            'wsgi.input': io.BytesIO(body),
-            # The whole body is there: reading to EOF is safe (werkzeug).
+            'wsgi.input': stream if stream is not None else io.BytesIO(body),
+            # Reading to EOF is safe, streamed or not (werkzeug).
             'wsgi.input_terminated': True,
             'wsgi.errors': _ErrorStream(self._logger),
             # Sync functions run on a pool of PythonThreadpoolThreadCount
@@ -148,6 +151,8 @@ class WsgiMiddleware:
             'wsgi.multiprocess': True,
             'wsgi.run_once': False,
         }
+        if not length:  # a chunked upload: unknown (PEP 3333: absent)
+            del environ['CONTENT_LENGTH']
         for name, value in req.headers.items():
             key = name.upper().replace('-', '_')
             if key == 'CONTENT_TYPE':
