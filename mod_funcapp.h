@@ -54,8 +54,8 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
 
 int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
                          const fa_function_t *function, const char *id,
-                         apr_status_t rv, const fa_response_t *resp,
-                         int worker, int admin);
+                         apr_status_t rv, const fa_response_t *resp, int worker,
+                         int admin);
 int fa_glue_client_fd(request_rec *r);
 
 /* mod_funcapp_suspend.c: async requests suspended while they await. */

@@ -404,8 +404,8 @@ static void note_call(request_rec *r, const fa_app_config_t *cfg,
  * suspended (mod_funcapp_suspend.c).  @a worker is the slot last tried. */
 int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
                          const fa_function_t *function, const char *id,
-                         apr_status_t rv, const fa_response_t *resp,
-                         int worker, int admin)
+                         apr_status_t rv, const fa_response_t *resp, int worker,
+                         int admin)
 {
     if (rv == FA_TIMED_OUT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -472,7 +472,8 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
         /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
-        function->is_async && !admin ? fa_glue_client_fd(r) : -1, &resp, &worker);
+        function->is_async && !admin ? fa_glue_client_fd(r) : -1, &resp,
+        &worker);
     fa_slot_run_end(conf->app->slots, conf->app->nslots);
     return fa_glue_call_outcome(r, conf, function, invocation_id, rv, &resp,
                                 worker, admin);

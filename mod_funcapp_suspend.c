@@ -108,10 +108,9 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
     /* the callers' copies live on their stacks */
     s->req = apr_pmemdup(r->pool, req, sizeof(*req));
     s->req->invocation_id = apr_pstrdup(r->pool, req->invocation_id);
-    rv = fa_dispatch_call_send(conf->dispatch, r->pool, s->req,
-                               r->method_number == M_GET
-                                   || r->method_number == M_OPTIONS,
-                               &s->call);
+    rv = fa_dispatch_call_send(
+        conf->dispatch, r->pool, s->req,
+        r->method_number == M_GET || r->method_number == M_OPTIONS, &s->call);
     if (rv == APR_SUCCESS) {
         s->entry = fa_suspend_add(watcher, fa_dispatch_call_fd(s->call),
                                   fa_glue_client_fd(r),
@@ -173,8 +172,7 @@ static void close_connection(conn_rec *c)
     apr_pool_t *ptrans = c->pool;
 
     if (!ap_start_lingering_close(c) && sock
-        && apr_os_sock_get(&fd, sock) == APR_SUCCESS
-        && (fd = dup(fd)) >= 0) {
+        && apr_os_sock_get(&fd, sock) == APR_SUCCESS && (fd = dup(fd)) >= 0) {
         fa_suspend_linger(watcher, fd, LINGER);
     }
     /* the MPM counts the connection as suspended until its pool goes */
@@ -213,9 +211,9 @@ static void finish(void *baton)
      * connection cannot be kept alive (see the top) */
     c->sbh = NULL;
     c->keepalive = AP_CONN_CLOSE;
-    status = fa_glue_call_outcome(r, s->conf, s->function,
-                                  s->req->invocation_id, rv, &resp,
-                                  fa_dispatch_call_worker(s->call), 0);
+    status =
+        fa_glue_call_outcome(r, s->conf, s->function, s->req->invocation_id, rv,
+                             &resp, fa_dispatch_call_worker(s->call), 0);
     fa_stats_request_end(app->stats, s->function->stats,
                          status == OK ? r->status : status,
                          apr_time_now() - r->request_time);
@@ -255,6 +253,5 @@ void fa_glue_suspend_child_init(apr_pool_t *pchild, server_rec *s)
 
 void fa_glue_suspend_register(void)
 {
-    ap_hook_suspend_connection(suspend_connection, NULL, NULL,
-                               APR_HOOK_MIDDLE);
+    ap_hook_suspend_connection(suspend_connection, NULL, NULL, APR_HOOK_MIDDLE);
 }

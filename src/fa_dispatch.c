@@ -196,7 +196,8 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
 
 /* @a function is the table's index of the function to run, or -1 for a
  * request any worker answers at once (the table). */
-int fa_dispatch_reserve_slot(fa_dispatch_t *d, int exclude, apr_uint32_t function)
+int fa_dispatch_reserve_slot(fa_dispatch_t *d, int exclude,
+                             apr_uint32_t function)
 {
     apr_uint32_t capacity = 0; /* an async function's tasks: unbounded */
 
@@ -410,8 +411,8 @@ static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
  * (EAGAIN, see connect_slot) it looks at the deadline and the worker's
  * heartbeat, and goes on reading where it was. */
 apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
-                                  apr_pool_t *p, apr_time_t deadline,
-                                  char **payload, apr_size_t *len)
+                                       apr_pool_t *p, apr_time_t deadline,
+                                       char **payload, apr_size_t *len)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     fa_wire_reader_t r;
@@ -470,7 +471,8 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         }
     }
     if (rv == APR_SUCCESS) {
-        rv = fa_dispatch_read_response(d, slot, fd, p, deadline, &payload, &len);
+        rv =
+            fa_dispatch_read_response(d, slot, fd, p, deadline, &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);

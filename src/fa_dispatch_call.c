@@ -136,8 +136,7 @@ apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
 
     if (rv == APR_SUCCESS) {
         rv = fa_dispatch_read_response(call->d, call->slot, call->conn.fd,
-                                       call->p, call->deadline, &payload,
-                                       &len);
+                                       call->p, call->deadline, &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(call->p, payload, len, resp);

@@ -36,8 +36,7 @@ struct fa_dispatch {
     apr_uint32_t next;          /* where ties start, to spread load */
 };
 
-int fa_dispatch_get_conn(fa_dispatch_t *d, int slot, conn_t *conn,
-                         int *reused);
+int fa_dispatch_get_conn(fa_dispatch_t *d, int slot, conn_t *conn, int *reused);
 void fa_dispatch_put_conn(fa_dispatch_t *d, int slot, const conn_t *conn);
 int fa_dispatch_reserve_slot(fa_dispatch_t *d, int exclude,
                              apr_uint32_t function);

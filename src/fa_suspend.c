@@ -152,9 +152,10 @@ static int take_events(fa_suspend_t *s, struct epoll_event *ev, int n,
             drain(s, w->owner);
         }
         else if (nfire < max_fire
-                 && set_event(w->owner, w->kind == WATCH_WORKER
-                                     ? FA_SUSPEND_ANSWER
-                                     : FA_SUSPEND_CLIENT_GONE)) {
+                 && set_event(w->owner,
+                              w->kind == WATCH_WORKER
+                                  ? FA_SUSPEND_ANSWER
+                                  : FA_SUSPEND_CLIENT_GONE)) {
             fire[nfire++] = w->owner;
         }
     }

@@ -138,22 +138,30 @@ for (1 .. 100) {
     ok($new =~ /FA065: ($ID): function cancellable timed out/ && $new =~ /saw CancelledError in $1/);
 }
 
-# a graceful restart with 200 requests suspended: all are answered
-{
+# $n requests awaiting 2 s, and `httpd -k $signal` 0.7 s into them: how
+# many were answered 200.
+sub answered_during {
+    my ($n, $signal) = @_;
     pipe(my $rd, my $wr) or die;
     my $kid = fork // die;
     if (!$kid) {
         close $rd;
-        my @r = fire("$base/api/asleep/2", 200);
+        my @r = fire("$base/api/asleep/2", $n);
         print $wr scalar(grep { $_->{status} == 200 } @r), "\n";
         exit 0;
     }
     close $wr;
     Time::HiRes::sleep(0.7);
-    system(FuncappTest::httpd_bin() . " -f $s->{conf} -k graceful");
+    system(FuncappTest::httpd_bin() . " -f $s->{conf} -k $signal");
     my $got = <$rd>;
     waitpid $kid, 0;
     chomp $got;
+    return $got;
+}
+
+# a graceful restart with 200 requests suspended: all are answered
+{
+    my $got = answered_during(200, 'graceful');
     t_debug("graceful restart: $got of 200 answered");
     ok($got == 200);
     my ($after) = fire("$base/api/asleep/0", 1);
@@ -162,20 +170,7 @@ for (1 .. 100) {
 
 # a graceful stop with requests suspended: answered, then httpd exits
 {
-    pipe(my $rd, my $wr) or die;
-    my $kid = fork // die;
-    if (!$kid) {
-        close $rd;
-        my @r = fire("$base/api/asleep/2", 50);
-        print $wr scalar(grep { $_->{status} == 200 } @r), "\n";
-        exit 0;
-    }
-    close $wr;
-    Time::HiRes::sleep(0.7);
-    system(FuncappTest::httpd_bin() . " -f $s->{conf} -k graceful-stop");
-    my $got = <$rd>;
-    waitpid $kid, 0;
-    chomp $got;
+    my $got = answered_during(50, 'graceful-stop');
     t_debug("graceful stop: $got of 50 answered");
     ok($got == 50);
     my $gone = 0;
