@@ -322,6 +322,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static void child_init(apr_pool_t *pchild, server_rec *main_s)
 {
     server_rec *s;
+    int suspend_started = 0;
 
     fa_supervisor_child_signals();
     for (s = main_s; s; s = s->next) {
@@ -332,6 +333,11 @@ static void child_init(apr_pool_t *pchild, server_rec *main_s)
             continue;
         }
         fa_dispatch_create(&conf->dispatch, pchild, conf->app);
+        /* one watcher for all the apps, if any serves a function */
+        if (!suspend_started) {
+            fa_glue_suspend_child_init(pchild, main_s);
+            suspend_started = 1;
+        }
         /* vhosts sharing the app share the connections too */
         for (t = s->next; t; t = t->next) {
             server_conf_t *other =
@@ -353,6 +359,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(fa_glue_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(fa_glue_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fa_glue_status_register();
+    fa_glue_suspend_register();
 }
 
 module AP_MODULE_DECLARE_DATA funcapp_module = {STANDARD20_MODULE_STUFF,

@@ -62,6 +62,20 @@ int fa_glue_read_body_streamed(request_rec *r, apr_size_t cap,
                                fa_request_t *req, fa_body_source_t **more);
 int fa_glue_body_status(const fa_body_source_t *more);
 
+int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
+                         const fa_function_t *function, const char *id,
+                         apr_status_t rv, const fa_response_t *resp, int worker,
+                         int admin);
+int fa_glue_client_fd(request_rec *r);
+
+/* mod_funcapp_suspend.c: async requests suspended while they await. */
+void fa_glue_suspend_child_init(apr_pool_t *pchild, server_rec *s);
+void fa_glue_suspend_register(void);
+int fa_glue_suspend_eligible(request_rec *r, const server_conf_t *conf,
+                             const fa_function_t *function);
+int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
+                    fa_request_t *req, const fa_function_t *function);
+
 /* mod_funcapp_admin.c: Azure's host API under /admin/. */
 int fa_glue_admin(request_rec *r, const server_conf_t *conf);
 

@@ -220,6 +220,13 @@ static const char *cmd_debug_headers(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *cmd_suspend(cmd_parms *cmd, void *dc, int on)
+{
+    (void)dc;
+    app_config(cmd)->suspend = on ? 1 : -1;
+    return NULL;
+}
+
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
                                const char *value)
 {
@@ -310,6 +317,10 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_FLAG("FunctionAppDebugHeaders", cmd_debug_headers, NULL, RSRC_CONF,
                  "on or off: send the invocation id and the worker's pid "
                  "in response headers (default off)"),
+    AP_INIT_FLAG("FunctionAppSuspend", cmd_suspend, NULL, RSRC_CONF,
+                 "on or off: under the event MPM, an async function's "
+                 "request holds no httpd thread while it awaits (default "
+                 "on)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

@@ -128,7 +128,7 @@ static int method_not_allowed(request_rec *r, const char *allow)
 }
 
 /* The client's socket, watched for a hang-up while a function runs. */
-static int client_fd(request_rec *r)
+int fa_glue_client_fd(request_rec *r)
 {
     apr_socket_t *sock = ap_get_conn_socket(r->connection);
     apr_os_sock_t fd;
@@ -266,8 +266,47 @@ static void note_call(request_rec *r, const fa_app_config_t *cfg,
     }
 }
 
+/* What a call came to: logged, the answer sent (or the status for httpd
+ * to answer); the same whether the request waited in its thread or was
+ * suspended (mod_funcapp_suspend.c).  @a worker is the slot last tried. */
+int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
+                         const fa_function_t *function, const char *id,
+                         apr_status_t rv, const fa_response_t *resp, int worker,
+                         int admin)
+{
+    if (rv == FA_TIMED_OUT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "FA065: %s: function %s timed out after %" APR_TIME_T_FMT
+                      " s (FunctionTimeout, host.json functionTimeout) on "
+                      "worker %d; answering 504",
+                      id, function->name,
+                      apr_time_sec(conf->app->config->function_timeout),
+                      worker);
+        return admin ? OK : HTTP_GATEWAY_TIME_OUT;
+    }
+    if (rv == FA_CLIENT_GONE) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "FA063: %s: the client "
+                      "went away; function %s was told",
+                      id, function->name);
+        r->connection->aborted = 1;
+        return OK;
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "FA062: %s: no worker "
+                      "answered function %s",
+                      id, function->name);
+        return admin ? OK : HTTP_BAD_GATEWAY;
+    }
+    note_call(r, conf->app->config, function->name, id, resp->worker_pid);
+    /* the admin API's 202 went out before the run */
+    return admin ? OK : send_response(r, resp);
+}
+
 /* Runs @a function in a worker with @a req (its body read) and sends its
- * answer; for the admin API (@a admin) a 202 before it runs. */
+ * answer; for the admin API (@a admin) a 202 before it runs.  An async
+ * function under the event MPM is suspended instead (SUSPENDED). */
 int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                  fa_body_source_t *more, const fa_function_t *function,
                  int admin)
@@ -291,47 +330,26 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     if (!run_begin(r, conf->app, invocation_id, function)) {
         return admin ? OK : HTTP_GATEWAY_TIME_OUT;
     }
+    if (!admin && !more && fa_glue_suspend_eligible(r, conf, function)) {
+        /* a whole body only (a streamed one is pumped by this thread);
+         * run_end when it is finished */
+        return fa_glue_suspend(r, conf, req, function);
+    }
     rv = fa_dispatch_invoke_streamed(
         conf->dispatch, r->pool, req, more,
         r->method_number == M_GET || r->method_number == M_OPTIONS,
         /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
-        function->is_async && !admin ? client_fd(r) : -1, &resp, &worker);
+        function->is_async && !admin ? fa_glue_client_fd(r) : -1, &resp,
+        &worker);
     fa_slot_run_end(conf->app->slots, conf->app->nslots);
-    if (rv == FA_TIMED_OUT) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "FA065: %s: function %s timed out after %" APR_TIME_T_FMT
-                      " s (FunctionTimeout, host.json functionTimeout) on "
-                      "worker %d; answering 504",
-                      invocation_id, function->name,
-                      apr_time_sec(conf->app->config->function_timeout),
-                      worker);
-        return admin ? OK : HTTP_GATEWAY_TIME_OUT;
-    }
     if (rv == FA_BODY_TOO_LARGE || rv == FA_BODY_CLIENT_FAILED) {
         /* no response began: httpd answers it (413, 400) */
         return fa_glue_body_status(more);
     }
-    if (rv == FA_CLIENT_GONE) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "FA063: %s: the client "
-                      "went away; function %s was told",
-                      invocation_id, function->name);
-        r->connection->aborted = 1;
-        return OK;
-    }
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "FA062: %s: no worker "
-                      "answered function %s",
-                      invocation_id, function->name);
-        return admin ? OK : HTTP_BAD_GATEWAY;
-    }
-    note_call(r, conf->app->config, function->name, invocation_id,
-              resp.worker_pid);
-    /* the admin API's 202 went out before the run */
-    return admin ? OK : send_response(r, &resp);
+    return fa_glue_call_outcome(r, conf, function, invocation_id, rv, &resp,
+                                worker, admin);
 }
 
 /* Reads the body, runs @a function in a worker and sends its answer. */
@@ -422,6 +440,9 @@ int fa_glue_handler(request_rec *r)
     /* the status page's counters: a few atomic adds (fa_stats.h) */
     fa_stats_request_begin(conf->app->stats, function->stats);
     status = answer(r, conf, &req, function);
+    if (status == SUSPENDED) { /* counted when it is finished */
+        return status;
+    }
     fa_stats_request_end(conf->app->stats, function->stats,
                          status == OK ? r->status : status,
                          apr_time_now() - r->request_time);

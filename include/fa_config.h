@@ -77,6 +77,7 @@ typedef struct fa_app_config {
     int timers;           /* FunctionAppTimers: 1 on, -1 off, 0 unset (on) */
     int debug_headers;    /* FunctionAppDebugHeaders: 1 on, -1 off, 0 unset
                         * (off) */
+    int suspend;          /* FunctionAppSuspend: 1 on, -1 off, 0 unset (on) */
     const char *keys_dir; /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs;   /* of fa_key_spec_t */
     const char *python_home;         /* FunctionAppPythonHome, as given */

@@ -44,6 +44,7 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     cfg->timers = add->timers ? add->timers : base->timers;
     cfg->debug_headers =
         add->debug_headers ? add->debug_headers : base->debug_headers;
+    cfg->suspend = add->suspend ? add->suspend : base->suspend;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming

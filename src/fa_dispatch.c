@@ -21,9 +21,6 @@
 #include "fa_slot.h"
 #include "fa_stats.h"
 
-/* Idle connections kept a worker; more than the child's threads would
- * never be used at once. */
-#define MAX_IDLE 256
 /* How long the first request of a child waits for a worker to index the
  * app (Python start-up and imports). */
 #define TABLE_WAIT_MS 60000
@@ -35,29 +32,7 @@
 /* A response body may be as large as a request body. */
 #define MAX_RESPONSE (FA_MAX_BODY + 4 * 1024 * 1024)
 
-/* A connection to a worker, and the slot's incarnation when it was made
- * (fa_slot.h): one made under an older one leads to a worker that has
- * stopped listening and is about to go. */
-typedef struct conn {
-    int fd;
-    apr_uint32_t incarnation;
-} conn_t;
-
-typedef struct idle_conns {
-    apr_thread_mutex_t *lock;
-    conn_t conns[MAX_IDLE];
-    int n;
-} idle_conns_t;
-
-struct fa_dispatch {
-    fa_app_t *app;
-    apr_pool_t *pool;
-    idle_conns_t *idle; /* one a slot */
-    apr_thread_mutex_t *table_lock;
-    fa_function_table_t *table; /* NULL until fetched; then replaced whole */
-    apr_time_t table_tried;     /* the last fetch after a reload */
-    apr_uint32_t next;          /* where ties start, to spread load */
-};
+#include "fa_dispatch_private.h"
 
 /* Invocation ids are random (version 4) UUIDs, as on Azure.  apr_uuid_get
  * costs two system calls a request; a per-thread xorshift generator, seeded
@@ -150,7 +125,7 @@ static int connect_slot(fa_dispatch_t *d, int slot, conn_t *conn)
  * (EPIPE), before the worker could have read anything, so it is retried.
  * One to a worker being replaced is closed unused: that worker may exit
  * between our send and its read. */
-static int get_conn(fa_dispatch_t *d, int slot, conn_t *conn, int *reused)
+int fa_dispatch_get_conn(fa_dispatch_t *d, int slot, conn_t *conn, int *reused)
 {
     idle_conns_t *ic = &d->idle[slot];
     apr_uint32_t now = fa_slot_incarnation(d->app->slots, slot);
@@ -169,7 +144,7 @@ static int get_conn(fa_dispatch_t *d, int slot, conn_t *conn, int *reused)
     return found ? conn->fd : connect_slot(d, slot, conn);
 }
 
-static void put_conn(fa_dispatch_t *d, int slot, const conn_t *conn)
+void fa_dispatch_put_conn(fa_dispatch_t *d, int slot, const conn_t *conn)
 {
     idle_conns_t *ic = &d->idle[slot];
     int kept = 0;
@@ -221,7 +196,8 @@ static apr_status_t recv_frame(int fd, apr_pool_t *p, fa_frame_type_e want,
 
 /* @a function is the table's index of the function to run, or -1 for a
  * request any worker answers at once (the table). */
-static int reserve_slot(fa_dispatch_t *d, int exclude, apr_uint32_t function)
+int fa_dispatch_reserve_slot(fa_dispatch_t *d, int exclude,
+                             apr_uint32_t function)
 {
     apr_uint32_t capacity = 0; /* an async function's tasks: unbounded */
 
@@ -235,7 +211,7 @@ static int reserve_slot(fa_dispatch_t *d, int exclude, apr_uint32_t function)
                            &d->next);
 }
 
-static void release_slot(fa_dispatch_t *d, int slot)
+void fa_dispatch_release_slot(fa_dispatch_t *d, int slot)
 {
     fa_slot_release(d->app->slots, slot);
 }
@@ -276,9 +252,9 @@ static apr_status_t fetch_table(fa_dispatch_t *d, int wait_ms)
     conn_t conn;
 
     apr_pool_create(&tmp, NULL);
-    slot = reserve_slot(d, -1, (apr_uint32_t)-1);
-    release_slot(d, slot);
-    fd = get_conn(d, slot, &conn, &reused);
+    slot = fa_dispatch_reserve_slot(d, -1, (apr_uint32_t)-1);
+    fa_dispatch_release_slot(d, slot);
+    fd = fa_dispatch_get_conn(d, slot, &conn, &reused);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
         rv = fa_io_send(fd, &vec, 1);
@@ -288,7 +264,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d, int wait_ms)
         }
         if (rv == APR_SUCCESS) {
             rv = parse_table(d, payload, len);
-            put_conn(d, slot, &conn);
+            fa_dispatch_put_conn(d, slot, &conn);
         }
         else {
             close(fd);
@@ -378,7 +354,7 @@ apr_status_t fa_dispatch_route(fa_dispatch_t *d, apr_pool_t *p,
 
 /* The worker on @a slot has missed its heartbeats with our request: the
  * parent looks again and kills it; the request counts as lost. */
-static int stalled(fa_dispatch_t *d, int slot)
+int fa_dispatch_stalled(fa_dispatch_t *d, int slot)
 {
     if (!fa_slot_stalled(d->app->slots, slot, FA_SLOT_STALL_SECONDS)) {
         return 0;
@@ -411,7 +387,7 @@ static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
             return FA_TIMED_OUT;
         }
         if (n == 0) {
-            if (stalled(d, slot)) {
+            if (fa_dispatch_stalled(d, slot)) {
                 return FA_WORKER_STALLED;
             }
             continue;
@@ -434,9 +410,9 @@ static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
 /* Reads the worker's answer; each beat interval a read waits in vain
  * (EAGAIN, see connect_slot) it looks at the deadline and the worker's
  * heartbeat, and goes on reading where it was. */
-static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
-                                  apr_pool_t *p, apr_time_t deadline,
-                                  char **payload, apr_size_t *len)
+apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
+                                       apr_pool_t *p, apr_time_t deadline,
+                                       char **payload, apr_size_t *len)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     fa_wire_reader_t r;
@@ -450,7 +426,7 @@ static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
             rv = FA_TIMED_OUT;
             break;
         }
-        if (stalled(d, slot)) {
+        if (fa_dispatch_stalled(d, slot)) {
             rv = FA_WORKER_STALLED;
             break;
         }
@@ -491,7 +467,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     /* pooled connections to a worker that died since fail at once; the
      * next one, or a new connection, goes to its replacement */
     do {
-        fd = get_conn(d, slot, &conn, &reused);
+        fd = fa_dispatch_get_conn(d, slot, &conn, &reused);
         if (fd < 0) {
             return errno ? errno : APR_ECONNREFUSED;
         }
@@ -513,18 +489,32 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         rv = wait_response(d, slot, fd, client_fd, deadline);
     }
     if (rv == APR_SUCCESS) {
-        rv = read_response(d, slot, fd, p, deadline, &payload, &len);
+        rv =
+            fa_dispatch_read_response(d, slot, fd, p, deadline, &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
     }
     if (rv == APR_SUCCESS && !more) {
-        put_conn(d, slot, &conn);
+        fa_dispatch_put_conn(d, slot, &conn);
     }
     else if (*sent) {
         close(fd);
     }
     return rv;
+}
+
+void fa_dispatch_log_failure(fa_dispatch_t *d, const fa_request_t *req,
+                             int slot, apr_status_t rv, int attempt, int sent,
+                             int retry)
+{
+    fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING,
+           rv == FA_WORKER_STALLED ? 0 : rv,
+           "FA053: %s: worker %d %s the request%s", req->invocation_id, slot,
+           rv == FA_WORKER_STALLED ? "stalled (no heartbeat) with"
+               : sent              ? "failed after receiving"
+                                   : "failed before",
+           retry ? "; retrying on another worker" : "");
 }
 
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
@@ -553,9 +543,9 @@ apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
     }
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
     for (attempt = 0;; ++attempt) {
-        slot = reserve_slot(d, slot, req->function_index);
+        slot = fa_dispatch_reserve_slot(d, slot, req->function_index);
         rv = exchange(d, p, slot, vec, more, client_fd, resp, &sent);
-        release_slot(d, slot);
+        fa_dispatch_release_slot(d, slot);
         *worker = slot;
         /* a timed-out request is never sent again, nor a body that failed
          * on the client's side */
@@ -566,14 +556,7 @@ apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
         /* a body that began to flow cannot flow again */
         retry = fa_dispatch_retry(attempt, sent, idempotent)
             && !(more && more->started);
-        fa_log(&d->app->log, attempt ? FA_LOG_ERR : FA_LOG_WARNING,
-               rv == FA_WORKER_STALLED ? 0 : rv,
-               "FA053: %s: worker %d %s the request%s", req->invocation_id,
-               slot,
-               rv == FA_WORKER_STALLED ? "stalled (no heartbeat) with"
-                   : sent              ? "failed after receiving"
-                                       : "failed before",
-               retry ? "; retrying on another worker" : "");
+        fa_dispatch_log_failure(d, req, slot, rv, attempt, sent, retry);
         if (!retry) {
             return APR_ECONNABORTED;
         }
