@@ -209,7 +209,18 @@ int fa_glue_read_body(request_rec *r, apr_size_t cap, const char **body,
     return OK;
 }
 
-static int send_response(request_rec *r, const fa_response_t *resp)
+/* The client's socket, watched for a hang-up while a function runs. */
+int fa_glue_client_fd(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+
+    return sock && apr_os_sock_get(&fd, sock) == APR_SUCCESS ? fd : -1;
+}
+
+/* The status and headers of @a resp on @a r; HTTP_INTERNAL_SERVER_ERROR
+ * for a header that may not go out.  The body's length is the caller's. */
+int fa_glue_set_head(request_rec *r, const fa_response_t *resp)
 {
     const apr_array_header_t *arr = apr_table_elts(resp->headers);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -238,9 +249,21 @@ static int send_response(request_rec *r, const fa_response_t *resp)
             apr_table_add(r->headers_out, e[i].key, e[i].val);
         }
     }
-    if (resp->status == HTTP_NO_CONTENT || resp->status == HTTP_NOT_MODIFIED
-        || resp->status < 200) {
-        return OK;
+    return OK;
+}
+
+int fa_glue_has_body(const fa_response_t *resp)
+{
+    return !(resp->status == HTTP_NO_CONTENT
+             || resp->status == HTTP_NOT_MODIFIED || resp->status < 200);
+}
+
+static int send_response(request_rec *r, const fa_response_t *resp)
+{
+    int status = fa_glue_set_head(r, resp);
+
+    if (status != OK || !fa_glue_has_body(resp)) {
+        return status;
     }
     ap_set_content_length(r, (apr_off_t)resp->body_len);
     if (resp->body_len && !r->header_only) {
@@ -258,15 +281,6 @@ static int method_not_allowed(request_rec *r, const char *allow)
     apr_table_setn(r->headers_out, "Allow", allow);
     ap_set_content_type(r, "text/plain; charset=utf-8");
     return fa_glue_empty_answer(r, HTTP_METHOD_NOT_ALLOWED);
-}
-
-/* The client's socket, watched for a hang-up while a function runs. */
-static int client_fd(request_rec *r)
-{
-    apr_socket_t *sock = ap_get_conn_socket(r->connection);
-    apr_os_sock_t fd;
-
-    return sock && apr_os_sock_get(&fd, sock) == APR_SUCCESS ? fd : -1;
 }
 
 /* An answer with no body, as Azure gives a refused request (httpd's own
@@ -405,9 +419,10 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                  const fa_function_t *function, int admin)
 {
     fa_response_t resp;
+    fa_dispatch_stream_t *stream = NULL;
     char invocation_id[37];
     apr_status_t rv;
-    int worker = -1;
+    int worker = -1, status = OK;
 
     fa_dispatch_invocation_id(invocation_id);
     req->invocation_id = invocation_id;
@@ -429,7 +444,26 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
         /* only a task can be told to stop: a def
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
-        function->is_async && !admin ? client_fd(r) : -1, &resp, &worker);
+        function->is_async && !admin ? fa_glue_client_fd(r) : -1, &resp,
+        &stream, &worker);
+    if (rv == APR_SUCCESS) {
+        note_call(r, conf->app->config, function->name, invocation_id,
+                  resp.worker_pid);
+        /* the admin API's 202 went out before the run */
+        if (admin) {
+            status = OK;
+        }
+        else if (stream) {
+            status = fa_glue_send_stream(r, conf, &resp, stream, invocation_id,
+                                         function->name);
+        }
+        else {
+            status = send_response(r, &resp);
+        }
+    }
+    if (stream) {
+        fa_dispatch_stream_close(stream);
+    }
     fa_slot_run_end(conf->app->slots, conf->app->nslots);
     if (rv == FA_TIMED_OUT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -442,11 +476,7 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
         return admin ? OK : HTTP_GATEWAY_TIME_OUT;
     }
     if (rv == FA_CLIENT_GONE) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "FA063: %s: the client "
-                      "went away; function %s was told",
-                      invocation_id, function->name);
-        r->connection->aborted = 1;
+        fa_glue_client_gone(r, invocation_id, function->name);
         return OK;
     }
     if (rv != APR_SUCCESS) {
@@ -456,10 +486,7 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                       invocation_id, function->name);
         return admin ? OK : HTTP_BAD_GATEWAY;
     }
-    note_call(r, conf->app->config, function->name, invocation_id,
-              resp.worker_pid);
-    /* the admin API's 202 went out before the run */
-    return admin ? OK : send_response(r, &resp);
+    return status;
 }
 
 /* Reads the body, runs @a function in a worker and sends its answer. */

@@ -15,7 +15,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
-#include "fa_dispatch.h"
+#include "fa_dispatch_private.h"
 #include "fa_doorbell.h"
 #include "fa_io.h"
 #include "fa_slot.h"
@@ -34,14 +34,6 @@
 #define MAX_TABLE (16 * 1024 * 1024)
 /* A response body may be as large as a request body. */
 #define MAX_RESPONSE (FA_MAX_BODY + 4 * 1024 * 1024)
-
-/* A connection to a worker, and the slot's incarnation when it was made
- * (fa_slot.h): one made under an older one leads to a worker that has
- * stopped listening and is about to go. */
-typedef struct conn {
-    int fd;
-    apr_uint32_t incarnation;
-} conn_t;
 
 typedef struct idle_conns {
     apr_thread_mutex_t *lock;
@@ -169,7 +161,7 @@ static int get_conn(fa_dispatch_t *d, int slot, conn_t *conn, int *reused)
     return found ? conn->fd : connect_slot(d, slot, conn);
 }
 
-static void put_conn(fa_dispatch_t *d, int slot, const conn_t *conn)
+void fa_dispatch_put_conn(fa_dispatch_t *d, int slot, const conn_t *conn)
 {
     idle_conns_t *ic = &d->idle[slot];
     int kept = 0;
@@ -235,7 +227,7 @@ static int reserve_slot(fa_dispatch_t *d, int exclude, apr_uint32_t function)
                            &d->next);
 }
 
-static void release_slot(fa_dispatch_t *d, int slot)
+void fa_dispatch_release_slot(fa_dispatch_t *d, int slot)
 {
     fa_slot_release(d->app->slots, slot);
 }
@@ -277,7 +269,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d, int wait_ms)
 
     apr_pool_create(&tmp, NULL);
     slot = reserve_slot(d, -1, (apr_uint32_t)-1);
-    release_slot(d, slot);
+    fa_dispatch_release_slot(d, slot);
     fd = get_conn(d, slot, &conn, &reused);
     if (fd >= 0) {
         fa_wire_make_header(hdr, FA_FRAME_TABLE_GET, 0);
@@ -288,7 +280,7 @@ static apr_status_t fetch_table(fa_dispatch_t *d, int wait_ms)
         }
         if (rv == APR_SUCCESS) {
             rv = parse_table(d, payload, len);
-            put_conn(d, slot, &conn);
+            fa_dispatch_put_conn(d, slot, &conn);
         }
         else {
             close(fd);
@@ -393,8 +385,8 @@ static int stalled(fa_dispatch_t *d, int slot)
  * cancels an async function's task.  A wait past the function timeout is
  * FA_TIMED_OUT.  Every beat interval without an answer it looks at the
  * worker's heartbeat: a stalled worker is FA_WORKER_STALLED. */
-static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
-                                  int client_fd, apr_time_t deadline)
+apr_status_t fa_dispatch_wait(fa_dispatch_t *d, int slot, int fd, int client_fd,
+                              apr_time_t deadline)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     struct pollfd pfd[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
@@ -433,10 +425,12 @@ static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
 
 /* Reads the worker's answer; each beat interval a read waits in vain
  * (EAGAIN, see connect_slot) it looks at the deadline and the worker's
- * heartbeat, and goes on reading where it was. */
+ * heartbeat, and goes on reading where it was.  Bytes past the frame (a
+ * streamed answer's first chunks) stay in @a carry. */
 static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
                                   apr_pool_t *p, apr_time_t deadline,
-                                  char **payload, apr_size_t *len)
+                                  fa_io_carry_t *carry, char **payload,
+                                  apr_size_t *len)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     fa_wire_reader_t r;
@@ -445,7 +439,7 @@ static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
 
     fa_wire_reader_init(&r, MAX_RESPONSE, FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE));
     while (APR_STATUS_IS_EAGAIN(
-        rv = fa_io_recv_frame(fd, &r, -1, &type, payload, len))) {
+        rv = fa_io_recv_frame_carry(fd, &r, carry, -1, &type, payload, len))) {
         if (timeout > 0 && apr_time_now() >= deadline) {
             rv = FA_TIMED_OUT;
             break;
@@ -459,12 +453,15 @@ static apr_status_t read_response(fa_dispatch_t *d, int slot, int fd,
 }
 
 /* One attempt on one reserved worker.  *sent tells whether the worker may
- * have read the request. */
+ * have read the request; *stream is set for a streamed answer, which
+ * keeps the connection. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
                              struct iovec *vec, int client_fd,
-                             fa_response_t *resp, int *sent)
+                             fa_response_t *resp, int *sent,
+                             fa_dispatch_stream_t **stream)
 {
     struct iovec copy[3];
+    fa_io_carry_t carry;
     char *payload;
     apr_size_t len;
     apr_status_t rv;
@@ -473,6 +470,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     apr_time_t deadline;
 
     *sent = 0;
+    carry.at = carry.len = 0;
     /* pooled connections to a worker that died since fail at once; the
      * next one, or a new connection, goes to its replacement */
     do {
@@ -491,17 +489,24 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         *sent = 1;
         /* only a client to watch needs a poll; without, the read waits */
         if (client_fd >= 0) {
-            rv = wait_response(d, slot, fd, client_fd, deadline);
+            rv = fa_dispatch_wait(d, slot, fd, client_fd, deadline);
         }
     }
     if (rv == APR_SUCCESS) {
-        rv = read_response(d, slot, fd, p, deadline, &payload, &len);
+        rv = read_response(d, slot, fd, p, deadline, &carry, &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
     }
+    if (rv == APR_SUCCESS && (resp->flags & FA_RESPONSE_STREAMED)) {
+        *stream = fa_dispatch_stream_make(d, p, slot, &conn, deadline, &carry);
+        return APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && carry.at < carry.len) {
+        rv = APR_EGENERAL; /* bytes past a whole answer: a broken stream */
+    }
     if (rv == APR_SUCCESS) {
-        put_conn(d, slot, &conn);
+        fa_dispatch_put_conn(d, slot, &conn);
     }
     else if (*sent) {
         close(fd);
@@ -511,7 +516,8 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
 
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
-                                int client_fd, fa_response_t *resp, int *worker)
+                                int client_fd, fa_response_t *resp,
+                                fa_dispatch_stream_t **stream, int *worker)
 {
     struct iovec vec[3];
     char *head;
@@ -519,6 +525,7 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     apr_status_t rv;
     int slot = -1, attempt, sent, retry;
 
+    *stream = NULL;
     if ((rv = fa_wire_encode_request(p, req, &head, &head_len))
         != APR_SUCCESS) {
         return rv;
@@ -526,9 +533,12 @@ apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
     for (attempt = 0;; ++attempt) {
         slot = reserve_slot(d, slot, req->function_index);
-        rv = exchange(d, p, slot, vec, client_fd, resp, &sent);
-        release_slot(d, slot);
+        rv = exchange(d, p, slot, vec, client_fd, resp, &sent, stream);
         *worker = slot;
+        if (*stream) {
+            return rv; /* the slot stays reserved while it streams */
+        }
+        fa_dispatch_release_slot(d, slot);
         /* a timed-out request is never sent again */
         if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE || rv == FA_TIMED_OUT) {
             return rv;

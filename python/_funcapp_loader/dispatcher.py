@@ -11,7 +11,7 @@ import types
 
 import _funcapp
 
-from . import importer
+from . import importer, streams
 from .bindings import Package
 from .functions import FAILED, WARMUP_TRIGGER
 from .loader import app_failure, handler_function, index_app, set_sys_path
@@ -39,6 +39,7 @@ def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=Non
         importer.install()
         try:
             package = Package(importer.import_module('azure.functions'))
+            _stream_gateways()
         except (Exception, SystemExit) as exc:
             functions = [app_failure('azure.functions', 'azure.functions', exc)]
         else:
@@ -48,6 +49,17 @@ def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=Non
         functions.append(app_failure(app_root or 'setup', 'function_app', exc))
     _functions[:] = functions
     return [f.entry() for f in functions]
+
+
+def _stream_gateways() -> None:
+    """The bundled azure.functions streams WSGI and ASGI responses here
+    (the real package, if the app ships it, collects them whole)."""
+    try:
+        gateway = importer.import_module('azure.functions._http_gateway')
+    except ImportError:
+        return
+    if hasattr(gateway, 'STREAM_RESPONSES'):
+        gateway.STREAM_RESPONSES = True
 
 
 def warm_up() -> None:
@@ -114,7 +126,8 @@ def invoke(index, method, url, headers, route_params, body, invocation_id):
                 # keeps them working if one arrives here.
                 import asyncio
                 result = asyncio.run(result)
-            return function.respond(result, out)
+            return streams.sync_result(function.respond(result, out), function.name,
+                                       invocation_id)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
     finally:
@@ -143,7 +156,8 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
                     result = function.callable(**kwargs)
                 finally:
                     tls.invocation_id = None
-            return function.respond(result, out)
+            return streams.async_result(function.respond(result, out), function.name,
+                                        invocation_id)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
         except asyncio.CancelledError:
@@ -179,8 +193,13 @@ class _EventLoop:
     async def serve(self, token, args) -> None:
         import asyncio
         result = None
+        streamed = False
         try:
             result = await invoke_async(*args)
+            if len(result) == 4:
+                # stays cancellable while it streams; reports itself done
+                streamed = True
+                await streams.send(self.loop, token, result)
         except asyncio.CancelledError:
             pass
         except BaseException as exc:  # the loader's own failure: still answer
@@ -188,7 +207,8 @@ class _EventLoop:
             result = FAILED
         finally:
             self.tasks.pop(token, None)
-            _funcapp.respond(token, args[-1], result)
+            if not streamed:
+                _funcapp.respond(token, args[-1], result)
 
 
 def start_event_loop(wake_fd: int) -> None:

@@ -12,6 +12,12 @@ import urllib.parse
 
 _DEFAULT_PORTS = {'http': 80, 'https': 443}
 
+# Set by mod_funcapp's loader, which can send a body as it comes: a WSGI
+# app's iterable and an ASGI app's body messages with more_body are then
+# streamed to the client. Elsewhere (the real package's host) responses
+# are collected whole.
+STREAM_RESPONSES = False
+
 # The context properties the real package copies into environ and scope,
 # under 'azure_functions.<name>'.
 _CONTEXT_ENTRIES = ('function_directory', 'function_name', 'invocation_id',
