@@ -113,7 +113,7 @@ int fa_glue_send_stream(request_rec *r, const server_conf_t *conf,
     const char *length = apr_table_get(resp->headers, "Content-Length");
     int status = fa_glue_set_head(r, resp);
     apr_bucket_brigade *bb;
-    apr_status_t rv = APR_EOF;
+    apr_status_t rv;
     const char *data;
     apr_size_t len;
     apr_off_t n;
@@ -126,10 +126,13 @@ int fa_glue_send_stream(request_rec *r, const server_conf_t *conf,
         ap_set_content_length(r, n);
     }
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    if (pass_piece(r, bb, resp->body, resp->body_len)) {
-        while ((rv = fa_dispatch_stream_next(stream, cfd, &data, &len))
-                   == APR_SUCCESS
-               && pass_piece(r, bb, data, len)) {
+    rv = pass_piece(r, bb, resp->body, resp->body_len) ? APR_SUCCESS
+                                                       : FA_CLIENT_GONE;
+    while (rv == APR_SUCCESS
+           && (rv = fa_dispatch_stream_next(stream, cfd, &data, &len))
+               == APR_SUCCESS) {
+        if (!pass_piece(r, bb, data, len)) {
+            rv = FA_CLIENT_GONE; /* a write failed */
         }
     }
     if (rv != APR_EOF) {

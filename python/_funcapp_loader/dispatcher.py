@@ -39,7 +39,6 @@ def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=Non
         importer.install()
         try:
             package = Package(importer.import_module('azure.functions'))
-            _stream_gateways()
         except (Exception, SystemExit) as exc:
             functions = [app_failure('azure.functions', 'azure.functions', exc)]
         else:
@@ -49,17 +48,6 @@ def setup(app_root, handlers, settings, log_level, python_path=(), venv_site=Non
         functions.append(app_failure(app_root or 'setup', 'function_app', exc))
     _functions[:] = functions
     return [f.entry() for f in functions]
-
-
-def _stream_gateways() -> None:
-    """The bundled azure.functions streams WSGI and ASGI responses here
-    (the real package, if the app ships it, collects them whole)."""
-    try:
-        gateway = importer.import_module('azure.functions._http_gateway')
-    except ImportError:
-        return
-    if hasattr(gateway, 'STREAM_RESPONSES'):
-        gateway.STREAM_RESPONSES = True
 
 
 def warm_up() -> None:

@@ -345,9 +345,9 @@ static void test_carry_back_to_back(void **state)
     assert_int_equal(len, 6);
     free(payload);
     for (i = 0; i < 2; ++i) { /* already read: timeout 0 is enough */
-        assert_int_equal(fa_io_recv_frame_carry(sv[1], &r, &carry, 0, &type,
-                                                &payload, &len),
-                         APR_SUCCESS);
+        assert_int_equal(
+            fa_io_recv_frame_carry(sv[1], &r, &carry, 0, &type, &payload, &len),
+            APR_SUCCESS);
         assert_int_equal(type, FA_FRAME_RESPONSE_CHUNK);
         assert_memory_equal(payload + 4, "ab", 2);
         free(payload);
@@ -459,12 +459,12 @@ static void test_listen_fails(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_small_frame),         UNIT_TEST(test_large_frame),
-        UNIT_TEST(test_send_nonblocking),    UNIT_TEST(test_timeout_and_resume),
-        UNIT_TEST(test_eagain_and_eof),      UNIT_TEST(test_broken_streams),
-        UNIT_TEST(test_carry_back_to_back),
-        UNIT_TEST(test_addr_lengths),        UNIT_TEST(test_listen_connect),
-        UNIT_TEST(test_listen_longest_path), UNIT_TEST(test_listen_fails),
+        UNIT_TEST(test_small_frame),        UNIT_TEST(test_large_frame),
+        UNIT_TEST(test_send_nonblocking),   UNIT_TEST(test_timeout_and_resume),
+        UNIT_TEST(test_eagain_and_eof),     UNIT_TEST(test_broken_streams),
+        UNIT_TEST(test_carry_back_to_back), UNIT_TEST(test_addr_lengths),
+        UNIT_TEST(test_listen_connect),     UNIT_TEST(test_listen_longest_path),
+        UNIT_TEST(test_listen_fails),
     };
     int rc;
 
