@@ -26,7 +26,7 @@ APR_LIBS    := $(shell apr-1-config --link-ld 2>/dev/null) \
                $(shell apu-1-config --link-ld 2>/dev/null)
 
 WARN      = -Wall -Wextra -Werror
-CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_dispatch_table.c src/fa_http.c src/fa_io.c \
+CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_dispatch_stream.c src/fa_dispatch_table.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_dispatch_call.c src/fa_suspend.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
@@ -37,13 +37,14 @@ CORE_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c 
             src/fa_watch.c src/fa_worker.c src/fa_worker_conn.c src/fa_worker_recycle.c \
             src/fa_body.c
 PY_SRC    = src/fa_python.c src/fa_pyimport.c src/fa_pyinvoke.c \
-            src/fa_pyloop.c src/fa_pystop.c src/fa_pywatch.c src/fa_pybody.c \
+            src/fa_pyloop.c src/fa_pystop.c src/fa_pystream.c src/fa_pywatch.c \
+            src/fa_pybody.c \
             build/fa_pysrc.c
 PY_FILES  = $(shell find python -name '*.py' | sort)
 HEADERS   = $(wildcard include/*.h src/*.h)
 # Unit tests link only what needs neither httpd nor Python (the supervisor
 # is given the worker's entry point, so it is in).
-UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_dispatch_table.c src/fa_http.c src/fa_io.c \
+UNIT_SRC  = src/fa_config.c src/fa_config_resolve.c src/fa_cors.c src/fa_cron.c src/fa_dispatch.c src/fa_dispatch_stream.c src/fa_dispatch_table.c src/fa_http.c src/fa_io.c \
             src/fa_keys.c src/fa_pyenv.c src/fa_timer.c \
             src/fa_log.c src/fa_route.c src/fa_route_parse.c src/fa_runq.c \
             src/fa_slot.c src/fa_doorbell.c src/fa_recycle.c src/fa_stats.c \
@@ -66,7 +67,7 @@ build/fa_pysrc.c: build/embed_python.py $(PY_FILES)
 	$(PYTHON) build/embed_python.py python $@
 
 GLUE_SRC  = mod_funcapp.c mod_funcapp_config.c mod_funcapp_handler.c mod_funcapp_body.c mod_funcapp_admin.c \
-            mod_funcapp_cors.c mod_funcapp_status.c mod_funcapp_status_fmt.c \
+            mod_funcapp_stream.c mod_funcapp_cors.c mod_funcapp_status.c mod_funcapp_status_fmt.c \
             mod_funcapp_suspend.c
 
 mod_funcapp.so: $(GLUE_SRC) mod_funcapp.h mod_funcapp_status.h $(CORE_SRC) $(PY_SRC) $(HEADERS)

@@ -64,8 +64,8 @@ int fa_glue_body_status(const fa_body_source_t *more);
 
 int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
                          const fa_function_t *function, const char *id,
-                         apr_status_t rv, const fa_response_t *resp, int worker,
-                         int admin);
+                         apr_status_t rv, const fa_response_t *resp,
+                         fa_dispatch_stream_t *stream, int worker, int admin);
 int fa_glue_client_fd(request_rec *r);
 
 /* mod_funcapp_suspend.c: async requests suspended while they await. */
@@ -78,6 +78,19 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
 
 /* mod_funcapp_admin.c: Azure's host API under /admin/. */
 int fa_glue_admin(request_rec *r, const server_conf_t *conf);
+
+/* mod_funcapp_handler.c, for mod_funcapp_stream.c: the client's socket
+ * (or -1); a response's status and headers on @a r (500 for a header that
+ * may not go out); whether its status has a body. */
+int fa_glue_client_fd(request_rec *r);
+int fa_glue_set_head(request_rec *r, const fa_response_t *resp);
+int fa_glue_has_body(const fa_response_t *resp);
+
+/* mod_funcapp_stream.c: a streamed response sent as it comes; FA063. */
+int fa_glue_send_stream(request_rec *r, const server_conf_t *conf,
+                        const fa_response_t *resp, fa_dispatch_stream_t *stream,
+                        const char *id, const char *function);
+void fa_glue_client_gone(request_rec *r, const char *id, const char *function);
 
 /* mod_funcapp_status.c: `SetHandler funcapp-status`, /server-status. */
 void fa_glue_status_register(void);

@@ -76,7 +76,9 @@ int fa_glue_map_to_storage(request_rec *r)
     return (r->handler && !strcmp(r->handler, FUNCAPP_HANDLER)) ? OK : DECLINED;
 }
 
-static int send_response(request_rec *r, const fa_response_t *resp)
+/* The status and headers of @a resp on @a r; HTTP_INTERNAL_SERVER_ERROR
+ * for a header that may not go out.  The body's length is the caller's. */
+int fa_glue_set_head(request_rec *r, const fa_response_t *resp)
 {
     const apr_array_header_t *arr = apr_table_elts(resp->headers);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -105,9 +107,21 @@ static int send_response(request_rec *r, const fa_response_t *resp)
             apr_table_add(r->headers_out, e[i].key, e[i].val);
         }
     }
-    if (resp->status == HTTP_NO_CONTENT || resp->status == HTTP_NOT_MODIFIED
-        || resp->status < 200) {
-        return OK;
+    return OK;
+}
+
+int fa_glue_has_body(const fa_response_t *resp)
+{
+    return !(resp->status == HTTP_NO_CONTENT
+             || resp->status == HTTP_NOT_MODIFIED || resp->status < 200);
+}
+
+static int send_response(request_rec *r, const fa_response_t *resp)
+{
+    int status = fa_glue_set_head(r, resp);
+
+    if (status != OK || !fa_glue_has_body(resp)) {
+        return status;
     }
     ap_set_content_length(r, (apr_off_t)resp->body_len);
     if (resp->body_len && !r->header_only) {
@@ -271,8 +285,8 @@ static void note_call(request_rec *r, const fa_app_config_t *cfg,
  * suspended (mod_funcapp_suspend.c).  @a worker is the slot last tried. */
 int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
                          const fa_function_t *function, const char *id,
-                         apr_status_t rv, const fa_response_t *resp, int worker,
-                         int admin)
+                         apr_status_t rv, const fa_response_t *resp,
+                         fa_dispatch_stream_t *stream, int worker, int admin)
 {
     if (rv == FA_TIMED_OUT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -285,11 +299,7 @@ int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
         return admin ? OK : HTTP_GATEWAY_TIME_OUT;
     }
     if (rv == FA_CLIENT_GONE) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "FA063: %s: the client "
-                      "went away; function %s was told",
-                      id, function->name);
-        r->connection->aborted = 1;
+        fa_glue_client_gone(r, id, function->name);
         return OK;
     }
     if (rv != APR_SUCCESS) {
@@ -300,8 +310,12 @@ int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
         return admin ? OK : HTTP_BAD_GATEWAY;
     }
     note_call(r, conf->app->config, function->name, id, resp->worker_pid);
-    /* the admin API's 202 went out before the run */
-    return admin ? OK : send_response(r, resp);
+    if (admin) { /* the admin API's 202 went out before the run */
+        return OK;
+    }
+    return stream ? fa_glue_send_stream(r, conf, resp, stream, id,
+                                        function->name)
+                  : send_response(r, resp);
 }
 
 /* Runs @a function in a worker with @a req (its body read) and sends its
@@ -312,9 +326,10 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                  int admin)
 {
     fa_response_t resp;
+    fa_dispatch_stream_t *stream = NULL;
     char invocation_id[37];
     apr_status_t rv;
-    int worker = -1;
+    int worker = -1, status = OK;
 
     fa_dispatch_invocation_id(invocation_id);
     req->invocation_id = invocation_id;
@@ -342,14 +357,20 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
                              * function runs to its end anyway, so its
                              * request needs no poll on the client */
         function->is_async && !admin ? fa_glue_client_fd(r) : -1, &resp,
-        &worker);
-    fa_slot_run_end(conf->app->slots, conf->app->nslots);
+        &stream, &worker);
     if (rv == FA_BODY_TOO_LARGE || rv == FA_BODY_CLIENT_FAILED) {
         /* no response began: httpd answers it (413, 400) */
+        fa_slot_run_end(conf->app->slots, conf->app->nslots);
         return fa_glue_body_status(more);
     }
-    return fa_glue_call_outcome(r, conf, function, invocation_id, rv, &resp,
-                                worker, admin);
+    status = fa_glue_call_outcome(r, conf, function, invocation_id, rv, &resp,
+                                  stream, worker, admin);
+    if (stream) {
+        fa_dispatch_stream_close(stream);
+    }
+    /* a stream runs until its last chunk: the function counts as running */
+    fa_slot_run_end(conf->app->slots, conf->app->nslots);
+    return status;
 }
 
 /* Reads the body, runs @a function in a worker and sends its answer. */

@@ -123,7 +123,7 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
     if (rv != APR_SUCCESS) {
         fa_slot_run_end(conf->app->slots, conf->app->nslots);
         return fa_glue_call_outcome(r, conf, function, s->req->invocation_id,
-                                    rv, NULL, -1, 0);
+                                    rv, NULL, NULL, -1, 0);
     }
     /* the suspend_connection hook parks it */
     ap_set_module_config(r->connection->conn_config, &funcapp_module, s);
@@ -144,15 +144,18 @@ static void suspend_connection(conn_rec *c, request_rec *r)
 }
 
 /* What the watcher saw, as fa_dispatch_call_receive takes it. */
-static apr_status_t receive(suspended_request_t *s, fa_response_t *resp)
+static apr_status_t receive(suspended_request_t *s, fa_response_t *resp,
+                            fa_dispatch_stream_t **stream)
 {
+    *stream = NULL;
     switch (fa_suspend_event(s->entry)) {
     case FA_SUSPEND_ANSWER:
-        return fa_dispatch_call_receive(s->call, APR_SUCCESS, resp);
+        return fa_dispatch_call_receive(s->call, APR_SUCCESS, resp, stream);
     case FA_SUSPEND_TIMEOUT:
-        return fa_dispatch_call_receive(s->call, FA_TIMED_OUT, resp);
+        return fa_dispatch_call_receive(s->call, FA_TIMED_OUT, resp, stream);
     case FA_SUSPEND_STALLED:
-        return fa_dispatch_call_receive(s->call, FA_WORKER_STALLED, resp);
+        return fa_dispatch_call_receive(s->call, FA_WORKER_STALLED, resp,
+                                        stream);
     default: /* the client hung up: the worker cancels the task */
         fa_dispatch_call_abandon(s->call);
         return FA_CLIENT_GONE;
@@ -190,13 +193,14 @@ static void finish(void *baton)
     conn_rec *c = r->connection;
     fa_app_t *app = s->conf->app;
     fa_response_t resp;
+    fa_dispatch_stream_t *stream;
     apr_status_t rv;
     int status;
 
     if (r->invoke_mtx) {
         apr_thread_mutex_lock(r->invoke_mtx);
     }
-    rv = receive(s, &resp);
+    rv = receive(s, &resp, &stream);
     if (rv == FA_RESENT) { /* the worker died; another one has it */
         fa_suspend_rearm(s->entry, fa_dispatch_call_fd(s->call),
                          fa_dispatch_call_deadline(s->call));
@@ -206,14 +210,18 @@ static void finish(void *baton)
         return;
     }
     fa_suspend_done(s->entry);
-    fa_slot_run_end(app->slots, app->nslots);
     /* no scoreboard slot is ours here (the MPM cleared it too), and the
      * connection cannot be kept alive (see the top) */
     c->sbh = NULL;
     c->keepalive = AP_CONN_CLOSE;
-    status =
-        fa_glue_call_outcome(r, s->conf, s->function, s->req->invocation_id, rv,
-                             &resp, fa_dispatch_call_worker(s->call), 0);
+    /* a streamed answer is relayed from this thread to its end */
+    status = fa_glue_call_outcome(r, s->conf, s->function,
+                                  s->req->invocation_id, rv, &resp, stream,
+                                  fa_dispatch_call_worker(s->call), 0);
+    if (stream) {
+        fa_dispatch_stream_close(stream);
+    }
+    fa_slot_run_end(app->slots, app->nslots);
     fa_stats_request_end(app->stats, s->function->stats,
                          status == OK ? r->status : status,
                          apr_time_now() - r->request_time);

@@ -98,6 +98,14 @@ apr_status_t fa_dispatch_find(fa_dispatch_t *d, const char *name,
  * worker that died after receiving it). */
 #define FA_WORKER_STALLED (APR_OS_START_USERERR + 3)
 
+/** fa_dispatch_stream_next: the function failed mid-stream (logged by
+ * its worker); the response must be cut short. */
+#define FA_STREAM_ABORTED (APR_OS_START_USERERR + 4)
+
+/** A streamed answer's body being read: the worker connection and slot
+ * stay reserved for it.  Lives in the request's pool; one thread. */
+typedef struct fa_dispatch_stream fa_dispatch_stream_t;
+
 /**
  * Sends @a req to the least-busy worker and reads its response into
  * @a resp (valid as long as @a p).  When a worker dies before answering,
@@ -112,11 +120,30 @@ apr_status_t fa_dispatch_find(fa_dispatch_t *d, const char *name,
  * stops beating while it has the request (fa_slot_stalled: stopped, not
  * slow) counts as one that died after receiving it, and the parent is
  * asked to kill it.  *@a worker is the slot of the last worker tried.
+ * A streamed response (resp->flags FA_RESPONSE_STREAMED: its body is the
+ * first part) sets *@a stream, read with fa_dispatch_stream_next and
+ * ended with fa_dispatch_stream_close; it is never retried.
  */
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
                                 int client_fd, fa_response_t *resp,
-                                int *worker);
+                                fa_dispatch_stream_t **stream, int *worker);
+
+/**
+ * The next piece of a streamed body, in *@a data (valid until the next
+ * call or the close; never empty).  Waits as fa_dispatch_invoke does,
+ * watching @a client_fd (or -1), up to the same deadline.  APR_EOF at
+ * the body's end; FA_STREAM_ABORTED when the function failed mid-stream;
+ * FA_CLIENT_GONE, FA_TIMED_OUT, FA_WORKER_STALLED; another error when the
+ * worker connection broke or sent a bad frame.
+ */
+apr_status_t fa_dispatch_stream_next(fa_dispatch_stream_t *s, int client_fd,
+                                     const char **data, apr_size_t *len);
+
+/** Ends a stream, once: after its end (APR_EOF, FA_STREAM_ABORTED) the
+ * connection serves again; before, it is closed, and the worker closes
+ * the function's generator or cancels its task.  Releases the worker. */
+void fa_dispatch_stream_close(fa_dispatch_stream_t *s);
 
 /**
  * fa_dispatch_invoke for a body too large to send whole: @a req has
@@ -131,6 +158,7 @@ apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
                                          const fa_request_t *req,
                                          fa_body_source_t *more, int idempotent,
                                          int client_fd, fa_response_t *resp,
+                                         fa_dispatch_stream_t **stream,
                                          int *worker);
 
 /** The retry rule of fa_dispatch_invoke, for the tests: after failed

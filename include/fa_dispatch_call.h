@@ -46,10 +46,13 @@ int fa_dispatch_call_stalled(fa_dispatch_call_t *call);
  * waiting: FA_TIMED_OUT (the connection is dropped, so the worker
  * cancels the task; returned as is) or FA_WORKER_STALLED.  A worker that
  * failed with the request is retried by fa_dispatch_retry's rule:
- * FA_RESENT then, else APR_ECONNABORTED.
+ * FA_RESENT then, else APR_ECONNABORTED.  A streamed answer sets
+ * *@a stream, which then has the connection and the slot (read it and close
+ * it as fa_dispatch_invoke's).
  */
 apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
-                                      apr_status_t why, fa_response_t *resp);
+                                      apr_status_t why, fa_response_t *resp,
+                                      fa_dispatch_stream_t **stream);
 
 /** Drops the worker connection (the worker cancels the task) and frees
  * the slot: the client went away, or the child stops. */

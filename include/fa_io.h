@@ -83,4 +83,21 @@ apr_status_t fa_io_recv_frame(int fd, fa_wire_reader_t *r, int timeout_ms,
                               fa_frame_type_e *type, char **payload,
                               apr_size_t *len);
 
+/** Bytes read past a frame, kept for the next one: a streamed response's
+ * frames come back to back.  Starts zeroed; owned by the frame's reader. */
+typedef struct fa_io_carry {
+    char buf[8192];
+    apr_size_t at, len;
+} fa_io_carry_t;
+
+/** fa_io_recv_frame for a peer that may send frames back to back: bytes
+ * read past the frame stay in @a carry and are taken first by the next
+ * call.  With @a timeout_ms 0 and bytes in @a carry, no system call is
+ * made until they are used up (APR_INCOMPLETE: a frame is missing bytes
+ * that are not read yet). */
+apr_status_t fa_io_recv_frame_carry(int fd, fa_wire_reader_t *r,
+                                    fa_io_carry_t *carry, int timeout_ms,
+                                    fa_frame_type_e *type, char **payload,
+                                    apr_size_t *len);
+
 #endif

@@ -14,7 +14,7 @@
  * Split by concern: fa_python.c (interpreter start, the `_funcapp`
  * module, the function table), fa_pyimport.c (the embedded importer),
  * fa_pyinvoke.c (marshalling and the sync invoke), fa_pyloop.c (the
- * bridge to the event loop), fa_pystop.c (Python's shutdown), fa_pywatch.c
+ * bridge to the event loop), fa_pystream.c (streamed responses), fa_pystop.c (Python's shutdown), fa_pywatch.c
  * (the timeout of def functions).
  */
 #ifndef FA_PYTHON_H
@@ -31,6 +31,16 @@
  * body possibly borrowed until the call returns) is NULL when the task was
  * cancelled or failed before it had a response. */
 typedef void fa_python_done_fn(fa_invocation_t *inv, fa_response_t *resp);
+
+/** Called when a function answers with a stream, from the thread that
+ * runs it, without the GIL: sends the head (@a resp, its body the first
+ * part; the callee sets FA_RESPONSE_STREAMED) and returns the socket the
+ * RESPONSE_CHUNK frames go to, from this thread only, the last one empty
+ * or FA_CHUNK_ABORT; then the done callback reports the end, with a
+ * response flagged FA_RESPONSE_STREAMED (nothing more to send) or NULL
+ * (the socket failed: the child hung up).  -1: the invocation is reported
+ * done already (its child hung up, or a 500 replaced the head). */
+typedef int fa_python_stream_fn(fa_invocation_t *inv, fa_response_t *resp);
 
 /** The app's function table, as indexed by the loader. */
 typedef struct fa_python_table {
@@ -53,7 +63,9 @@ typedef struct fa_python_table {
  * worker's connections).
  */
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
-                             fa_python_done_fn *done, fa_python_table_t *out);
+                             fa_python_done_fn *done,
+                             fa_python_stream_fn *stream,
+                             fa_python_table_t *out);
 
 /**
  * Runs @a inv's function in the calling thread and reports it done.  A

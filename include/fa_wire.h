@@ -27,15 +27,17 @@
 
 /* 2: a response carries the pid of the worker that made it; 3: a request
  * carries its function's name beside its index; 4: a request carries flags
- * (its body may follow in REQUEST_CHUNK frames). */
+ * (its body may follow in REQUEST_CHUNK frames), a response carries flags,
+ * and a streamed one is followed by RESPONSE_CHUNK frames. */
 #define FA_WIRE_VERSION 4
 #define FA_WIRE_HEADER_LEN 8
 /** Longest single string (URL, header value, ...) other than a body. */
 #define FA_WIRE_MAX_STRING (64 * 1024)
 /** Most headers or route values in one frame. */
 #define FA_WIRE_MAX_FIELDS 1000
-/** Largest REQUEST_CHUNK payload: what a worker buffers of a streamed body
- * at most, beside the socket's own buffer. */
+/** Largest chunk of body in a REQUEST_CHUNK or RESPONSE_CHUNK frame: what
+ * a worker buffers of a streamed request body at most (beside the socket's
+ * own buffer), and what a child holds of a streamed response at once. */
 #define FA_WIRE_MAX_CHUNK (256 * 1024)
 
 /** Request flag: the body field is only the first part of the body; the
@@ -53,9 +55,30 @@ typedef enum {
     FA_FRAME_RESPONSE = 2,     /* worker -> child: its result */
     FA_FRAME_TABLE_GET = 3,    /* child -> worker: send me the function table */
     FA_FRAME_TABLE = 4,        /* worker -> child: the table, JSON text */
-    FA_FRAME_REQUEST_CHUNK = 5 /* child -> worker: more of a streamed
-                                * request's body (FA_REQUEST_BODY_FOLLOWS) */
+    FA_FRAME_REQUEST_CHUNK = 5, /* child -> worker: more of a streamed
+                                 * request's body (FA_REQUEST_BODY_FOLLOWS) */
+    /* worker -> child: a piece of a streamed response's body.  Payload: a
+     * u32 of FA_CHUNK_* flags, then the bytes (at most FA_WIRE_MAX_CHUNK).
+     * No bytes and no flag: the body is complete.  FA_CHUNK_ABORT (no
+     * bytes): the function failed mid-stream; the child cuts the client's
+     * response short (no final chunk) and keeps the worker connection.  A
+     * worker connection closed mid-stream is the same cut, connection lost. */
+    FA_FRAME_RESPONSE_CHUNK = 6
 } fa_frame_type_e;
+
+/** The types fa_wire_parse_header knows. */
+#define FA_WIRE_KNOWN_TYPES                                                    \
+    ((1u << FA_FRAME_REQUEST) | (1u << FA_FRAME_RESPONSE)                      \
+     | (1u << FA_FRAME_TABLE_GET) | (1u << FA_FRAME_TABLE)                     \
+     | (1u << FA_FRAME_REQUEST_CHUNK) | (1u << FA_FRAME_RESPONSE_CHUNK))
+
+/** fa_response_t.flags: the body field is the first part of the body, and
+ * RESPONSE_CHUNK frames follow, up to an empty one. */
+#define FA_RESPONSE_STREAMED 0x1u
+/** RESPONSE_CHUNK flags: the stream ends here, cut short. */
+#define FA_CHUNK_ABORT 0x1u
+/** A chunk frame's header and flags, before its bytes. */
+#define FA_WIRE_CHUNK_HEAD_LEN (FA_WIRE_HEADER_LEN + 4)
 
 typedef struct fa_request {
     apr_uint32_t function_index;
@@ -81,6 +104,7 @@ typedef struct fa_response {
     apr_size_t body_len;
     apr_uint32_t worker_pid; /* of the worker that answers: on the wire
                               * after the status; for the access log */
+    apr_uint32_t flags;      /* FA_RESPONSE_*: on the wire after the pid */
 } fa_response_t;
 
 /**
@@ -119,6 +143,18 @@ apr_status_t fa_wire_decode_request(apr_pool_t *p, const char *payload,
                                     apr_size_t len, fa_request_t *req);
 apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
                                      apr_size_t len, fa_response_t *resp);
+
+/** Writes the FA_WIRE_CHUNK_HEAD_LEN bytes that go before @a len
+ * (<= FA_WIRE_MAX_CHUNK) body bytes of a RESPONSE_CHUNK frame. */
+void fa_wire_chunk_head(unsigned char *head, apr_size_t len,
+                        apr_uint32_t flags);
+
+/** Decodes a RESPONSE_CHUNK payload: *data points into @a payload.
+ * APR_EGENERAL when it is shorter than its flags, longer than
+ * FA_WIRE_MAX_CHUNK of bytes, has an unknown flag, or bytes with ABORT. */
+apr_status_t fa_wire_decode_chunk(const char *payload, apr_size_t len,
+                                  apr_uint32_t *flags, const char **data,
+                                  apr_size_t *data_len);
 
 /** The three pieces of an encoded request or response frame: @a head from
  * the encoder, the body, and the final NUL. */

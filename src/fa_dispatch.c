@@ -15,7 +15,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
-#include "fa_dispatch.h"
+#include "fa_dispatch_private.h"
 #include "fa_doorbell.h"
 #include "fa_io.h"
 #include "fa_slot.h"
@@ -369,8 +369,8 @@ int fa_dispatch_stalled(fa_dispatch_t *d, int slot)
  * cancels an async function's task.  A wait past the function timeout is
  * FA_TIMED_OUT.  Every beat interval without an answer it looks at the
  * worker's heartbeat: a stalled worker is FA_WORKER_STALLED. */
-static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
-                                  int client_fd, apr_time_t deadline)
+apr_status_t fa_dispatch_wait(fa_dispatch_t *d, int slot, int fd, int client_fd,
+                              apr_time_t deadline)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     struct pollfd pfd[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
@@ -409,10 +409,12 @@ static apr_status_t wait_response(fa_dispatch_t *d, int slot, int fd,
 
 /* Reads the worker's answer; each beat interval a read waits in vain
  * (EAGAIN, see connect_slot) it looks at the deadline and the worker's
- * heartbeat, and goes on reading where it was. */
+ * heartbeat, and goes on reading where it was.  Bytes past the frame (a
+ * streamed answer's first chunks) stay in @a carry. */
 apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
                                        apr_pool_t *p, apr_time_t deadline,
-                                       char **payload, apr_size_t *len)
+                                       fa_io_carry_t *carry, char **payload,
+                                       apr_size_t *len)
 {
     apr_interval_time_t timeout = d->app->config->function_timeout;
     fa_wire_reader_t r;
@@ -421,7 +423,7 @@ apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
 
     fa_wire_reader_init(&r, MAX_RESPONSE, FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE));
     while (APR_STATUS_IS_EAGAIN(
-        rv = fa_io_recv_frame(fd, &r, -1, &type, payload, len))) {
+        rv = fa_io_recv_frame_carry(fd, &r, carry, -1, &type, payload, len))) {
         if (timeout > 0 && apr_time_now() >= deadline) {
             rv = FA_TIMED_OUT;
             break;
@@ -450,12 +452,15 @@ static apr_status_t send_more(fa_dispatch_t *d, int fd, fa_body_source_t *more,
 }
 
 /* One attempt on one reserved worker.  *sent tells whether the worker may
- * have read the request. */
+ * have read the request; *stream is set for a streamed answer, which
+ * keeps the connection. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
                              struct iovec *vec, fa_body_source_t *more,
-                             int client_fd, fa_response_t *resp, int *sent)
+                             int client_fd, fa_response_t *resp, int *sent,
+                             fa_dispatch_stream_t **stream)
 {
     struct iovec copy[3];
+    fa_io_carry_t carry;
     char *payload;
     apr_size_t len;
     apr_status_t rv;
@@ -464,6 +469,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     apr_time_t deadline;
 
     *sent = 0;
+    carry.at = carry.len = 0;
     /* pooled connections to a worker that died since fail at once; the
      * next one, or a new connection, goes to its replacement */
     do {
@@ -486,14 +492,22 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     }
     /* only a client to watch needs a poll; without, the read waits */
     if (rv == APR_SUCCESS && client_fd >= 0) {
-        rv = wait_response(d, slot, fd, client_fd, deadline);
+        rv = fa_dispatch_wait(d, slot, fd, client_fd, deadline);
     }
     if (rv == APR_SUCCESS) {
-        rv =
-            fa_dispatch_read_response(d, slot, fd, p, deadline, &payload, &len);
+        rv = fa_dispatch_read_response(d, slot, fd, p, deadline, &carry,
+                                       &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(p, payload, len, resp);
+    }
+    if (rv == APR_SUCCESS && (resp->flags & FA_RESPONSE_STREAMED)) {
+        *stream = fa_dispatch_stream_make(d, p, slot, &conn, deadline, &carry,
+                                          !more);
+        return APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && carry.at < carry.len) {
+        rv = APR_EGENERAL; /* bytes past a whole answer: a broken stream */
     }
     if (rv == APR_SUCCESS && !more) {
         fa_dispatch_put_conn(d, slot, &conn);
@@ -519,16 +533,18 @@ void fa_dispatch_log_failure(fa_dispatch_t *d, const fa_request_t *req,
 
 apr_status_t fa_dispatch_invoke(fa_dispatch_t *d, apr_pool_t *p,
                                 const fa_request_t *req, int idempotent,
-                                int client_fd, fa_response_t *resp, int *worker)
+                                int client_fd, fa_response_t *resp,
+                                fa_dispatch_stream_t **stream, int *worker)
 {
     return fa_dispatch_invoke_streamed(d, p, req, NULL, idempotent, client_fd,
-                                       resp, worker);
+                                       resp, stream, worker);
 }
 
 apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
                                          const fa_request_t *req,
                                          fa_body_source_t *more, int idempotent,
                                          int client_fd, fa_response_t *resp,
+                                         fa_dispatch_stream_t **stream,
                                          int *worker)
 {
     struct iovec vec[3];
@@ -537,6 +553,7 @@ apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
     apr_status_t rv;
     int slot = -1, attempt, sent, retry;
 
+    *stream = NULL;
     if ((rv = fa_wire_encode_request(p, req, &head, &head_len))
         != APR_SUCCESS) {
         return rv;
@@ -544,9 +561,12 @@ apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
     fa_wire_frame_iov(vec, head, head_len, req->body, req->body_len);
     for (attempt = 0;; ++attempt) {
         slot = fa_dispatch_reserve_slot(d, slot, req->function_index);
-        rv = exchange(d, p, slot, vec, more, client_fd, resp, &sent);
-        fa_dispatch_release_slot(d, slot);
+        rv = exchange(d, p, slot, vec, more, client_fd, resp, &sent, stream);
         *worker = slot;
+        if (*stream) {
+            return rv; /* the slot stays reserved while it streams */
+        }
+        fa_dispatch_release_slot(d, slot);
         /* a timed-out request is never sent again, nor a body that failed
          * on the client's side */
         if (rv == APR_SUCCESS || rv == FA_CLIENT_GONE || rv == FA_TIMED_OUT

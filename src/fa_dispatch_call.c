@@ -127,19 +127,34 @@ void fa_dispatch_call_abandon(fa_dispatch_call_t *call)
 }
 
 apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
-                                      apr_status_t why, fa_response_t *resp)
+                                      apr_status_t why, fa_response_t *resp,
+                                      fa_dispatch_stream_t **stream)
 {
+    fa_io_carry_t carry;
     char *payload;
     apr_size_t len;
     apr_status_t rv = why;
     int retry;
 
+    *stream = NULL;
     if (rv == APR_SUCCESS) {
         rv = fa_dispatch_read_response(call->d, call->slot, call->conn.fd,
-                                       call->p, call->deadline, &payload, &len);
+                                       call->p, call->deadline, &carry,
+                                       &payload, &len);
     }
     if (rv == APR_SUCCESS) {
         rv = fa_wire_decode_response(call->p, payload, len, resp);
+    }
+    if (rv == APR_SUCCESS && (resp->flags & FA_RESPONSE_STREAMED)) {
+        /* the connection and the slot are the stream's until it closes */
+        *stream = fa_dispatch_stream_make(call->d, call->p, call->slot,
+                                          &call->conn, call->deadline, &carry,
+                                          1);
+        call->conn.fd = -1;
+        return rv;
+    }
+    if (rv == APR_SUCCESS && carry.at < carry.len) {
+        rv = APR_EGENERAL; /* bytes past a whole answer: a broken stream */
     }
     if (rv == APR_SUCCESS) {
         fa_dispatch_put_conn(call->d, call->slot, &call->conn);

@@ -60,6 +60,7 @@ int fa_http_is_hop_header(const char *name)
 
 void fa_http_response_500(fa_response_t *resp, apr_pool_t *p)
 {
+    memset(resp, 0, sizeof(*resp)); /* no flags: a whole answer */
     resp->status = 500;
     resp->headers = apr_table_make(p, 1);
     resp->body = "";

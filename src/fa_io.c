@@ -214,3 +214,52 @@ apr_status_t fa_io_recv_frame(int fd, fa_wire_reader_t *r, int timeout_ms,
     }
     return rv;
 }
+
+/* One step for @a r: the carried bytes first, else a read straight into
+ * the payload's room (never past the frame), else a read into the carry. */
+static apr_status_t carry_step(int fd, fa_wire_reader_t *r,
+                               fa_io_carry_t *carry, int timeout_ms)
+{
+    apr_size_t missing, got, used;
+    char *room;
+    apr_status_t rv;
+
+    if (carry->at < carry->len) {
+        rv = fa_wire_reader_feed(r, carry->buf + carry->at,
+                                 carry->len - carry->at, &used);
+        carry->at += used;
+        return rv;
+    }
+    if (timeout_ms == 0) {
+        return APR_INCOMPLETE;
+    }
+    room = fa_wire_reader_room(r, &missing);
+    if (room) {
+        rv = fa_io_recv(fd, room, missing, timeout_ms, &got);
+        return rv == APR_SUCCESS ? fa_wire_reader_filled(r, got) : rv;
+    }
+    rv = fa_io_recv(fd, carry->buf, sizeof(carry->buf), timeout_ms, &got);
+    if (rv == APR_SUCCESS) {
+        carry->at = 0;
+        carry->len = got;
+        rv = APR_INCOMPLETE;
+    }
+    return rv;
+}
+
+apr_status_t fa_io_recv_frame_carry(int fd, fa_wire_reader_t *r,
+                                    fa_io_carry_t *carry, int timeout_ms,
+                                    fa_frame_type_e *type, char **payload,
+                                    apr_size_t *len)
+{
+    apr_status_t rv;
+
+    do {
+        rv = carry_step(fd, r, carry, timeout_ms);
+    } while (rv == APR_INCOMPLETE
+             && (timeout_ms != 0 || carry->at < carry->len));
+    if (rv == APR_SUCCESS) {
+        fa_wire_reader_take(r, type, payload, len);
+    }
+    return rv;
+}

@@ -132,6 +132,19 @@ static apr_status_t read_header(apr_pool_t *p, PyObject *pair,
     return APR_SUCCESS;
 }
 
+/* The iterator of a stream result (status, headers, first part, chunks),
+ * borrowed; NULL for a whole response. */
+static PyObject *result_chunks(PyObject *result)
+{
+    PyObject *chunks;
+
+    if (!result || !PyTuple_Check(result) || PyTuple_GET_SIZE(result) != 4) {
+        return NULL;
+    }
+    chunks = PyTuple_GET_ITEM(result, 3);
+    return chunks == Py_None ? NULL : chunks;
+}
+
 static apr_status_t read_result(apr_pool_t *p, PyObject *result,
                                 fa_response_t *resp, const char **bad_header)
 {
@@ -140,12 +153,14 @@ static apr_status_t read_result(apr_pool_t *p, PyObject *result,
     char *data;
     apr_status_t rv;
 
-    if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) != 3
+    if (!PyTuple_Check(result)
+        || (PyTuple_GET_SIZE(result) != 3 && PyTuple_GET_SIZE(result) != 4)
         || !PyLong_Check(PyTuple_GET_ITEM(result, 0))
         || !PyList_Check(PyTuple_GET_ITEM(result, 1))
         || !PyBytes_Check(PyTuple_GET_ITEM(result, 2))) {
         return APR_EGENERAL;
     }
+    memset(resp, 0, sizeof(*resp));
     resp->status = (int)PyLong_AsLong(PyTuple_GET_ITEM(result, 0));
     headers = PyTuple_GET_ITEM(result, 1);
     n = PyList_GET_SIZE(headers);
@@ -190,7 +205,13 @@ static apr_status_t result_response(fa_invocation_t *inv, PyObject *result,
 void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
 {
     fa_response_t resp, *rp = NULL;
+    PyObject *chunks = result_chunks(result);
 
+    if (chunks) {
+        /* the body stays readable while it streams: an echo reads it */
+        fa_pystream_sync(inv, result, chunks);
+        return;
+    }
     fa_pybody_detach(inv);
     if (result) {
         if (result_response(inv, result, &resp) != APR_SUCCESS) {
@@ -200,6 +221,21 @@ void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
     }
     Py_BEGIN_ALLOW_THREADS fa_pybridge.done(inv, rp);
     Py_END_ALLOW_THREADS
+}
+
+int fa_pyinvoke_stream_head(fa_invocation_t *inv, PyObject *result)
+{
+    fa_response_t resp;
+    int fd;
+
+    if (result_response(inv, result, &resp) != APR_SUCCESS) {
+        fa_http_response_500(&resp, inv->pool);
+        fa_pybody_detach(inv);
+        Py_BEGIN_ALLOW_THREADS fa_pybridge.done(inv, &resp);
+        Py_END_ALLOW_THREADS return -1;
+    }
+    Py_BEGIN_ALLOW_THREADS fd = fa_pybridge.stream(inv, &resp);
+    Py_END_ALLOW_THREADS return fd;
 }
 
 void fa_python_invoke(fa_invocation_t *inv)

@@ -49,6 +49,12 @@ static PyMethodDef funcapp_methods[] = {
      "Invocations queued for the event loop."},
     {"respond", fa_pyloop_respond, METH_VARARGS,
      "Answers an invocation of the loop."},
+    {"stream_begin", fa_pystream_begin, METH_VARARGS,
+     "Sends a streamed answer's head; the socket for its chunks."},
+    {"chunk_head", fa_pystream_chunk_head, METH_VARARGS,
+     "The bytes before a chunk of a streamed answer."},
+    {"stream_end", fa_pystream_end, METH_VARARGS,
+     "Reports a streamed answer of the loop done."},
     {"embedded", fa_pyimport_embedded, METH_O,
      "An embedded module's bytecode."},
     {"source", fa_pyimport_source, METH_O, "An embedded module's source."},
@@ -68,7 +74,9 @@ static PyObject *init_funcapp(void)
 {
     PyObject *m = PyModule_Create(&funcapp_module);
 
-    if (m && fa_pybody_add_type(m) < 0) {
+    if (m
+        && (fa_pybody_add_type(m) < 0
+            || PyModule_AddIntConstant(m, "MAX_CHUNK", FA_WIRE_MAX_CHUNK) < 0)) {
         Py_CLEAR(m);
     }
     return m;
@@ -371,12 +379,15 @@ static void enter_app_root(apr_pool_t *p, fa_app_t *app)
 }
 
 apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
-                             fa_python_done_fn *done, fa_python_table_t *out)
+                             fa_python_done_fn *done,
+                             fa_python_stream_fn *stream,
+                             fa_python_table_t *out)
 {
     apr_status_t rv;
 
     fa_pybridge.app = app;
     fa_pybridge.done = done;
+    fa_pybridge.stream = stream;
     enter_app_root(p, app);
     if ((rv = start_interpreter(app)) != APR_SUCCESS) {
         return rv;

@@ -19,6 +19,7 @@ typedef struct fa_pybridge {
     fa_app_t *app;
     PyInterpreterState *interp;
     fa_python_done_fn *done;
+    fa_python_stream_fn *stream;
     PyObject *invoke_fn; /* the loader's invoke() */
     const char **names;  /* the functions', by index */
     int nnames;
@@ -50,8 +51,26 @@ PyObject *fa_pyinvoke_table_dict(const apr_table_t *t);
 PyObject *fa_pyinvoke_args(fa_invocation_t *inv);
 /** Turns the loader's (status, headers, body) @a result (or NULL: none)
  * into a response and reports @a inv done with the GIL released; the body
- * is borrowed from @a result, which the caller keeps alive meanwhile. */
+ * is borrowed from @a result, which the caller keeps alive meanwhile.
+ * A result with a fourth item, an iterator of bytes, is a stream: it is
+ * sent here, on this thread (fa_pystream_sync); never from the loop. */
 void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result);
+/** A stream @a result's head, sent (the GIL released meanwhile): the
+ * socket for its chunks, or -1 with @a inv reported done (a 500 went out
+ * if the head was refused). */
+int fa_pyinvoke_stream_head(fa_invocation_t *inv, PyObject *result);
+
+/* fa_pystream.c: streamed responses. */
+
+/** With the GIL, on the thread that ran the function: sends the stream
+ * @a result, pulling @a chunks (an iterator of bytes) with the GIL and
+ * writing each with it released, then reports @a inv done. */
+void fa_pystream_sync(fa_invocation_t *inv, PyObject *result, PyObject *chunks);
+/** _funcapp.stream_begin(token, result), chunk_head(n, abort) and
+ * stream_end(token, ok): the loop's side of a stream. */
+PyObject *fa_pystream_begin(PyObject *self, PyObject *args);
+PyObject *fa_pystream_chunk_head(PyObject *self, PyObject *args);
+PyObject *fa_pystream_end(PyObject *self, PyObject *args);
 
 /* fa_pybody.c: streamed request bodies. */
 

@@ -29,7 +29,7 @@ apr_status_t fa_wire_parse_header(const unsigned char *hdr,
     if (hdr[0] != MAGIC0 || hdr[1] != MAGIC1 || hdr[2] != FA_WIRE_VERSION) {
         return APR_EGENERAL;
     }
-    if (hdr[3] < FA_FRAME_REQUEST || hdr[3] > FA_FRAME_REQUEST_CHUNK) {
+    if (hdr[3] >= 32 || !(FA_WIRE_KNOWN_TYPES & (1u << hdr[3]))) {
         return APR_EGENERAL;
     }
     len = ((apr_uint32_t)hdr[4] << 24) | ((apr_uint32_t)hdr[5] << 16)
@@ -201,8 +201,8 @@ apr_status_t fa_wire_encode_request(apr_pool_t *p, const fa_request_t *req,
 apr_status_t fa_wire_encode_response(apr_pool_t *p, const fa_response_t *resp,
                                      char **head, apr_size_t *head_len)
 {
-    apr_size_t fields = 4 + 4 + 4; /* status, pid, body length; the table
-                                    * adds its count */
+    apr_size_t fields = 4 + 4 + 4 + 4; /* status, pid, flags, body length;
+                                        * the table adds its count */
     unsigned char *w;
     apr_status_t rv;
 
@@ -219,6 +219,7 @@ apr_status_t fa_wire_encode_response(apr_pool_t *p, const fa_response_t *resp,
     }
     w = put_u32(w, (apr_uint32_t)resp->status);
     w = put_u32(w, resp->worker_pid);
+    w = put_u32(w, resp->flags);
     w = put_table(w, resp->headers);
     put_u32(w, (apr_uint32_t)resp->body_len);
     return APR_SUCCESS;
@@ -330,12 +331,35 @@ apr_status_t fa_wire_decode_response(apr_pool_t *p, const char *payload,
 
     memset(&out, 0, sizeof(out));
     if (!get_u32(&r, &status) || status < 100 || status > 999
-        || !get_u32(&r, &out.worker_pid) || !get_table(p, &r, 1, &out.headers)
+        || !get_u32(&r, &out.worker_pid) || !get_u32(&r, &out.flags)
+        || (out.flags & ~FA_RESPONSE_STREAMED)
+        || !get_table(p, &r, 1, &out.headers)
         || !get_body(&r, &out.body, &out.body_len)) {
         return APR_EGENERAL;
     }
     out.status = (int)status;
     *resp = out;
+    return APR_SUCCESS;
+}
+
+void fa_wire_chunk_head(unsigned char *head, apr_size_t len, apr_uint32_t flags)
+{
+    fa_wire_make_header(head, FA_FRAME_RESPONSE_CHUNK, 4 + len);
+    put_u32(head + FA_WIRE_HEADER_LEN, flags);
+}
+
+apr_status_t fa_wire_decode_chunk(const char *payload, apr_size_t len,
+                                  apr_uint32_t *flags, const char **data,
+                                  apr_size_t *data_len)
+{
+    reader r = {(const unsigned char *)payload, len};
+
+    if (!get_u32(&r, flags) || (*flags & ~FA_CHUNK_ABORT)
+        || r.left > FA_WIRE_MAX_CHUNK || (*flags && r.left)) {
+        return APR_EGENERAL;
+    }
+    *data = (const char *)r.p;
+    *data_len = r.left;
     return APR_SUCCESS;
 }
 

@@ -283,7 +283,8 @@ static int open_worker(worker_t *w)
         != APR_SUCCESS) {
         return FA_EXIT_LOCKS;
     }
-    if (fa_python_start(w->pool, w->app, fa_worker_complete, &w->table)
+    if (fa_python_start(w->pool, w->app, fa_worker_complete,
+                        fa_worker_stream_begin, &w->table)
         != APR_SUCCESS) {
         return FA_EXIT_PYTHON;
     }

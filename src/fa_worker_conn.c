@@ -84,36 +84,39 @@ static fa_response_t *checked(fa_invocation_t *inv, fa_response_t *resp,
     return resp;
 }
 
-static void send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
+/* Sends @a resp, or the 500 that replaces a response that may not go out;
+ * whether @a resp itself went out. */
+static int send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
 {
-    fa_response_t failed;
+    fa_response_t failed, *out;
     struct iovec vec[3];
     char *head;
     apr_size_t head_len;
 
-    resp = checked(inv, resp, &failed);
-    resp->worker_pid = (apr_uint32_t)getpid();
-    if (fa_wire_encode_response(inv->pool, resp, &head, &head_len)
+    out = checked(inv, resp, &failed);
+    out->worker_pid = (apr_uint32_t)getpid();
+    if (fa_wire_encode_response(inv->pool, out, &head, &head_len)
         != APR_SUCCESS) {
         fa_log(&c->w->app->log, FA_LOG_ERR, 0,
                "FA032: %s: response cannot "
                "be framed (header too long?); answering 500",
                inv->id);
         fa_http_response_500(&failed, inv->pool);
-        resp = &failed;
-        resp->worker_pid = (apr_uint32_t)getpid();
-        fa_wire_encode_response(inv->pool, resp, &head, &head_len);
+        out = &failed;
+        out->worker_pid = (apr_uint32_t)getpid();
+        fa_wire_encode_response(inv->pool, out, &head, &head_len);
     }
-    fa_wire_frame_iov(vec, head, head_len, resp->body, resp->body_len);
+    fa_wire_frame_iov(vec, head, head_len, out->body, out->body_len);
     /* a failed write means the child hung up: the leader will read the
      * end of stream and close the connection */
-    fa_io_send(c->fd, vec, 3);
+    return fa_io_send(c->fd, vec, 3) == APR_SUCCESS && out == resp;
 }
 
 /* From the thread that ran the request (a runner or the event loop):
- * writes the response, then hands the connection back to the leader.
- * The invocation is freed here; an async cancellation may still name it
- * afterwards, as a token only (see fa_pyloop.c). */
+ * writes the response (a streamed one's end is written already), then
+ * hands the connection back to the leader.  The invocation is freed
+ * here; an async cancellation may still name it afterwards, as a token
+ * only (see fa_pyloop.c). */
 void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
 {
     conn_t *c = inv->owner;
@@ -124,7 +127,8 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
          * not an endless wait */
         apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY);
     }
-    else if (apr_atomic_read32(&c->state) == CONN_BUSY) {
+    else if (!(resp->flags & FA_RESPONSE_STREAMED)
+             && apr_atomic_read32(&c->state) == CONN_BUSY) {
         send_response(c, inv, resp);
     }
     apr_atomic_dec32(&w->inflight);
@@ -154,6 +158,29 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
     if (!c->next_done) {
         apr_pollset_wakeup(w->pollset);
     }
+}
+
+/* The head of a streamed response: the chunks follow on the socket this
+ * returns, written by the same thread (the connection is still BUSY, so
+ * nothing else writes to it).  -1 when the invocation is done already: its
+ * child hung up, or the head was refused and a 500 went out instead. */
+int fa_worker_stream_begin(fa_invocation_t *inv, fa_response_t *resp)
+{
+    conn_t *c = inv->owner;
+    fa_response_t over;
+
+    resp->flags |= FA_RESPONSE_STREAMED;
+    if (apr_atomic_read32(&c->state) != CONN_BUSY) {
+        fa_worker_complete(inv, NULL);
+        return -1;
+    }
+    if (send_response(c, inv, resp)) {
+        return c->fd;
+    }
+    memset(&over, 0, sizeof(over));
+    over.flags = FA_RESPONSE_STREAMED; /* nothing more to send */
+    fa_worker_complete(inv, &over);
+    return -1;
 }
 
 void fa_worker_run_queued(void *baton, fa_runq_item_t *item)

@@ -125,6 +125,8 @@ void fa_worker_close_done(worker_t *w);
 /** The done callback given to fa_python_start: from the thread that ran
  * the request. */
 void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp);
+/** The stream callback given to fa_python_start (fa_python_stream_fn). */
+int fa_worker_stream_begin(fa_invocation_t *inv, fa_response_t *resp);
 /** Before the worker says it is ready: its FunctionWorkerMaxRequests
  * limit, the jitter drawn once (fa_worker_recycle.c). */
 void fa_worker_set_recycle_limit(worker_t *w);

@@ -11,7 +11,7 @@ import types
 
 import _funcapp
 
-from . import importer
+from . import importer, streams
 from .bindings import Package
 from .body import RequestBody, RequestBodyAborted
 from .functions import FAILED, WARMUP_TRIGGER
@@ -129,7 +129,8 @@ def invoke(index, method, url, headers, route_params, body, invocation_id):
                 # keeps them working if one arrives here.
                 import asyncio
                 result = asyncio.run(result)
-            return function.respond(result, out)
+            return streams.sync_result(function.respond(result, out), function.name,
+                                       invocation_id)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
     finally:
@@ -162,7 +163,8 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
                     result = function.callable(**kwargs)
                 finally:
                     tls.invocation_id = None
-            return function.respond(result, out)
+            return streams.async_result(function.respond(result, out), function.name,
+                                        invocation_id)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
         except asyncio.CancelledError:
@@ -198,8 +200,13 @@ class _EventLoop:
     async def serve(self, token, args) -> None:
         import asyncio
         result = None
+        streamed = False
         try:
             result = await invoke_async(*args)
+            if len(result) == 4:
+                # stays cancellable while it streams; reports itself done
+                streamed = True
+                await streams.send(self.loop, token, result)
         except asyncio.CancelledError:
             pass
         except BaseException as exc:  # the loader's own failure: still answer
@@ -207,7 +214,8 @@ class _EventLoop:
             result = FAILED
         finally:
             self.tasks.pop(token, None)
-            _funcapp.respond(token, args[-1], result)
+            if not streamed:
+                _funcapp.respond(token, args[-1], result)
 
 
 def start_event_loop(wake_fd: int) -> None:

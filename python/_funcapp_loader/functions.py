@@ -22,6 +22,18 @@ NO_CONTENT = (204, [], b'')
 _TEXT_PLAIN = ('Content-Type', 'text/plain; charset=utf-8')
 
 
+class Stream:
+    """A streamed body as the function gave it: its iterable (sync or
+    async) of bytes or str, and the charset its str chunks are encoded
+    with."""
+
+    __slots__ = ('iterable', 'charset')
+
+    def __init__(self, iterable, charset: str) -> None:
+        self.iterable = iterable
+        self.charset = charset
+
+
 def trigger_type(value) -> str:
     """A binding type as Azure spells it (function.json is case-blind)."""
     text = str(getattr(value, 'value', value))
@@ -278,6 +290,9 @@ def _from_response(response):
             # As the Azure worker: a charset only for text types.
             headers.append(('Content-Type', f'{mimetype}; charset={charset}'
                             if mimetype.startswith('text/') else mimetype))
+    chunks = getattr(response, 'body_iterator', None)
+    if chunks is not None:
+        return status, headers, b'', Stream(chunks, charset)
     body = response.get_body()
     if body is None:
         body = b''

@@ -147,3 +147,70 @@ class EventLoopTest(unittest.TestCase):
         self.assertEqual(records, [
             (40, "mod_funcapp: invoke_async failed: IndexError('list index out of range')"),
             (20, 'slow i-1: cancelled: the client went away')])
+
+
+class StreamResultTest(LoaderTestCase):
+    """A generator body becomes a fourth result item: non-empty bytes for
+    the C side, the function's exception logged and turned into Aborted,
+    the function's generator closed when the stream stops."""
+
+    def setUp(self):
+        super().setUp()
+        self.write('function_app.py', '''
+            import azure.functions as func
+            app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+            events = []
+
+            @app.route(route="gen")
+            def gen(req):
+                def body():
+                    try:
+                        yield "caf\\u00e9"
+                        yield b""
+                        yield b"x"
+                        if req.params.get("fail"):
+                            raise ValueError("mid-stream")
+                        yield bytearray(b"y")
+                    finally:
+                        events.append("closed")
+                return func.HttpResponse(body(), charset="latin-1")
+
+            @app.route(route="agen")
+            async def agen(req):
+                async def body():
+                    yield "a"
+                    yield b"b"
+                return func.HttpResponse(body())
+        ''')
+        self.setup_app()
+        self.events = sys.modules['function_app'].events
+
+    def test_sync_chunks(self):
+        status, headers, body, chunks = self.call('gen')
+        self.assertEqual((status, body), (200, b''))
+        self.assertIn(('Content-Type', 'text/plain; charset=latin-1'), headers)
+        self.assertEqual(list(chunks), [b'caf\xe9', b'x', b'y'])
+        chunks.close()
+        self.assertEqual(self.events, ['closed'])
+
+    def test_sync_stopped_early_and_failing(self):
+        chunks = self.call('gen')[3]
+        self.assertEqual(next(chunks), b'caf\xe9')
+        chunks.close()  # the client went away
+        self.assertEqual(self.events, ['closed'])
+        chunks = self.call('gen', url='http://localhost/api/gen?fail=1')[3]
+        with self.assertRaises(Exception) as caught:
+            list(chunks)
+        self.assertEqual(type(caught.exception).__name__, 'Aborted')
+        self.assertTrue(any('ValueError: mid-stream' in line for line in self.logs()))
+
+    def test_async_function_chunks(self):
+        import asyncio
+
+        async def scenario():
+            from _funcapp_loader import dispatcher
+            result = await dispatcher.invoke_async(self.table['agen'], 'GET',
+                                                   'http://localhost/api/agen', [], {}, b'',
+                                                   'inv-2')
+            return [chunk async for chunk in result[3]]
+        self.assertEqual(asyncio.run(scenario()), [b'a', b'b'])

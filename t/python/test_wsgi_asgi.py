@@ -518,6 +518,91 @@ class AsgiMiddlewareTest(GatewayTestCase):
         self.assertEqual(self.logs(logging.ERROR), [])
 
 
+# --- streamed responses (mod_funcapp's loader turns them on) --------------------
+
+class StreamedGatewayTest(GatewayTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.f.WsgiMiddleware  # imports the gateways (the package is lazy)
+        gateway = sys.modules['azure.functions._http_gateway']
+        # as in a worker, whose _funcapp has stream_begin
+        gateway.STREAM_RESPONSES = True
+        self.addCleanup(setattr, gateway, 'STREAM_RESPONSES', False)
+
+    def test_wsgi_generator_streams_and_closes(self):
+        closed = []
+
+        def app(environ, start_response):
+            def body():
+                try:
+                    start_response('200 OK', [('Content-Type', 'text/plain')])
+                    yield b'a'
+                    yield b''
+                    yield b'b'
+                finally:
+                    closed.append('generator')
+            return body()
+        response = self.wsgi(app)
+        self.assertEqual(response.get_body(), b'')
+        chunks = response.body_iterator
+        self.assertEqual(list(chunks), [b'a', b'', b'b'])
+        chunks.close()
+        self.assertEqual(closed, ['generator'])
+
+        # closed unread (the client left before the head went out)
+        self.wsgi(app).body_iterator.close()
+        self.assertEqual(closed, ['generator'] * 2)
+
+    def test_wsgi_lists_and_short_lengths_stay_whole(self):
+        def listed(environ, start_response):
+            start_response('200 OK', [])
+            return [b'x', b'y']
+
+        def sized(environ, start_response):
+            start_response('200 OK', [('Content-Length', '2')])
+            yield b'xy'
+        for app in (listed, sized):
+            response = self.wsgi(app)
+            self.assertIsNone(response.body_iterator)
+            self.assertEqual(response.get_body(), b'xy')
+
+    def test_asgi_streams_from_more_body(self):
+        async def app(scope, receive, send):
+            await send({'type': 'http.response.start', 'status': 200, 'headers': []})
+            for part in (b'1', b'2', b'3'):
+                await send({'type': 'http.response.body', 'body': part, 'more_body': True})
+            await send({'type': 'http.response.body', 'body': b''})
+
+        async def scenario():
+            response = await self.f.AsgiMiddleware(app).handle_async(self.request(), CONTEXT)
+            return response.get_body(), [chunk async for chunk in response.body_iterator]
+        self.assertEqual(asyncio.run(scenario()), (b'', [b'1', b'2', b'3', b'']))
+
+    def test_asgi_client_gone_disconnects_and_cancels(self):
+        seen = []
+
+        async def app(scope, receive, send):
+            await send({'type': 'http.response.start', 'status': 200, 'headers': []})
+            await send({'type': 'http.response.body', 'body': b'first', 'more_body': True})
+            seen.append((await receive())['type'])
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                seen.append('cancelled')
+                raise
+
+        async def scenario():
+            response = await self.f.AsgiMiddleware(app).handle_async(self.request(), CONTEXT)
+            chunks = response.body_iterator
+            first = await chunks.__anext__()
+            await asyncio.sleep(0.01)
+            await chunks.aclose()
+            return first
+        self.assertEqual(asyncio.run(scenario()), b'first')
+        self.assertEqual(seen, ['http.request', 'cancelled'])
+
+
 # --- WsgiFunctionApp and AsgiFunctionApp through the loader ---------------------
 
 class ExternalAppTest(LoaderTestCase):

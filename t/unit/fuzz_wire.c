@@ -111,8 +111,26 @@ static void fuzz_response(const char *data, size_t size)
         reframe(head, head_len, a.body, a.body_len, FA_FRAME_RESPONSE, &plen);
     CHECK(plen == size && !memcmp(payload, data, size));
     CHECK(fa_wire_decode_response(pool, payload, plen, &b) == APR_SUCCESS);
-    CHECK(a.status == b.status && a.worker_pid == b.worker_pid);
+    CHECK(a.status == b.status && a.worker_pid == b.worker_pid
+          && a.flags == b.flags);
     same_table(a.headers, b.headers);
+}
+
+/* A chunk that decodes re-encodes to the same bytes, its data inside. */
+static void fuzz_chunk(const char *data, size_t size)
+{
+    unsigned char head[FA_WIRE_CHUNK_HEAD_LEN];
+    apr_uint32_t flags;
+    const char *bytes;
+    apr_size_t n;
+
+    if (fa_wire_decode_chunk(data, size, &flags, &bytes, &n) != APR_SUCCESS) {
+        return;
+    }
+    CHECK(n <= FA_WIRE_MAX_CHUNK && bytes == data + 4 && n == size - 4);
+    CHECK(!(flags & ~FA_CHUNK_ABORT) && !(flags && n));
+    fa_wire_chunk_head(head, n, flags);
+    CHECK(!memcmp(head + FA_WIRE_HEADER_LEN, data, 4));
 }
 
 /* What a reader made of a stream: frames, bytes used, how it ended. */
@@ -132,9 +150,10 @@ static void yielded(fa_wire_reader_t *r, apr_size_t max)
 
     fa_wire_reader_take(r, &type, &payload, &len);
     CHECK(payload && len <= max && fa_wire_reader_idle(r));
-    CHECK(type >= FA_FRAME_REQUEST && type <= FA_FRAME_REQUEST_CHUNK);
+    CHECK(FA_WIRE_KNOWN_TYPES & (1u << type));
     fuzz_request(payload, len);
     fuzz_response(payload, len);
+    fuzz_chunk(payload, len);
     free(payload);
 }
 
@@ -259,6 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * read past its end is an ASan report. */
     fuzz_request((const char *)data, size);
     fuzz_response((const char *)data, size);
+    fuzz_chunk((const char *)data, size);
     fuzz_reader(data, size);
     fuzz_body(data, size);
     apr_pool_clear(pool);

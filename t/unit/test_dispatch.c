@@ -230,7 +230,7 @@ static int read_full(int fd, void *buf, size_t len)
 
 static int answer(fake_worker_t *fw, int fd, apr_pool_t *p)
 {
-    fa_response_t resp = {200, apr_table_make(p, 1), NULL, 0, 0};
+    fa_response_t resp = {200, apr_table_make(p, 1), NULL, 0, 0, 0};
     struct iovec vec[3];
     char *head;
     apr_size_t head_len;
@@ -392,8 +392,10 @@ static apr_status_t invoke(live_t *l, int idempotent, fa_response_t *resp)
     req.body = "x";
     req.body_len = 1;
     int worker;
+    fa_dispatch_stream_t *stream;
 
-    return fa_dispatch_invoke(l->d, pool, &req, idempotent, -1, resp, &worker);
+    return fa_dispatch_invoke(l->d, pool, &req, idempotent, -1, resp, &stream,
+                              &worker);
 }
 
 static void test_live_answer(void **state)

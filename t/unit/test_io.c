@@ -300,6 +300,69 @@ static void test_broken_streams(void **state)
 
 /* ---- addresses and a real listener ------------------------------------- */
 
+/* A streamed answer's frames back to back: one read brings several, the
+ * carry hands out the ones past the first without a system call, and a
+ * large one's rest is read straight into its payload. */
+static void test_carry_back_to_back(void **state)
+{
+    /* more than the carry, less than a socket buffer (nobody reads yet) */
+    static char big[64 * 1024];
+    unsigned char head[FA_WIRE_CHUNK_HEAD_LEN];
+    fa_wire_reader_t r;
+    fa_io_carry_t carry;
+    fa_frame_type_e type;
+    char *payload;
+    apr_size_t len;
+    struct iovec vec[2];
+    int sv[2], i;
+    (void)state;
+
+    pair(sv);
+    memset(&carry, 0, sizeof(carry));
+    fa_wire_reader_init(&r, FA_WIRE_MAX_CHUNK + 4,
+                        FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE_CHUNK));
+    /* nothing carried: no read, no frame */
+    assert_int_equal(
+        fa_io_recv_frame_carry(sv[1], &r, &carry, 0, &type, &payload, &len),
+        APR_INCOMPLETE);
+    for (i = 0; i < 3; ++i) {
+        fa_wire_chunk_head(head, 2, 0);
+        vec[0].iov_base = head;
+        vec[0].iov_len = sizeof(head);
+        vec[1].iov_base = "ab";
+        vec[1].iov_len = 2;
+        assert_int_equal(fa_io_send(sv[0], vec, 2), APR_SUCCESS);
+    }
+    memset(big, 'z', sizeof(big));
+    fa_wire_chunk_head(head, sizeof(big), 0);
+    vec[0].iov_base = head;
+    vec[1].iov_base = big;
+    vec[1].iov_len = sizeof(big);
+    assert_int_equal(fa_io_send(sv[0], vec, 2), APR_SUCCESS);
+    assert_int_equal(
+        fa_io_recv_frame_carry(sv[1], &r, &carry, 100, &type, &payload, &len),
+        APR_SUCCESS);
+    assert_int_equal(len, 6);
+    free(payload);
+    for (i = 0; i < 2; ++i) { /* already read: timeout 0 is enough */
+        assert_int_equal(
+            fa_io_recv_frame_carry(sv[1], &r, &carry, 0, &type, &payload, &len),
+            APR_SUCCESS);
+        assert_int_equal(type, FA_FRAME_RESPONSE_CHUNK);
+        assert_memory_equal(payload + 4, "ab", 2);
+        free(payload);
+    }
+    assert_int_equal(
+        fa_io_recv_frame_carry(sv[1], &r, &carry, 100, &type, &payload, &len),
+        APR_SUCCESS);
+    assert_int_equal(len, 4 + sizeof(big));
+    assert_memory_equal(payload + 4, big, sizeof(big));
+    free(payload);
+    assert_true(carry.at == carry.len && fa_wire_reader_idle(&r));
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void test_addr_lengths(void **state)
 {
     apr_size_t max = fa_io_path_max();
@@ -396,11 +459,12 @@ static void test_listen_fails(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_small_frame),         UNIT_TEST(test_large_frame),
-        UNIT_TEST(test_send_nonblocking),    UNIT_TEST(test_timeout_and_resume),
-        UNIT_TEST(test_eagain_and_eof),      UNIT_TEST(test_broken_streams),
-        UNIT_TEST(test_addr_lengths),        UNIT_TEST(test_listen_connect),
-        UNIT_TEST(test_listen_longest_path), UNIT_TEST(test_listen_fails),
+        UNIT_TEST(test_small_frame),        UNIT_TEST(test_large_frame),
+        UNIT_TEST(test_send_nonblocking),   UNIT_TEST(test_timeout_and_resume),
+        UNIT_TEST(test_eagain_and_eof),     UNIT_TEST(test_broken_streams),
+        UNIT_TEST(test_carry_back_to_back), UNIT_TEST(test_addr_lengths),
+        UNIT_TEST(test_listen_connect),     UNIT_TEST(test_listen_longest_path),
+        UNIT_TEST(test_listen_fails),
     };
     int rc;
 

@@ -364,6 +364,94 @@ static void test_response_round_trip(void **state)
     }
 }
 
+/* A chunk frame as a child reads it: the header, then the payload. */
+static void check_chunk(const unsigned char *head, const char *bytes,
+                        apr_size_t n, apr_uint32_t flags)
+{
+    char *payload = apr_palloc(pool, 4 + n);
+    fa_frame_type_e type;
+    apr_size_t plen, got;
+    apr_uint32_t got_flags;
+    const char *data;
+
+    assert_int_equal(
+        fa_wire_parse_header(head, FA_WIRE_MAX_CHUNK + 4, &type, &plen),
+        APR_SUCCESS);
+    assert_int_equal(type, FA_FRAME_RESPONSE_CHUNK);
+    assert_int_equal(plen, 4 + n);
+    memcpy(payload, head + FA_WIRE_HEADER_LEN, 4);
+    memcpy(payload + 4, bytes, n);
+    assert_int_equal(
+        fa_wire_decode_chunk(payload, plen, &got_flags, &data, &got),
+        APR_SUCCESS);
+    assert_int_equal(got_flags, flags);
+    assert_int_equal(got, n);
+    assert_ptr_equal(data, payload + 4);
+}
+
+static void test_streamed_response_and_chunks(void **state)
+{
+    static char big[FA_WIRE_MAX_CHUNK + 1];
+    unsigned char head[FA_WIRE_CHUNK_HEAD_LEN];
+    fa_response_t r, out;
+    char *h, *f;
+    apr_size_t hl, flen, plen, n;
+    const char *payload, *data;
+    apr_uint32_t flags;
+    char bad[8] = {0, 0, 0, 2, 'x', 'y', 'z', 'w'};
+    (void)state;
+
+    memset(&r, 0, sizeof(r));
+    r.status = 200;
+    r.flags = FA_RESPONSE_STREAMED;
+    assert_int_equal(fa_wire_encode_response(pool, &r, &h, &hl), APR_SUCCESS);
+    f = frame(h, hl, NULL, 0, &flen);
+    payload = check_frame(f, flen, FA_FRAME_RESPONSE, &plen);
+    assert_int_equal(fa_wire_decode_response(pool, payload, plen, &out),
+                     APR_SUCCESS);
+    assert_int_equal(out.flags, FA_RESPONSE_STREAMED);
+    /* an unknown response flag is refused */
+    ((char *)payload)[11] = 2;
+    assert_int_equal(fa_wire_decode_response(pool, payload, plen, &out),
+                     APR_EGENERAL);
+
+    fa_wire_chunk_head(head, 5, 0);
+    check_chunk(head, "hello", 5, 0);
+    fa_wire_chunk_head(head, 0, 0); /* the end */
+    check_chunk(head, "", 0, 0);
+    fa_wire_chunk_head(head, 0, FA_CHUNK_ABORT);
+    check_chunk(head, "", 0, FA_CHUNK_ABORT);
+    memset(big, 'b', sizeof(big));
+    fa_wire_chunk_head(head, FA_WIRE_MAX_CHUNK, 0);
+    check_chunk(head, big, FA_WIRE_MAX_CHUNK, 0);
+
+    /* shorter than its flags, bytes with ABORT, unknown flags, too long */
+    for (n = 0; n < 4; ++n) {
+        assert_int_equal(fa_wire_decode_chunk(bad, n, &flags, &data, &plen),
+                         APR_EGENERAL);
+    }
+    assert_int_equal(fa_wire_decode_chunk(bad, 8, &flags, &data, &plen),
+                     APR_EGENERAL);
+    bad[3] = 1;
+    assert_int_equal(fa_wire_decode_chunk(bad, 4, &flags, &data, &plen),
+                     APR_SUCCESS);
+    assert_int_equal(fa_wire_decode_chunk(bad, 5, &flags, &data, &plen),
+                     APR_EGENERAL);
+    bad[3] = 0;
+    bad[0] = (char)0x80;
+    assert_int_equal(fa_wire_decode_chunk(bad, 4, &flags, &data, &plen),
+                     APR_EGENERAL);
+    f = apr_palloc(pool, 4 + sizeof(big));
+    memset(f, 0, 4);
+    memcpy(f + 4, big, sizeof(big));
+    assert_int_equal(
+        fa_wire_decode_chunk(f, 4 + FA_WIRE_MAX_CHUNK, &flags, &data, &plen),
+        APR_SUCCESS);
+    assert_int_equal(
+        fa_wire_decode_chunk(f, 4 + sizeof(big), &flags, &data, &plen),
+        APR_EGENERAL);
+}
+
 /* ---- frame header ------------------------------------------------------- */
 
 static void test_header(void **state)
@@ -407,7 +495,7 @@ static void test_header(void **state)
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
     memcpy(bad, h, 8);
-    bad[3] = FA_FRAME_REQUEST_CHUNK + 1;
+    bad[3] = FA_FRAME_RESPONSE_CHUNK + 1;
     assert_int_equal(fa_wire_parse_header(bad, 0xFFFFFFFFu, &type, &len),
                      APR_EGENERAL);
     /* A bad magic is reported as such even when the length is also bad. */
@@ -530,6 +618,7 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 1);
     b_str(&b, "X");
     b_strn(&b, big, FA_WIRE_MAX_STRING + 1);
@@ -540,6 +629,7 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 0);
     b_u32(&b, 0xFFFFFFFFu);
     b_raw(&b, "xyz", 4);
@@ -547,6 +637,7 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 0);
     b_u32(&b, 4); /* 4 bytes but then no room for the NUL */
     b_raw(&b, "abcd", 4);
@@ -556,6 +647,7 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 99);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 0);
     b_strn(&b, "", 0);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
@@ -564,12 +656,14 @@ static void test_oversized_lengths(void **state)
     b.len = 0;
     b_u32(&b, 1000);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 0);
     b_strn(&b, "", 0);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
     b.len = 0;
     b_u32(&b, 0x80000000u + 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 0);
     b_strn(&b, "", 0);
     assert_int_equal(dec_resp(b.d, b.len, &resp), APR_EGENERAL);
@@ -600,6 +694,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 0);
     b_u32(&b, 2);
     b_raw(&b, "ok!", 3);
@@ -611,6 +706,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 1);
     b_strn(&b, "X-A\0b", 5);
     b_str(&b, "v");
@@ -619,6 +715,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 1);
     b_str(&b, "X-A");
     b_strn(&b, "v\0w", 3);
@@ -657,6 +754,7 @@ static void test_missing_nul_and_embedded_nul(void **state)
     b.len = 0;
     b_u32(&b, 200);
     b_u32(&b, 4242); /* the worker's pid */
+    b_u32(&b, 0);    /* flags */
     b_u32(&b, 1);
     b_str(&b, "");
     b_str(&b, "v");
@@ -819,10 +917,11 @@ static void test_encoder_refuses(void **state)
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_ENOSPC);
     /* The largest body that fits: payload is then exactly UINT32_MAX. */
-    resp.body_len = 0xFFFFFFFFu - 17; /* status, pid, count, length, NUL */
+    resp.body_len = 0xFFFFFFFFu - 21; /* status, pid, flags, count, length,
+                                        * NUL */
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
                      APR_SUCCESS);
-    assert_int_equal(hl, FA_WIRE_HEADER_LEN + 16);
+    assert_int_equal(hl, FA_WIRE_HEADER_LEN + 20);
     assert_memory_equal(head, "FA\x04\x02\xFF\xFF\xFF\xFF", 8);
     resp.body_len++;
     assert_int_equal(fa_wire_encode_response(pool, &resp, &head, &hl),
@@ -1158,6 +1257,7 @@ int main(void)
         UNIT_TEST(test_request_big_body),
         UNIT_TEST(test_request_max_fields_and_string),
         UNIT_TEST(test_response_round_trip),
+        UNIT_TEST(test_streamed_response_and_chunks),
         UNIT_TEST(test_header),
         UNIT_TEST(test_truncated),
         UNIT_TEST(test_trailing_garbage),

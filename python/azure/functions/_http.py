@@ -227,6 +227,11 @@ class HttpRequest(_abc.HttpRequest):
     def route_params(self) -> collections.abc.Mapping[str, str]:
         return self.__route_params
 
+    @property
+    def body_iterator(self):
+        """The streamed body's iterable, or None (a whole body)."""
+        return self.__stream
+
     def get_body(self) -> bytes:
         if self.__body is None:
             if self.__stream.started:
@@ -279,16 +284,28 @@ def request_body_stream(req):
     return getter() if getter is not None else None
 
 
+def _is_stream(body) -> bool:
+    """An iterable of chunks: anything iterable but a text or a buffer."""
+    if isinstance(body, (str, bytes, bytearray, memoryview, collections.abc.Mapping)):
+        return False
+    return isinstance(body, (collections.abc.Iterable, collections.abc.AsyncIterable))
+
+
 class HttpResponse(_abc.HttpResponse):
     """An HTTP response.
 
-    :param body: str (encoded with `charset`) or bytes.
+    :param body: str (encoded with `charset`) or bytes; or, with
+        mod_funcapp, an iterable or async iterable (a generator, an async
+        generator) of bytes or str, sent to the client chunk by chunk as it
+        yields them (`get_body()` is then b'').
     :param status_code: int or http.HTTPStatus, default 200.
     :param headers: mapping or (name, value) pairs; add repeated headers
         (several Set-Cookie) afterwards with `resp.headers.add(name, value)`.
     :param mimetype: default 'text/plain'.
     :param charset: default 'utf-8'.
     """
+
+    __stream = None
 
     def __init__(self, body: str | bytes | bytearray | None = None, *,
                  status_code: int | None = None,
@@ -306,6 +323,10 @@ class HttpResponse(_abc.HttpResponse):
             body = body.encode(self.__charset)
         elif isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
+        elif _is_stream(body):
+            # mod_funcapp: sent chunk by chunk as the iterable yields them
+            self.__stream = body
+            body = b''
         elif not isinstance(body, bytes):
             raise TypeError(f'response is expected to be either of str, bytes, '
                             f'or bytearray, got {type(body).__name__}')
@@ -326,6 +347,11 @@ class HttpResponse(_abc.HttpResponse):
     @property
     def headers(self) -> HttpResponseHeaders:
         return self.__headers
+
+    @property
+    def body_iterator(self):
+        """The streamed body's iterable, or None (a whole body)."""
+        return self.__stream
 
     def get_body(self) -> bytes:
         return self.__body

@@ -7,10 +7,17 @@ a `{*route}` function under the default routePrefix, `/api/items/1` reaches
 the app as `/api/items/1` (root_path and SCRIPT_NAME stay empty).
 """
 
+import sys
 import typing
 import urllib.parse
 
 _DEFAULT_PORTS = {'http': 80, 'https': 443}
+
+# In a mod_funcapp worker, whose C side sends a body as it comes, a WSGI
+# app's iterable and an ASGI app's body messages with more_body are
+# streamed to the client; elsewhere (the real package's host, tests)
+# responses are collected whole.
+STREAM_RESPONSES = hasattr(sys.modules.get('_funcapp'), 'stream_begin')
 
 # The context properties the real package copies into environ and scope,
 # under 'azure_functions.<name>'.

@@ -80,6 +80,60 @@ class _Response:
         return bytes(chunk)
 
 
+# A response that says it is this long or shorter is collected and sent
+# whole; a longer one, or one with no length (a generator: Flask's
+# stream_with_context, Django's StreamingHttpResponse), is streamed.
+_WHOLE_UP_TO = 1024 * 1024
+
+
+def _streams(result, headers) -> bool:
+    """Whether a WSGI response is sent as it comes (mod_funcapp): not a
+    list or tuple (bodies made whole), nor a short Content-Length."""
+    if isinstance(result, (list, tuple)):
+        return False
+    for name, value in headers:
+        if name.lower() == 'content-length':
+            try:
+                return int(value) > _WHOLE_UP_TO
+            except ValueError:
+                return True
+    return True
+
+
+def _close(result) -> None:
+    close = getattr(result, 'close', None)
+    if close is not None:
+        close()
+
+
+class _Rest:
+    """A streamed body (mod_funcapp): what came, then each item as the app
+    yields it; the app's close() once it ends or the client left, whether
+    or not the stream was started."""
+
+    def __init__(self, response: _Response, result, chunks, environ: dict) -> None:
+        self._came = response.chunks
+        response.chunks = []
+        self._result, self._chunks, self._environ = result, chunks, environ
+        self._closed = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        if self._came:
+            return self._came.pop(0)
+        return _Response.checked(next(self._chunks))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                _close(self._result)
+            finally:
+                self._environ['wsgi.errors'].flush()
+
+
 class WsgiMiddleware:
     """Runs a WSGI app for each request of an HTTP function:
 
@@ -106,22 +160,29 @@ class WsgiMiddleware:
     def _handle(self, req: HttpRequest, context=None) -> HttpResponse:
         environ = self._environ(req, context)
         response = _Response()
+        streamed = False
         try:
             result = self._app(environ, response.start_response)
             try:
+                chunks = iter(result)
                 # start_response may come as late as the first item.
-                for chunk in result:
+                for chunk in chunks:
                     response.chunks.append(response.checked(chunk))
+                    if response.status is not None and gateway.STREAM_RESPONSES \
+                            and _streams(result, response.headers):
+                        streamed = True
+                        break
             finally:
-                close = getattr(result, 'close', None)
-                if close is not None:
-                    close()
+                if not streamed:
+                    _close(result)
         finally:
-            environ['wsgi.errors'].flush()
+            if not streamed:
+                environ['wsgi.errors'].flush()
         if response.status is None:
             raise RuntimeError('the WSGI app returned without calling start_response()')
-        return HttpResponse(b''.join(response.chunks), status_code=response.status,
-                            headers=response.headers,
+        body = (_Rest(response, result, chunks, environ) if streamed
+                else b''.join(response.chunks))
+        return HttpResponse(body, status_code=response.status, headers=response.headers,
                             mimetype=gateway.content_type(response.headers))
 
     def _environ(self, req: HttpRequest, context) -> dict:

@@ -71,4 +71,15 @@ async def boom():
     raise ZeroDivisionError("fastapi boom")
 
 
+@api.get("/api/stream")
+async def stream(n: int = 5, gap: float = 0.3):
+    """A StreamingResponse sent as it comes (t/stream_out.t)."""
+    async def lines():
+        for i in range(n):
+            if i:
+                await asyncio.sleep(gap)
+            yield f"line {i}\n"
+    return fastapi.responses.StreamingResponse(lines(), media_type="text/plain")
+
+
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.ANONYMOUS)

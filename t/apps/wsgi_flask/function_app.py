@@ -4,6 +4,8 @@
 host.json sets routePrefix "": the app sees the URL path as it is, so its
 routes have no /api in front.
 """
+import time
+
 import flask
 
 import azure.functions as func
@@ -54,6 +56,21 @@ def unavailable():
 @flask_app.get("/boom")
 def boom():
     raise ZeroDivisionError("flask boom")
+
+
+@flask_app.get("/stream")
+def stream():
+    """Streamed as it comes (t/stream_out.t): one line every `gap` s."""
+    n = flask.request.args.get("n", 5, type=int)
+    gap = flask.request.args.get("gap", 0.3, type=float)
+
+    @flask.stream_with_context
+    def lines():
+        for i in range(n):
+            if i:
+                time.sleep(gap)
+            yield f"line {i} of {flask.request.args.get('tag', '')}\n"
+    return flask.Response(lines(), mimetype="text/plain")
 
 
 app = func.WsgiFunctionApp(app=flask_app.wsgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
