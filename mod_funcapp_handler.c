@@ -313,9 +313,9 @@ int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
     if (admin) { /* the admin API's 202 went out before the run */
         return OK;
     }
-    return stream ? fa_glue_send_stream(r, conf, resp, stream, id,
-                                        function->name)
-                  : send_response(r, resp);
+    return stream
+        ? fa_glue_send_stream(r, conf, resp, stream, id, function->name)
+        : send_response(r, resp);
 }
 
 /* Runs @a function in a worker with @a req (its body read) and sends its

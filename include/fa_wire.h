@@ -51,10 +51,10 @@
 #define FA_REQUEST_BODY_FOLLOWS 0x1u
 
 typedef enum {
-    FA_FRAME_REQUEST = 1,      /* child -> worker: one invocation */
-    FA_FRAME_RESPONSE = 2,     /* worker -> child: its result */
-    FA_FRAME_TABLE_GET = 3,    /* child -> worker: send me the function table */
-    FA_FRAME_TABLE = 4,        /* worker -> child: the table, JSON text */
+    FA_FRAME_REQUEST = 1,   /* child -> worker: one invocation */
+    FA_FRAME_RESPONSE = 2,  /* worker -> child: its result */
+    FA_FRAME_TABLE_GET = 3, /* child -> worker: send me the function table */
+    FA_FRAME_TABLE = 4,     /* worker -> child: the table, JSON text */
     FA_FRAME_REQUEST_CHUNK = 5, /* child -> worker: more of a streamed
                                  * request's body (FA_REQUEST_BODY_FOLLOWS) */
     /* worker -> child: a piece of a streamed response's body.  Payload: a

@@ -502,8 +502,8 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
         rv = fa_wire_decode_response(p, payload, len, resp);
     }
     if (rv == APR_SUCCESS && (resp->flags & FA_RESPONSE_STREAMED)) {
-        *stream = fa_dispatch_stream_make(d, p, slot, &conn, deadline, &carry,
-                                          !more);
+        *stream =
+            fa_dispatch_stream_make(d, p, slot, &conn, deadline, &carry, !more);
         return APR_SUCCESS;
     }
     if (rv == APR_SUCCESS && carry.at < carry.len) {

@@ -147,9 +147,9 @@ apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
     }
     if (rv == APR_SUCCESS && (resp->flags & FA_RESPONSE_STREAMED)) {
         /* the connection and the slot are the stream's until it closes */
-        *stream = fa_dispatch_stream_make(call->d, call->p, call->slot,
-                                          &call->conn, call->deadline, &carry,
-                                          1);
+        *stream =
+            fa_dispatch_stream_make(call->d, call->p, call->slot, &call->conn,
+                                    call->deadline, &carry, 1);
         call->conn.fd = -1;
         return rv;
     }

@@ -76,7 +76,8 @@ static PyObject *init_funcapp(void)
 
     if (m
         && (fa_pybody_add_type(m) < 0
-            || PyModule_AddIntConstant(m, "MAX_CHUNK", FA_WIRE_MAX_CHUNK) < 0)) {
+            || PyModule_AddIntConstant(m, "MAX_CHUNK", FA_WIRE_MAX_CHUNK)
+                < 0)) {
         Py_CLEAR(m);
     }
     return m;

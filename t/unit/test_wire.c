@@ -1095,8 +1095,8 @@ static void test_reader_refuses_headers(void **state)
     refused(hdr, ALL_TYPES, APR_EGENERAL);
     fa_wire_make_header(hdr, (fa_frame_type_e)0, 10);
     refused(hdr, ALL_TYPES | 1u, APR_EGENERAL);
-    fa_wire_make_header(hdr, (fa_frame_type_e)6, 10);
-    refused(hdr, ALL_TYPES | FA_WIRE_TYPE_BIT(6), APR_EGENERAL);
+    fa_wire_make_header(hdr, (fa_frame_type_e)7, 10);
+    refused(hdr, ALL_TYPES | FA_WIRE_TYPE_BIT(7), APR_EGENERAL);
     fa_wire_make_header(hdr, (fa_frame_type_e)255, 10);
     refused(hdr, ~0u, APR_EGENERAL);
     /* a known type the reader was not told to accept */
