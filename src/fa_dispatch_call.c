@@ -137,6 +137,7 @@ apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
     int retry;
 
     *stream = NULL;
+    carry.at = carry.len = 0;
     if (rv == APR_SUCCESS) {
         rv = fa_dispatch_read_response(call->d, call->slot, call->conn.fd,
                                        call->p, call->deadline, &carry,
