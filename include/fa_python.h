@@ -75,12 +75,31 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
 void fa_python_invoke(fa_invocation_t *inv);
 
 /** Queues @a inv for an async function on the event loop, without the
- * GIL.  The leader. */
+ * GIL.  The leader, or the loop's reader (fa_python_loop_watch). */
 void fa_python_submit(fa_invocation_t *inv);
 
 /** Cancels @a inv's task (its client went away); it is still reported
  * done, with a NULL response. */
 void fa_python_cancel(fa_invocation_t *inv);
+
+/** Called on the loop thread, without the GIL, when a descriptor given to
+ * fa_python_loop_watch is readable (or hung up); what it reads it hands
+ * over with fa_python_submit / fa_python_cancel as usual. */
+typedef void fa_python_ready_fn(void *data);
+
+/** The function the loop calls for its descriptors; once, before any is
+ * watched. */
+void fa_python_loop_reader(fa_python_ready_fn *ready);
+
+/** The event loop watches @a fd (level-triggered, readable) and calls the
+ * reader with @a data: a connection the loop reads itself, with no
+ * thread between it and the tasks.  Only once the loop runs (the app has
+ * an async function).  Any thread. */
+apr_status_t fa_python_loop_watch(int fd, void *data);
+
+/** Stops watching @a fd; no call for it follows once this returns, when
+ * made on the loop thread (elsewhere one may be under way). */
+void fa_python_loop_unwatch(int fd);
 
 /**
  * Python's shutdown, for a worker about to _exit after serving: the ASGI

@@ -45,6 +45,11 @@
 #ifndef STALL_MS
 #define STALL_MS 2
 #endif
+/* -DLOOP_READS=0: the leader reads every request, to measure the loop
+ * reading its own (fa_worker_private.h). */
+#ifndef LOOP_READS
+#define LOOP_READS 1
+#endif
 
 volatile sig_atomic_t fa_worker_draining;
 static apr_pollset_t *wake_pollset;
@@ -254,7 +259,14 @@ static int open_threads(worker_t *w)
         != APR_SUCCESS) {
         return FA_EXIT_LOCKS;
     }
-    fa_runq_follow(w->runq, apr_time_from_sec(1));
+    /* A lone runner cannot hand the lead to another: it would hand it to
+     * the keeper before each request and ask for it back after, waking
+     * the keeper twice a request (6.1 context switches a request at one
+     * connection against 3.6 for the plain hand-off, measured at
+     * PythonThreadpoolThreadCount 1, Azure's default). */
+    if (threads > 1) {
+        fa_runq_follow(w->runq, apr_time_from_sec(1));
+    }
     block_stop_signals(1);
     if (apr_thread_pool_create(&w->threads, few, threads, w->pool)
         != APR_SUCCESS) {
@@ -302,6 +314,9 @@ static int open_worker(worker_t *w)
 #endif
     if ((code = open_pollset(w)) != 0 || (code = open_threads(w)) != 0) {
         return code;
+    }
+    if (LOOP_READS) {
+        fa_worker_loop_reads(w);
     }
     if (fa_python_watch(w->pool, w->slot, retire_stuck, w) != APR_SUCCESS) {
         return FA_EXIT_THREADS;
@@ -357,7 +372,8 @@ static int drained(worker_t *w, int *code)
     }
     if (inflight == 0) {
         return apr_atomic_read32(&w->nconns) == 0
-            || now - w->last_request > DRAIN_QUIET;
+            || now - (apr_time_t)apr_atomic_read64(&w->last_request)
+            > DRAIN_QUIET;
     }
     if (limit > 0 && now - w->drain_started >= limit) {
         fa_log(&w->app->log, FA_LOG_WARNING, 0,

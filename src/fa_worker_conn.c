@@ -31,19 +31,28 @@ static void close_conn(conn_t *c)
     apr_pool_destroy(c->pool);
 }
 
-/* A new connection stays in the pollset, busy or not, until it is
- * closed.  The leader only. */
+/* A new connection stays in the pollset (the event loop's for a
+ * connection the loop reads), busy or not, until it is closed.  Its
+ * reader only. */
 static void poll_conn(conn_t *c)
 {
-    c->polled = apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
+    c->polled = c->loop
+        ? fa_python_loop_watch(c->fd, c) == APR_SUCCESS
+        : apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
 }
 
 static void unpoll_conn(conn_t *c)
 {
-    if (c->polled) {
-        apr_pollset_remove(c->w->pollset, &c->pfd);
-        c->polled = 0;
+    if (!c->polled) {
+        return;
     }
+    if (c->loop) {
+        fa_python_loop_unwatch(c->fd);
+    }
+    else {
+        apr_pollset_remove(c->w->pollset, &c->pfd);
+    }
+    c->polled = 0;
 }
 
 static void drop_conn(conn_t *c)
@@ -126,6 +135,11 @@ void fa_worker_complete(fa_invocation_t *inv, fa_response_t *resp)
         /* no answer to give: closing the connection is the child's 502,
          * not an endless wait */
         apr_atomic_cas32(&c->state, CONN_GONE, CONN_BUSY);
+        if (c->loop) {
+            /* on the loop thread, between its reads: none of them sees c
+             * again once the leader closes it */
+            unpoll_conn(c);
+        }
     }
     else if (!(resp->flags & FA_RESPONSE_STREAMED)
              && apr_atomic_read32(&c->state) == CONN_BUSY) {
@@ -215,7 +229,8 @@ void fa_worker_close_done(worker_t *w)
     }
 }
 
-/* An event on a busy connection: either its httpd child hung up (its
+/* An event on a busy connection (seen by its reader: the leader, or the
+ * loop for its own): either its httpd child hung up (its
  * client went away, or httpd is stopping), or the child already sent its
  * next request in the moment between our response and the answering
  * thread handing the connection back, a few instructions later.  Only a
@@ -314,7 +329,9 @@ static int stream_body(conn_t *c, const char *extra, apr_size_t extra_len)
 
 /* A complete request frame, decoded here once: async functions go to the
  * event loop, the rest into this poll round's batch (run by the runner
- * that leads, or queued). */
+ * that leads, or queued).  A connection the loop reads has only async
+ * functions to ask for (a function missing from the table is answered by
+ * the loop too). */
 static void dispatch(conn_t *c, char *payload, apr_size_t len)
 {
     worker_t *w = c->w;
@@ -329,7 +346,7 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
         drop_conn(c);
         return;
     }
-    if (w->extra_len && !(c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)) {
+    if (c->extra_len && !(c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)) {
         fa_log(&w->app->log, FA_LOG_ERR, 0,
                "FA111: %s: bytes past a request "
                "with no body to follow; closing the connection",
@@ -339,17 +356,18 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
         return;
     }
     if ((c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)
-        && !stream_body(c, w->extra, w->extra_len)) {
+        && !stream_body(c, c->extra, c->extra_len)) {
         return;
     }
     resolve_function(w, c->inv);
-    c->is_async = c->inv->function_index < (apr_uint32_t)w->table.nfunctions
-        && w->table.is_async[c->inv->function_index];
+    c->is_async = c->loop
+        || (c->inv->function_index < (apr_uint32_t)w->table.nfunctions
+            && w->table.is_async[c->inv->function_index]);
     apr_atomic_set32(&c->state, CONN_BUSY);
     /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
     apr_atomic_inc32(&w->inflight);
     fa_stats_dispatched(w->app->stats, w->slot, c->is_async);
-    w->last_request = apr_time_now();
+    apr_atomic_set64(&w->last_request, (apr_uint64_t)apr_time_now());
     if (c->is_async) {
         fa_python_submit(c->inv);
     }
@@ -367,7 +385,7 @@ static void on_frame(conn_t *c)
     apr_size_t len;
 
     fa_wire_reader_take(&c->reader, &type, &payload, &len);
-    if (type == FA_FRAME_TABLE_GET && c->w->extra_len) {
+    if (type == FA_FRAME_TABLE_GET && c->extra_len) {
         free(payload);
         drop_conn(c); /* a child sends nothing before the table comes */
         return;
@@ -380,31 +398,32 @@ static void on_frame(conn_t *c)
     dispatch(c, payload, len);
 }
 
-/* One read: the start of a frame into the leader's scratch buffer (a
+/* One read: the start of a frame into its reader's scratch buffer (a
  * small request usually comes whole in it), the rest of a large one
  * straight into its payload.  APR_SUCCESS once a frame is complete. */
 static apr_status_t read_some(conn_t *c)
 {
     apr_size_t n, used;
     char *room = fa_wire_reader_room(&c->reader, &n);
+    char *scratch = c->loop ? c->w->loop_scratch : c->w->scratch;
     apr_status_t rv;
 
-    c->w->extra_len = 0;
+    c->extra_len = 0;
     if (room) {
         rv = apr_socket_recv(c->sock, room, &n);
         return rv == APR_SUCCESS ? fa_wire_reader_filled(&c->reader, n) : rv;
     }
     n = sizeof(c->w->scratch);
-    rv = apr_socket_recv(c->sock, c->w->scratch, &n);
+    rv = apr_socket_recv(c->sock, scratch, &n);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = fa_wire_reader_feed(&c->reader, c->w->scratch, n, &used);
+    rv = fa_wire_reader_feed(&c->reader, scratch, n, &used);
     /* a child sends its next frame only after our answer, but a streamed
      * body's chunks follow its request at once (checked in dispatch) */
     if (rv == APR_SUCCESS && used < n) {
-        c->w->extra = c->w->scratch + used;
-        c->w->extra_len = n - used;
+        c->extra = scratch + used;
+        c->extra_len = n - used;
     }
     return rv;
 }
@@ -439,6 +458,27 @@ static void on_readable(conn_t *c)
         fa_log(log, FA_LOG_DEBUG, rv, "FA035: connection lost mid-frame");
     }
     drop_conn(c);
+}
+
+/* The loop's reader (fa_python_loop_reader). */
+static void loop_ready(void *data)
+{
+    fa_worker_conn_event(data);
+}
+
+void fa_worker_loop_reads(worker_t *w)
+{
+    int i;
+
+    for (i = 0; i < w->table.nfunctions; ++i) {
+        if (!w->table.is_async[i]) {
+            return;
+        }
+    }
+    if (w->table.nfunctions > 0) {
+        fa_python_loop_reader(loop_ready);
+        w->loop_reads = 1;
+    }
 }
 
 void fa_worker_conn_event(conn_t *c)
@@ -497,6 +537,8 @@ void fa_worker_accept(worker_t *w)
         c->pfd.desc.s = sock;
         c->pfd.reqevents = APR_POLLIN;
         c->pfd.client_data = c;
+        /* from here on the loop may read it: it is complete */
+        c->loop = w->loop_reads;
         apr_atomic_inc32(&w->nconns);
         poll_conn(c);
     }

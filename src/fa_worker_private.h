@@ -12,7 +12,21 @@
  * busy, none started yet, draining) and then hands sync requests over
  * through the run queue, as async ones always are (fa_python_submit).
  * The lead passes under the run queue's lock, so what the leader wrote is
- * seen by the next one.  Who touches what:
+ * seen by the next one.
+ *
+ * When every function of the app is async (loop_reads), the event loop
+ * reads the connections instead: the leader accepts each one and gives it
+ * to the loop's poll set (fa_python_loop_watch, conn->loop); from then on
+ * the loop thread, in _funcapp.take() and without the GIL, is that
+ * connection's reader (frames, hang-ups, closing an idle one, the loop's
+ * own scratch) and queues what it reads for itself, with no thread woken
+ * between the socket and the task.  The leader then only polls the
+ * listener, drains and closes the connections left on the done list; the
+ * loop takes a connection out of its poll set before handing it there.
+ * A function that blocks the loop delays every request of such an app
+ * anyway; in an app that also has def functions the leader reads every
+ * connection, so a blocked loop never stops a def request.  Who touches
+ * what ("the leader" is the loop for its own connections):
  * - the leader alone: the pollset's membership, the listener, the
  *   connections' frame readers, the batch of requests read in one poll
  *   round, last_request, scratch, the heartbeat; the leader never runs
@@ -24,7 +38,8 @@
  *   connection until it answers; the leader only watches it for a
  *   hang-up);
  * - both, under done_lock: the list of connections that hung up while busy;
- * - both, atomically: inflight, nconns, each connection's state;
+ * - both, atomically: inflight, nconns, last_request, each connection's
+ *   state;
  * - the run queue guards its own state (fa_runq.h).
  */
 #ifndef FA_WORKER_PRIVATE_H
@@ -63,6 +78,7 @@ typedef struct conn {
     /* The leader only: */
     fa_wire_reader_t reader; /* the frame being read */
     int polled;              /* in the pollset */
+    int loop;                /* read by the event loop, not the leader */
     /* Set by the leader before the connection turns BUSY, read by the
      * answering thread; stays in the pollset while busy, to see a hang-up
      * (everything but the response is done by the leader). */
@@ -72,6 +88,11 @@ typedef struct conn {
      * thread reads it from the socket, the I/O thread only watches for a
      * hang-up, and the connection is closed once answered. */
     int streamed;
+    /* What the reading thread's last read put in its scratch buffer past
+     * the frame it completed: the start of a streamed body's chunks,
+     * taken before that thread reads again. */
+    const char *extra;
+    apr_size_t extra_len;
     apr_uint32_t state;     /* CONN_IDLE, CONN_BUSY or CONN_GONE */
     struct conn *next_done; /* under done_lock */
 } conn_t;
@@ -85,17 +106,16 @@ struct worker {
     fa_runq_t *runq;
     fa_python_table_t table;
     apr_uint32_t reloads; /* the app's reload count before it imported */
+    int loop_reads;       /* the loop reads all connections; set before
+                           * the first is accepted */
 
     /* The leader only (drain_started: the keeper): */
-    apr_socket_t *listener; /* NULL once draining */
-    fa_runq_batch_t batch;  /* sync requests read in this poll round */
-    apr_time_t last_request;
+    apr_socket_t *listener;   /* NULL once draining */
+    fa_runq_batch_t batch;    /* sync requests read in this poll round */
     apr_time_t drain_started; /* when the stop signal was first seen */
     char scratch[16384];      /* a small frame's first read */
-    /* what the last read put in scratch past the frame it completed: the
-     * start of a streamed body's chunks */
-    const char *extra;
-    apr_size_t extra_len;
+    /* The loop's, for the connections it reads: */
+    char loop_scratch[16384];
 
     /* Shared: */
     apr_thread_mutex_t *done_lock;
@@ -103,6 +123,7 @@ struct worker {
                                  * close once their request is done */
     apr_uint32_t inflight;
     apr_uint32_t nconns;
+    apr_uint64_t last_request; /* apr_time_t, set by a connection's reader */
     /* Recycling (fa_recycle.h): set before serving, then atomics. */
     apr_uint32_t served;
     apr_uint32_t recycle_at;    /* 0: FunctionWorkerMaxRequests off */
@@ -120,6 +141,9 @@ extern volatile sig_atomic_t fa_worker_draining;
 void fa_worker_accept(worker_t *w);
 /** An event on a connection, idle or busy. */
 void fa_worker_conn_event(conn_t *c);
+/** Before serving: when every function of the app is async, the event
+ * loop reads all connections (sets loop_reads). */
+void fa_worker_loop_reads(worker_t *w);
 /** Closes the connections that hung up while busy, once done. */
 void fa_worker_close_done(worker_t *w);
 /** The done callback given to fa_python_start: from the thread that ran
