@@ -322,6 +322,10 @@ static int stream_body(conn_t *c, const char *extra, apr_size_t extra_len)
     }
     c->streamed = 1;
     unpoll_conn(c);
+    /* The body's reader waits on the socket itself; the loop's poll set,
+     * level-triggered, would fire with every chunk.  The leader watches
+     * for a hang-up instead, and closes the connection once answered. */
+    c->loop = 0;
     c->pfd.reqevents = 0; /* hang-ups and errors are always reported */
     poll_conn(c);
     return 1;
@@ -335,6 +339,7 @@ static int stream_body(conn_t *c, const char *extra, apr_size_t extra_len)
 static void dispatch(conn_t *c, char *payload, apr_size_t len)
 {
     worker_t *w = c->w;
+    int by_loop = c->loop; /* stream_body hands the connection over */
     apr_status_t rv;
 
     rv = fa_invocation_decode(&c->inv, payload, len, c);
@@ -360,7 +365,7 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
         return;
     }
     resolve_function(w, c->inv);
-    c->is_async = c->loop
+    c->is_async = by_loop
         || (c->inv->function_index < (apr_uint32_t)w->table.nfunctions
             && w->table.is_async[c->inv->function_index]);
     apr_atomic_set32(&c->state, CONN_BUSY);
