@@ -360,6 +360,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(fa_glue_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fa_glue_status_register();
     fa_glue_suspend_register();
+    fa_glue_stream_register();
 }
 
 module AP_MODULE_DECLARE_DATA funcapp_module = {STANDARD20_MODULE_STUFF,

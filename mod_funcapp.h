@@ -71,6 +71,8 @@ int fa_glue_client_fd(request_rec *r);
 /* mod_funcapp_suspend.c: async requests suspended while they await. */
 void fa_glue_suspend_child_init(apr_pool_t *pchild, server_rec *s);
 void fa_glue_suspend_register(void);
+/* The filter that keeps a streamed response cut short (mod_funcapp_stream.c). */
+void fa_glue_stream_register(void);
 int fa_glue_suspend_eligible(request_rec *r, const server_conf_t *conf,
                              const fa_function_t *function);
 int fa_glue_suspend(request_rec *r, const server_conf_t *conf,

@@ -191,12 +191,20 @@ static apr_status_t take_brigade(stream_t *s)
     return APR_SUCCESS;
 }
 
-/* Reads into the buffer until it holds @a want bytes or the body ends;
- * after the first read, only what is there at once (a slow client's
- * bytes reach the function as they come). */
-static apr_status_t fill(stream_t *s, apr_size_t want, int wait_all)
+/* How fill waits for the client's bytes. */
+typedef enum {
+    FILL_ALL,   /* until the buffer holds what it wants, or the end */
+    FILL_FIRST, /* for some, then takes only what is there at once */
+    FILL_NONE   /* only what is there at once */
+} fill_wait_e;
+
+/* Reads into the buffer until it holds @a want bytes or the body ends,
+ * waiting as @a wait says: a slow client's bytes reach the function as
+ * they come. */
+static apr_status_t fill(stream_t *s, apr_size_t want, fill_wait_e wait)
 {
-    apr_read_type_e block = APR_BLOCK_READ;
+    apr_read_type_e block =
+        wait == FILL_NONE ? APR_NONBLOCK_READ : APR_BLOCK_READ;
     apr_status_t rv;
 
     while (!s->eos && s->buf->len < want) {
@@ -217,7 +225,7 @@ static apr_status_t fill(stream_t *s, apr_size_t want, int wait_all)
         if ((rv = take_brigade(s)) != APR_SUCCESS) {
             return rv;
         }
-        if (!wait_all) {
+        if (wait != FILL_ALL) {
             block = APR_NONBLOCK_READ;
         }
     }
@@ -226,8 +234,9 @@ static apr_status_t fill(stream_t *s, apr_size_t want, int wait_all)
 
 /* fa_body_source_t's next: the next piece, in the buffer the first part
  * was in (once the pump asks, the request is on its way and is never
- * sent again). */
-static apr_status_t next_piece(void *baton, const char **data, apr_size_t *len)
+ * sent again); APR_EAGAIN when it may not @a wait and nothing came. */
+static apr_status_t next_piece(void *baton, int wait, const char **data,
+                               apr_size_t *len)
 {
     stream_t *s = baton;
     apr_status_t rv;
@@ -238,7 +247,8 @@ static apr_status_t next_piece(void *baton, const char **data, apr_size_t *len)
     if (s->eos) {
         return APR_EOF;
     }
-    if ((rv = fill(s, FA_GLUE_PIECE, 0)) != APR_SUCCESS) {
+    if ((rv = fill(s, FA_GLUE_PIECE, wait ? FILL_FIRST : FILL_NONE))
+        != APR_SUCCESS) {
         if (rv == FA_BODY_TOO_LARGE) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, s->r,
                           "FA110: request body over the %" APR_SIZE_T_FMT
@@ -251,7 +261,10 @@ static apr_status_t next_piece(void *baton, const char **data, apr_size_t *len)
     }
     *data = s->buf->data;
     *len = s->buf->len;
-    return *len ? APR_SUCCESS : APR_EOF;
+    if (*len) {
+        return APR_SUCCESS;
+    }
+    return s->eos ? APR_EOF : APR_EAGAIN;
 }
 
 int fa_glue_read_body_streamed(request_rec *r, apr_size_t cap,
@@ -287,7 +300,7 @@ int fa_glue_read_body_streamed(request_rec *r, apr_size_t cap,
     s->r = r;
     s->limit = (apr_size_t)limit;
     s->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    if (fill(s, FA_GLUE_INLINE, 1) != APR_SUCCESS) {
+    if (fill(s, FA_GLUE_INLINE, FILL_ALL) != APR_SUCCESS) {
         return s->status;
     }
     req->body = s->buf->data;
@@ -296,6 +309,9 @@ int fa_glue_read_body_streamed(request_rec *r, apr_size_t cap,
         req->flags |= FA_REQUEST_BODY_FOLLOWS;
         s->source.next = next_piece;
         s->source.baton = s;
+        /* an HTTP/2 stream's bytes do not come from the socket it
+         * shares with the others: read it waiting */
+        s->source.fd = r->connection->master ? -1 : fa_glue_client_fd(r);
         *more = &s->source;
     }
     return OK;

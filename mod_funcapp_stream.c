@@ -9,7 +9,10 @@
  * Runs in the httpd children, in the thread that serves the request; the
  * chunks are read into one buffer at a time (fa_dispatch_stream_next), so
  * a stream of any length holds at most FA_WIRE_MAX_CHUNK bytes here: a
- * slow client slows the worker, through the socket between them.
+ * slow client slows the worker, through the socket between them.  The
+ * rest of a streamed request body goes on to the worker meanwhile (in
+ * fa_dispatch_stream_next, a piece at a time): a function may read it as
+ * it answers.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -53,6 +56,35 @@ static int pass_piece(request_rec *r, apr_bucket_brigade *bb, const char *data,
     return rv == APR_SUCCESS && !r->connection->aborted;
 }
 
+#define CUT_FILTER "FUNCAPP_STREAM_CUT"
+
+/* Once a streamed response's head is out, an error means a body cut
+ * short, whoever reports it: httpd's HTTP_IN passes a 413 error and the
+ * end down the output filters when a streamed request body passes
+ * LimitRequestBody (an echo), which would end the body with a last chunk
+ * as if it were whole.  As a 502, the chunk filter leaves it out (as for
+ * mod_proxy's broken backend). */
+static apr_status_t cut_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        if (AP_BUCKET_IS_ERROR(e)) {
+            ((ap_bucket_error *)e->data)->status = HTTP_BAD_GATEWAY;
+            f->r->no_cache = 1;
+            f->r->connection->keepalive = AP_CONN_CLOSE;
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+void fa_glue_stream_register(void)
+{
+    ap_register_output_filter(CUT_FILTER, cut_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+}
+
 /* A response cut short: no last chunk, the connection closed, nothing
  * cached (as mod_proxy does when its backend breaks). */
 static void cut_short(request_rec *r, apr_bucket_brigade *bb)
@@ -74,7 +106,8 @@ static void stream_stopped(request_rec *r, const server_conf_t *conf,
                            apr_bucket_brigade *bb, apr_status_t rv,
                            const char *id, const char *function)
 {
-    if (rv == FA_CLIENT_GONE || r->connection->aborted) {
+    if (rv == FA_CLIENT_GONE || rv == FA_BODY_CLIENT_FAILED
+        || r->connection->aborted) {
         fa_glue_client_gone(r, id, function);
         return;
     }
@@ -85,6 +118,14 @@ static void stream_stopped(request_rec *r, const server_conf_t *conf,
                       "host.json functionTimeout); response cut short",
                       id, function,
                       apr_time_sec(conf->app->config->function_timeout));
+    }
+    else if (rv == FA_BODY_TOO_LARGE) {
+        /* the 413 FA110 meant cannot follow a head already sent */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "FA112: %s: request body over the limit while "
+                      "function %s streamed its response; response cut "
+                      "short (its head was sent: no 413)",
+                      id, function);
     }
     else if (rv == FA_STREAM_ABORTED) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -124,6 +165,9 @@ int fa_glue_send_stream(request_rec *r, const server_conf_t *conf,
     }
     if (length && apr_strtoff(&n, length, NULL, 10) == APR_SUCCESS && n >= 0) {
         ap_set_content_length(r, n);
+    }
+    if (ap_request_has_body(r)) { /* it may flow on meanwhile */
+        ap_add_output_filter(CUT_FILTER, NULL, r, r->connection);
     }
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     rv = pass_piece(r, bb, resp->body, resp->body_len) ? APR_SUCCESS

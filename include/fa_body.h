@@ -19,6 +19,8 @@
 #ifndef FA_BODY_H
 #define FA_BODY_H
 
+#include <sys/uio.h>
+
 #include <apr_errno.h>
 #include <apr_time.h>
 
@@ -30,27 +32,64 @@
 /** Where the pump takes the body from (the httpd glue). */
 typedef struct fa_body_source {
     /** The next piece: *len > 0 bytes at *data, valid until the next
-     * call; APR_EOF (and *len 0) at the end; any other status aborts the
-     * stream (FA_BODY_TOO_LARGE, FA_BODY_CLIENT_FAILED). */
-    apr_status_t (*next)(void *baton, const char **data, apr_size_t *len);
+     * call; APR_EOF (and *len 0) at the end; APR_EAGAIN when @a wait is 0
+     * and nothing is there yet; any other status aborts the stream
+     * (FA_BODY_TOO_LARGE, FA_BODY_CLIENT_FAILED). */
+    apr_status_t (*next)(void *baton, int wait, const char **data,
+                         apr_size_t *len);
     void *baton;
+    /** Becomes readable when next may have more (the client's socket);
+     * -1: next is always called waiting. */
+    int fd;
     /** Set by the pump once it took a piece: the body is on its way and
      * cannot be sent to another worker. */
     int started;
 } fa_body_source_t;
 
+/** What a pump that cannot go on without waiting waits for. */
+typedef enum {
+    FA_PUMP_WANTS_WORKER, /* room in the worker's socket */
+    FA_PUMP_WANTS_SOURCE  /* more of the body from the source's fd */
+} fa_body_pump_wants_e;
+
+/** A streamed body on its way: the frame being written and the rest of
+ * the source's piece, so that it can stop at any byte and go on later
+ * (while the worker's streamed answer is relayed: full duplex).  It holds
+ * no copy: one piece of the source's at most. */
+typedef struct fa_body_pump {
+    fa_body_source_t *src;
+    unsigned char hdr[8]; /* the frame header being written */
+    struct iovec vec[2], *at;
+    int nvec;         /* what is left of the frame being written */
+    const char *data; /* the piece's bytes not framed yet */
+    apr_size_t len;
+    int last; /* the empty frame that ends the body is framed */
+    int done; /* and written */
+    fa_body_pump_wants_e wants;
+} fa_body_pump_t;
+
+void fa_body_pump_init(fa_body_pump_t *p, fa_body_source_t *src);
+
 /**
- * Sends the rest of a streamed body on @a fd (after the REQUEST frame):
- * every piece of @a src in frames of at most FA_WIRE_MAX_CHUNK bytes,
- * then the empty frame that ends it.  APR_SUCCESS with *@a answered 0: all
- * sent.  APR_SUCCESS with *@a answered 1: the worker answered or hung up
- * before taking it all (the function returned without reading it, or
- * the worker died): the caller reads what is there, and must close @a fd
- * afterwards.  APR_TIMEUP when the worker took nothing until @a deadline.
- * The source's own failure is returned as it is: the caller closes
- * @a fd, which tells the worker the body was aborted.
+ * Sends as much of the body on @a fd (non-blocking) as goes without
+ * waiting, in frames of at most FA_WIRE_MAX_CHUNK bytes, then the empty
+ * frame that ends it.  APR_SUCCESS: all sent.  APR_EAGAIN: p->wants says
+ * what for.  APR_ECONNRESET: the worker hung up (what it said is still
+ * there to read).  The source's own failure is returned as it is: the
+ * caller closes @a fd, which tells the worker the body was aborted.
  */
-apr_status_t fa_body_pump(int fd, fa_body_source_t *src, apr_time_t deadline,
+apr_status_t fa_body_pump_step(fa_body_pump_t *p, int fd);
+
+/**
+ * fa_body_pump_step until the body is sent or the worker answers, waiting
+ * as needed.  APR_SUCCESS with *@a answered 0: all sent.  APR_SUCCESS with
+ * *@a answered 1: the worker answered or hung up before taking it all
+ * (the function returned, or began a streamed answer, without reading it
+ * all; or the worker died): the caller reads what is there; the pump can
+ * go on afterwards.  APR_TIMEUP when the worker took nothing until
+ * @a deadline.  The source's failure as fa_body_pump_step.
+ */
+apr_status_t fa_body_pump(fa_body_pump_t *p, int fd, apr_time_t deadline,
                           int *answered);
 
 /** The worker's end of one streamed body.  One thread at a time. */

@@ -12,6 +12,90 @@
 
 /* ---- the child's end --------------------------------------------------- */
 
+void fa_body_pump_init(fa_body_pump_t *p, fa_body_source_t *src)
+{
+    memset(p, 0, sizeof(*p));
+    p->src = src;
+}
+
+/* Frames the next part of the piece (or the end) as the one to write. */
+static void frame_next(fa_body_pump_t *p)
+{
+    apr_size_t n = p->len < FA_WIRE_MAX_CHUNK ? p->len : FA_WIRE_MAX_CHUNK;
+
+    fa_wire_make_header(p->hdr, FA_FRAME_REQUEST_CHUNK, n);
+    p->vec[0].iov_base = p->hdr;
+    p->vec[0].iov_len = sizeof(p->hdr);
+    p->vec[1].iov_base = (void *)p->data;
+    p->vec[1].iov_len = n;
+    p->at = p->vec;
+    p->nvec = n ? 2 : 1;
+    p->data += n;
+    p->len -= n;
+}
+
+/* Writes what is left of the frame without waiting. */
+static apr_status_t write_frame(fa_body_pump_t *p, int fd)
+{
+    while (p->nvec > 0) {
+        struct msghdr msg;
+        ssize_t n;
+
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = p->at;
+        msg.msg_iovlen = (size_t)p->nvec;
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            p->wants = FA_PUMP_WANTS_WORKER;
+            return APR_EAGAIN;
+        }
+        if (n < 0) {
+            /* EPIPE, ECONNRESET: whatever the worker said is still there
+             * to read */
+            return APR_ECONNRESET;
+        }
+        fa_io_advance(&p->at, &p->nvec, (apr_size_t)n);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t fa_body_pump_step(fa_body_pump_t *p, int fd)
+{
+    apr_status_t rv;
+
+    while (!p->done) {
+        if ((rv = write_frame(p, fd)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (p->last) {
+            p->done = 1;
+        }
+        else if (p->len > 0) {
+            frame_next(p);
+        }
+        else {
+            p->src->started = 1;
+            rv = p->src->next(p->src->baton, p->src->fd < 0, &p->data, &p->len);
+            if (rv == APR_EOF) {
+                p->last = 1;
+                p->len = 0;
+                frame_next(p);
+            }
+            else if (APR_STATUS_IS_EAGAIN(rv)) {
+                p->wants = FA_PUMP_WANTS_SOURCE;
+                return APR_EAGAIN;
+            }
+            else if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* How long one poll waits before the deadline is looked at again. */
 #define POLL_STEP_MS 1000
 
@@ -27,90 +111,37 @@ static int poll_ms(apr_time_t deadline)
         : POLL_STEP_MS;
 }
 
-/* Writes all of @a vec without waiting on a worker that stopped reading:
- * when the socket is full, it waits for room or for the worker's answer,
- * whichever comes first (an answer, or a hang-up, ends the body's send:
- * *answered). */
-static apr_status_t send_chunk(int fd, struct iovec *vec, int nvec,
-                               apr_time_t deadline, int *answered)
-{
-    while (nvec > 0) {
-        struct msghdr msg;
-        ssize_t n;
-
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = vec;
-        msg.msg_iovlen = (size_t)nvec;
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd pfd = {fd, POLLOUT | POLLIN, 0};
-            int r = poll(&pfd, 1, poll_ms(deadline));
-            if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
-                *answered = 1;
-                return APR_SUCCESS;
-            }
-            if (r == 0 && apr_time_now() >= deadline) {
-                return APR_TIMEUP;
-            }
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            /* EPIPE, ECONNRESET: whatever the worker said is still there
-             * to read */
-            *answered = 1;
-            return APR_SUCCESS;
-        }
-        fa_io_advance(&vec, &nvec, (apr_size_t)n);
-    }
-    return APR_SUCCESS;
-}
-
-/* One frame of @a n bytes of @a data (0: the frame that ends the body). */
-static apr_status_t send_frame(int fd, const char *data, apr_size_t n,
-                               apr_time_t deadline, int *answered)
-{
-    unsigned char hdr[FA_WIRE_HEADER_LEN];
-    struct iovec vec[2];
-
-    fa_wire_make_header(hdr, FA_FRAME_REQUEST_CHUNK, n);
-    vec[0].iov_base = hdr;
-    vec[0].iov_len = sizeof(hdr);
-    vec[1].iov_base = (void *)data;
-    vec[1].iov_len = n;
-    return send_chunk(fd, vec, n ? 2 : 1, deadline, answered);
-}
-
-apr_status_t fa_body_pump(int fd, fa_body_source_t *src, apr_time_t deadline,
+/* Waits for the worker's room or the source's bytes, whichever the pump
+ * wants, and for the worker's answer all the while: only a worker taking
+ * nothing meets the deadline; a slow client does not (httpd's Timeout
+ * bounds its reads). */
+apr_status_t fa_body_pump(fa_body_pump_t *p, int fd, apr_time_t deadline,
                           int *answered)
 {
     apr_status_t rv;
 
     *answered = 0;
-    for (;;) {
-        const char *data = NULL;
-        apr_size_t len = 0;
+    while (APR_STATUS_IS_EAGAIN(rv = fa_body_pump_step(p, fd))) {
+        int to_worker = p->wants == FA_PUMP_WANTS_WORKER;
+        struct pollfd pfd[2] = {
+            {fd, (short)(POLLIN | (to_worker ? POLLOUT : 0)), 0},
+            {p->src->fd, POLLIN, 0}};
+        int r = poll(pfd, to_worker ? 1 : 2,
+                     to_worker ? poll_ms(deadline) : POLL_STEP_MS);
 
-        src->started = 1;
-        rv = src->next(src->baton, &data, &len);
-        if (rv == APR_EOF) {
-            return send_frame(fd, "", 0, deadline, answered);
+        if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            *answered = 1;
+            return APR_SUCCESS;
         }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        while (len > 0) {
-            apr_size_t n = len < FA_WIRE_MAX_CHUNK ? len : FA_WIRE_MAX_CHUNK;
-            rv = send_frame(fd, data, n, deadline, answered);
-            if (rv != APR_SUCCESS || *answered) {
-                return rv;
-            }
-            data += n;
-            len -= n;
+        if (r == 0 && to_worker && apr_time_now() >= deadline) {
+            return APR_TIMEUP;
         }
     }
+    if (rv == APR_ECONNRESET) {
+        *answered = 1;
+        return APR_SUCCESS;
+    }
+    return rv;
 }
 
 /* ---- the worker's end -------------------------------------------------- */

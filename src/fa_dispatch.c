@@ -436,9 +436,9 @@ apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
     return frame_read(rv, &r, p, *payload);
 }
 
-/* The rest of a streamed body, once the worker has the request; a
- * function timeout of 0 (off) bounds nothing. */
-static apr_status_t send_more(fa_dispatch_t *d, int fd, fa_body_source_t *more,
+/* The rest of a streamed body, once the worker has the request, until
+ * the worker answers; a function timeout of 0 (off) bounds nothing. */
+static apr_status_t send_more(fa_dispatch_t *d, int fd, fa_body_pump_t *pump,
                               apr_time_t deadline)
 {
     int answered;
@@ -447,13 +447,13 @@ static apr_status_t send_more(fa_dispatch_t *d, int fd, fa_body_source_t *more,
     if (d->app->config->function_timeout <= 0) {
         deadline = APR_INT64_MAX;
     }
-    rv = fa_body_pump(fd, more, deadline, &answered);
+    rv = fa_body_pump(pump, fd, deadline, &answered);
     return rv == APR_TIMEUP ? FA_TIMED_OUT : rv;
 }
 
 /* One attempt on one reserved worker.  *sent tells whether the worker may
  * have read the request; *stream is set for a streamed answer, which
- * keeps the connection. */
+ * keeps the connection, and the rest of the body to pump meanwhile. */
 static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
                              struct iovec *vec, fa_body_source_t *more,
                              int client_fd, fa_response_t *resp, int *sent,
@@ -461,6 +461,7 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
 {
     struct iovec copy[3];
     fa_io_carry_t carry;
+    fa_body_pump_t *pump = NULL;
     char *payload;
     apr_size_t len;
     apr_status_t rv;
@@ -487,7 +488,9 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     if (rv == APR_SUCCESS) {
         *sent = 1;
         if (more) {
-            rv = send_more(d, fd, more, deadline);
+            pump = apr_palloc(p, sizeof(*pump));
+            fa_body_pump_init(pump, more);
+            rv = send_more(d, fd, pump, deadline);
         }
     }
     /* only a client to watch needs a poll; without, the read waits */
@@ -503,7 +506,8 @@ static apr_status_t exchange(fa_dispatch_t *d, apr_pool_t *p, int slot,
     }
     if (rv == APR_SUCCESS && (resp->flags & FA_RESPONSE_STREAMED)) {
         *stream =
-            fa_dispatch_stream_make(d, p, slot, &conn, deadline, &carry, !more);
+            fa_dispatch_stream_make(d, p, slot, &conn, deadline, &carry,
+                                    pump && !pump->done ? pump : NULL, !more);
         return APR_SUCCESS;
     }
     if (rv == APR_SUCCESS && carry.at < carry.len) {

@@ -150,7 +150,7 @@ apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
         /* the connection and the slot are the stream's until it closes */
         *stream =
             fa_dispatch_stream_make(call->d, call->p, call->slot, &call->conn,
-                                    call->deadline, &carry, 1);
+                                    call->deadline, &carry, NULL, 1);
         call->conn.fd = -1;
         return rv;
     }

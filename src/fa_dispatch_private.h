@@ -69,11 +69,14 @@ apr_status_t fa_dispatch_wait(fa_dispatch_t *d, int slot, int fd, int client_fd,
 
 /** A streamed answer's reader, in @a p, taking the bytes already read past
  * its head from @a carry; its connection goes back to the idle ones at the
- * end only if @a reusable. */
+ * end only if @a reusable.  @a pump (or NULL): the rest of the request's
+ * body, pumped to the worker while the answer is read (full duplex: an
+ * echo reads its body as it streams its answer). */
 fa_dispatch_stream_t *fa_dispatch_stream_make(fa_dispatch_t *d, apr_pool_t *p,
                                               int slot, const conn_t *conn,
                                               apr_time_t deadline,
                                               const fa_io_carry_t *carry,
+                                              fa_body_pump_t *pump,
                                               int reusable);
 
 #endif

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,13 @@ typedef struct {
     apr_uint64_t offset;
 } gen_t;
 
-static apr_status_t gen_next(void *baton, const char **data, apr_size_t *len)
+static apr_status_t gen_next(void *baton, int wait, const char **data,
+                             apr_size_t *len)
 {
     gen_t *g = baton;
     int i;
+
+    (void)wait; /* always has a piece at once */
 
     if (g->given == g->fail_at) {
         return g->fail_with;
@@ -83,6 +87,16 @@ static void *sink_run(void *arg)
     return NULL;
 }
 
+/* fa_body_pump from the start of @a src. */
+static apr_status_t pump(int fd, fa_body_source_t *src, apr_time_t deadline,
+                         int *answered)
+{
+    fa_body_pump_t p;
+
+    fa_body_pump_init(&p, src);
+    return fa_body_pump(&p, fd, deadline, answered);
+}
+
 static void pair(int sv[2])
 {
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -101,8 +115,8 @@ static apr_status_t pump_to_sink(gen_t *g, sink_t *s)
     g->buf = malloc((size_t)g->size);
     s->fd = sv[1];
     pthread_create(&t, NULL, sink_run, s);
-    rv = fa_body_pump(sv[0], &(fa_body_source_t){gen_next, g, 0},
-                      apr_time_now() + apr_time_from_sec(30), &answered);
+    rv = pump(sv[0], &(fa_body_source_t){gen_next, g, -1, 0},
+              apr_time_now() + apr_time_from_sec(30), &answered);
     close(sv[0]);
     pthread_join(t, NULL);
     assert_int_equal(answered, 0);
@@ -148,9 +162,8 @@ static void test_answered_early(void **state)
     pair(sv);
     g.buf = malloc((size_t)g.size);
     assert_int_equal(write(sv[1], "answer", 6), 6);
-    assert_int_equal(fa_body_pump(sv[0], &(fa_body_source_t){gen_next, &g, 1},
-                                  apr_time_now() + apr_time_from_sec(30),
-                                  &answered),
+    assert_int_equal(pump(sv[0], &(fa_body_source_t){gen_next, &g, -1, 1},
+                          apr_time_now() + apr_time_from_sec(30), &answered),
                      APR_SUCCESS);
     assert_int_equal(answered, 1);
     assert_true(g.given < g.pieces);
@@ -169,11 +182,75 @@ static void test_pump_deadline(void **state)
 
     pair(sv);
     g.buf = malloc((size_t)g.size);
-    assert_int_equal(fa_body_pump(sv[0], &(fa_body_source_t){gen_next, &g, 0},
-                                  apr_time_now() + apr_time_from_msec(300),
-                                  &answered),
+    assert_int_equal(pump(sv[0], &(fa_body_source_t){gen_next, &g, -1, 0},
+                          apr_time_now() + apr_time_from_msec(300), &answered),
                      APR_TIMEUP);
     free(g.buf);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* A source that has nothing at once every other call (a client between
+ * two packets), with a pipe as its fd. */
+typedef struct {
+    gen_t g;
+    int calls;
+} slow_t;
+
+static apr_status_t slow_next(void *baton, int wait, const char **data,
+                              apr_size_t *len)
+{
+    slow_t *s = baton;
+
+    assert_false(wait);
+    if (s->calls++ % 2 == 0) {
+        return APR_EAGAIN;
+    }
+    return gen_next(&s->g, wait, data, len);
+}
+
+/* The worker answers (a streamed head) mid-frame: the pump stops there,
+ * and going on later, with a source that is not always ready, delivers
+ * every byte once, in order (full duplex: an echo). */
+static void test_pump_resumes_after_answer(void **state)
+{
+    int sv[2], fds[2], answered = 0;
+    slow_t src = {{60, 100000, 0, -1, 0, NULL, 0}, 0};
+    fa_body_source_t source = {slow_next, &src, -1, 0};
+    sink_t s = {0, 5000, 0, 0, 0};
+    fa_body_pump_t p;
+    pthread_t t;
+    apr_status_t rv;
+    (void)state;
+
+    pair(sv);
+    assert_int_equal(pipe(fds), 0);
+    source.fd = fds[0];
+    src.g.buf = malloc((size_t)src.g.size);
+    assert_int_equal(write(sv[1], "head", 4), 4);
+    fa_body_pump_init(&p, &source);
+    assert_int_equal(fa_body_pump(&p, sv[0],
+                                  apr_time_now() + apr_time_from_sec(30),
+                                  &answered),
+                     APR_SUCCESS);
+    assert_int_equal(answered, 1);
+    assert_false(p.done);
+    s.fd = sv[1];
+    pthread_create(&t, NULL, sink_run, &s);
+    while ((rv = fa_body_pump_step(&p, sv[0])) == APR_EAGAIN) {
+        if (p.wants == FA_PUMP_WANTS_WORKER) {
+            struct pollfd pfd = {sv[0], POLLOUT, 0};
+            assert_int_equal(poll(&pfd, 1, 5000), 1);
+        }
+    }
+    assert_int_equal(rv, APR_SUCCESS);
+    pthread_join(t, NULL);
+    assert_int_equal(s.end, APR_EOF);
+    assert_int_equal(s.total, 60ull * 100000);
+    assert_int_equal(s.bad_bytes, 0);
+    free(src.g.buf);
+    close(fds[0]);
+    close(fds[1]);
     close(sv[0]);
     close(sv[1]);
 }
@@ -285,6 +362,7 @@ int main(void)
         UNIT_TEST(test_abort),
         UNIT_TEST(test_answered_early),
         UNIT_TEST(test_pump_deadline),
+        UNIT_TEST(test_pump_resumes_after_answer),
         UNIT_TEST(test_reader_preread_and_nowait),
         UNIT_TEST(test_reader_refuses),
     };

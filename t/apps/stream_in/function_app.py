@@ -109,3 +109,44 @@ def refuse(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route='hello', methods=['GET', 'POST'])
 def hello(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(f'hello {len(req.get_body())}')
+
+
+@app.route(route='echo', methods=['POST', 'PUT'])
+def echo(req: func.HttpRequest) -> func.HttpResponse:
+    """Streams its body back as it reads it, 64 KiB at a time (full
+    duplex: the body is still coming when the answer begins)."""
+    stream = request_body_stream(req)
+
+    def pieces():
+        if stream is None:
+            yield req.get_body()
+            return
+        while True:
+            piece = stream.read(65536)
+            if not piece:
+                return
+            yield piece
+    return func.HttpResponse(pieces(), mimetype='application/octet-stream')
+
+
+async def aecho(req: func.HttpRequest) -> func.HttpResponse:
+    """echo on the event loop, reading with `async for`."""
+    stream = request_body_stream(req)
+
+    async def pieces():
+        if stream is None:
+            yield req.get_body()
+            return
+        async for piece in stream:
+            yield piece
+    return func.HttpResponse(pieces(), mimetype='application/octet-stream')
+
+
+aecho.funcapp_streams_body = True
+app.route(route='aecho', methods=['POST', 'PUT'])(aecho)
+
+
+@app.route(route='echosmall', methods=['POST', 'PUT'])
+def echosmall(req: func.HttpRequest) -> func.HttpResponse:
+    """echo, under <Location /api/echosmall> with a low LimitRequestBody."""
+    return echo(req)
