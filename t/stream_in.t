@@ -22,7 +22,7 @@ use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(standalone_conf standalone_start standalone_stop t_dir);
 
 my @mpms = qw(event worker prefork);
-plan tests => 13 * @mpms + 18;
+plan tests => 13 * @mpms + 20;
 
 my $apps = t_dir() . '/apps';
 my $MB = 1024 * 1024;
@@ -86,6 +86,7 @@ sub echo_upload {
     my $start = time;
     my $deadline = $start + ($o{timeout} // 120);
     while (!$done && time < $deadline) {
+        last if $o{leave_at} && $r{sent} >= $o{leave_at}; # the client goes
         if (!$ended && length $out < 262144) {
             if ($r{sent} < $size) {
                 my $data = block($i++);
@@ -347,6 +348,13 @@ CONF
         my $found = log_since($s, $log_at, qr/FA112: .*echosmall/);
         t_debug(`tail -c 3000 $s->{log}`) unless $found;
         ok($found);
+
+        # the client goes away mid-echo: the child notices (FA063), the
+        # worker's generator is closed, and both serve on
+        $log_at = -s $s->{log};
+        $r = echo_upload($s, 'in.test', '/api/echo', 50 * $MB, leave_at => 8 * $MB);
+        ok(log_since($s, $log_at, qr/FA063: .*echo/));
+        ok(same(upload($s, 'in.test', '/api/count', 100), 100));
 
         # an answer without reading the body goes out at once
         my $start = time;
