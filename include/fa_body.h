@@ -7,7 +7,9 @@
  * - the pump runs in the httpd child, in the thread serving the request:
  *   it takes the body piece by piece from a source (the glue reads
  *   httpd's input filters) and sends each piece as a frame, so the child
- *   holds one piece at a time, not the body;
+ *   holds one piece at a time, not the body; it never blocks on either
+ *   side, so it can go on while the worker's streamed answer is relayed
+ *   (fa_dispatch_stream.c: full duplex);
  * - the reader runs in a worker, in the thread that runs the request's
  *   function (a pool thread, or the event loop without waiting): it reads
  *   the frames from the connection's socket as the function asks for

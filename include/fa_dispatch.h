@@ -153,6 +153,11 @@ void fa_dispatch_stream_close(fa_dispatch_stream_t *s);
  * 502).  The source's own failure (FA_BODY_TOO_LARGE...) is returned as it
  * is, the worker's connection closed, so the function's read fails.  A
  * connection that carried a streamed body is closed after the response.
+ * When the worker begins a streamed answer before it took the whole body
+ * (an echo), the rest is pumped by fa_dispatch_stream_next while the
+ * answer is read (full duplex); its source's failure is then returned
+ * there (FA_BODY_TOO_LARGE, FA_BODY_CLIENT_FAILED) and cuts the answer
+ * short.
  */
 apr_status_t fa_dispatch_invoke_streamed(fa_dispatch_t *d, apr_pool_t *p,
                                          const fa_request_t *req,
