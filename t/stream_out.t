@@ -14,21 +14,11 @@ use Apache::TestUtil qw(t_cmp t_debug);
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use lib Apache::Test::vars('t_dir') . '/lib';
-use FuncappTest qw(base_url log_size log_since t_dir standalone_conf
+use FuncappTest qw(base_url log_size log_since read_stream t_dir standalone_conf
                    standalone_start standalone_stop);
 
 my @mpms = qw(worker prefork);
 plan tests => 57 + 6 * @mpms;
-
-# One streamed read (t/bin/stream_read): {status, headers, head_s, chunks
-# [[s, bytes]...], bytes, complete, total_s, body, rss_growth_kb}.
-sub read_stream {
-    my ($url, @opts) = @_;
-    my $bin = t_dir() . '/bin/stream_read';
-    my $out = `/usr/bin/python3 $bin '$url' @opts`;
-    die "stream_read failed: $?" if $?;
-    return JSON::PP::decode_json($out);
-}
 
 sub first_s { $_[0]{chunks}[0][0] // 99 }
 

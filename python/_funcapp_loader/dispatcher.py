@@ -11,7 +11,7 @@ import types
 
 import _funcapp
 
-from . import importer, streams
+from . import httpstreams, importer, streams
 from .bindings import Package
 from .body import RequestBody, RequestBodyAborted
 from .functions import FAILED, WARMUP_TRIGGER
@@ -104,9 +104,11 @@ def _unavailable(function):
 
 def _streams_body(function) -> bool:
     # An async function gets its whole body before it runs (read without
-    # blocking the loop), unless it reads the stream itself: get_body()
-    # on the loop would block every other task while the client uploads.
-    return bool(getattr(function.callable, 'funcapp_streams_body', False))
+    # blocking the loop), unless it reads the stream itself (a Starlette
+    # Request's stream(), an ASGI app's receive()): get_body() on the loop
+    # would block every other task while the client uploads.
+    return (function.request_class is not None
+            or bool(getattr(function.callable, 'funcapp_streams_body', False)))
 
 
 def invoke(index, method, url, headers, route_params, body, invocation_id):
@@ -129,8 +131,12 @@ def invoke(index, method, url, headers, route_params, body, invocation_id):
                 # keeps them working if one arrives here.
                 import asyncio
                 result = asyncio.run(result)
-            return streams.sync_result(function.respond(result, out), function.name,
-                                       invocation_id)
+            if httpstreams.is_response(result):  # a Starlette Response: an ASGI app
+                result = httpstreams.sync_asgi_result(result, kwargs.get(function.trigger_arg),
+                                                      method, url, headers, route_params)
+            else:
+                result = function.respond(result, out)
+            return streams.sync_result(result, function.name, invocation_id)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
     finally:
@@ -163,8 +169,12 @@ async def invoke_async(index, method, url, headers, route_params, body, invocati
                     result = function.callable(**kwargs)
                 finally:
                     tls.invocation_id = None
-            return streams.async_result(function.respond(result, out), function.name,
-                                        invocation_id)
+            if httpstreams.is_response(result):  # a Starlette Response: an ASGI app
+                result = await httpstreams.asgi_result(result, kwargs.get(function.trigger_arg),
+                                                       method, url, headers, route_params)
+            else:
+                result = function.respond(result, out)
+            return streams.async_result(result, function.name, invocation_id)
         except (Exception, SystemExit) as exc:
             return _failed(exc)
         except asyncio.CancelledError:

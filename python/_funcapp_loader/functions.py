@@ -144,6 +144,7 @@ class Function:
         self.out_arg = None
         self.returns = False
         self.wants_context = False
+        self.request_class = None  # HTTP streams: a Starlette Request
 
     def entry(self) -> dict:
         return {'name': self.name, 'trigger': self.trigger, 'route': self.route,
@@ -217,6 +218,9 @@ class Function:
         self.out_arg = out_arg
         self.returns = output == '$return'
         self.wants_context = 'context' in params and 'context' not in declared
+        if self.trigger == HTTP_TRIGGER and trigger_arg is not None:
+            from .httpstreams import request_type
+            self.request_class = request_type(_unwrap(fn), trigger_arg)
         return self
 
     def arguments(self, method, url, headers, route_params, body, invocation_id):
@@ -224,6 +228,10 @@ class Function:
         out = None
         if self.trigger_arg is not None and self.timer is not None:
             kwargs[self.trigger_arg] = self._timer_request(method, body)
+        elif self.request_class is not None:
+            from .httpstreams import make_request
+            kwargs[self.trigger_arg] = make_request(self.request_class, method, url, headers,
+                                                    route_params, body)
         elif self.trigger_arg is not None:
             kwargs[self.trigger_arg] = self._request(method, url, headers=headers,
                                                      route_params=route_params, body=body)

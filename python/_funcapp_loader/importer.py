@@ -10,8 +10,9 @@ the same table of embedded modules:
 - one at the FRONT of sys.meta_path for the loader's own package
   (`_funcapp_loader` and its submodules): a worker finds them without a
   single sys.path scan, and nothing on sys.path can shadow them;
-- one at the END for azure.functions: a real azure.functions anywhere on
-  sys.path wins, and since the finder is asked per module, a namespace
+- one at the END for azure.functions (and the HTTP streams extension,
+  azurefunctions.extensions.http.fastapi): a real azure.functions anywhere
+  on sys.path wins, and since the finder is asked per module, a namespace
   `azure` found elsewhere (azure-core installed alone) still gets ours.
 
 It also gives the loader what it uses of importlib, from importlib's frozen
@@ -36,8 +37,15 @@ def _ours(name: str) -> bool:
     return name == '_funcapp_loader' or name.startswith('_funcapp_loader.')
 
 
+# The HTTP streams extension (azurefunctions-extensions-http-fastapi) and
+# the packages above it: served like azure.functions, after sys.path.
+_EXTENSION = ('azurefunctions', 'azurefunctions.extensions', 'azurefunctions.extensions.http',
+              'azurefunctions.extensions.http.fastapi')
+
+
 def _azure(name: str) -> bool:
-    return name in ('azure', 'azure.functions') or name.startswith('azure.functions.')
+    return (name in ('azure', 'azure.functions') or name.startswith('azure.functions.')
+            or name in _EXTENSION)
 
 
 class EmbeddedFinder:

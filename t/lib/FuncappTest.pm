@@ -259,3 +259,20 @@ sub function_list {
 push @EXPORT_OK, 'function_list';
 
 1;
+
+package FuncappTest;
+
+# One response read as it streams (t/bin/stream_read): {status, headers,
+# head_s, chunks [[s, bytes]...], bytes, complete, total_s, body,
+# rss_growth_kb}.
+sub read_stream {
+    my ($url, @opts) = @_;
+    my $bin = t_dir() . '/bin/stream_read';
+    my $out = `/usr/bin/python3 $bin '$url' @opts`;
+    die "stream_read failed: $?" if $?;
+    return JSON::PP::decode_json($out);
+}
+
+push @EXPORT_OK, qw(read_stream);
+
+1;

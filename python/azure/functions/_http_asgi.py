@@ -8,141 +8,12 @@ import logging
 import typing
 import warnings
 
+from _funcapp_loader.asgi import Exchange
+
 from . import _http_gateway as gateway
 from ._http import HttpRequest, HttpResponse, request_body_stream
 
 _ASGI = {'version': '3.0', 'spec_version': '2.3'}
-
-
-class _Exchange:
-    """receive() and send() of one request, and the response they collect.
-
-    With mod_funcapp a response is streamed from its first body message
-    with more_body=True (Starlette's StreamingResponse, SSE): `streaming`
-    is set, and the rest is handed over one message at a time (the app's
-    send() waits until the last one was taken: memory stays bounded, a
-    slow client slows the app)."""
-
-    # the most one http.request message carries of a streamed body
-    PIECE = 64 * 1024
-
-    def __init__(self, body: bytes, stream=None) -> None:
-        self._body: typing.Optional[bytes] = None if stream is not None else body
-        self._stream = stream  # a streamed body, read as receive() asks
-        self._complete = asyncio.Event()
-        # the response is complete or its client gone: receive() says so
-        self._over = asyncio.Event()
-        self.streaming = asyncio.Event()
-        self._queue: asyncio.Queue = asyncio.Queue()
-        self.status: typing.Optional[int] = None
-        self.headers: typing.List[typing.Tuple[str, str]] = []
-        self.chunks: typing.List[bytes] = []
-
-    async def receive(self) -> dict:
-        if self._stream is not None:
-            data = await self._stream.aread1(self.PIECE)
-            if not data:
-                self._stream = None
-            return {'type': 'http.request', 'body': data, 'more_body': bool(data)}
-        if self._body is not None:
-            message = {'type': 'http.request', 'body': self._body, 'more_body': False}
-            self._body = None
-            return message
-        # Frameworks listen for a disconnect while they stream a response
-        # (Starlette's StreamingResponse): it must not come before the
-        # response is done, or they stop half way.
-        await self._over.wait()
-        return {'type': 'http.disconnect'}
-
-    async def send(self, message: dict) -> None:
-        kind = message.get('type')
-        if self._over.is_set():
-            raise RuntimeError(f"ASGI message '{kind}' sent after the response was complete")
-        if kind == 'http.response.start':
-            if self.status is not None:
-                raise RuntimeError("ASGI 'http.response.start' sent twice")
-            self.status = int(message['status'])
-            self.headers = [(self._text(name), self._text(value))
-                            for name, value in message.get('headers', ())]
-        elif kind == 'http.response.body':
-            if self.status is None:
-                raise RuntimeError("ASGI 'http.response.body' sent before 'http.response.start'")
-            body = message.get('body', b'')
-            if not isinstance(body, (bytes, bytearray, memoryview)):
-                raise TypeError(f'ASGI response body must be bytes, not {type(body).__name__}')
-            more = message.get('more_body', False)
-            if not more:
-                self._complete.set()
-                self._over.set()
-            if not self.streaming.is_set():
-                self.chunks.append(bytes(body))
-                if more and gateway.STREAM_RESPONSES:
-                    self.streaming.set()
-                return
-            self._queue.put_nowait(bytes(body))
-            if more:
-                await self._queue.join()
-        else:
-            raise RuntimeError(f"unexpected ASGI message '{kind}' for an http scope")
-
-    @staticmethod
-    def _text(value) -> str:
-        if not isinstance(value, (bytes, bytearray)):
-            raise TypeError(f'ASGI header names and values must be bytes, not {value!r}')
-        return bytes(value).decode('latin-1')
-
-    def response(self) -> HttpResponse:
-        if not self._complete.is_set():
-            state = 'without starting a response' if self.status is None \
-                else 'before its response was complete'
-            raise RuntimeError(f'the ASGI app returned {state}')
-        return HttpResponse(b''.join(self.chunks), status_code=self.status,
-                            headers=self.headers, mimetype=gateway.content_type(self.headers))
-
-    def streamed(self, app: asyncio.Task) -> HttpResponse:
-        """The response while the app still runs: its body the rest."""
-        return HttpResponse(_Rest(self, app), status_code=self.status, headers=self.headers,
-                            mimetype=gateway.content_type(self.headers))
-
-
-class _Rest:
-    """The rest of a streamed ASGI body, as an async iterator: what came,
-    then each message's body until the last. aclose() (the client left)
-    tells the app through receive() and cancels it, started or not."""
-
-    _END = object()
-
-    def __init__(self, exchange: _Exchange, app: asyncio.Task) -> None:
-        self._exchange, self._app = exchange, app
-        self._came = exchange.chunks
-        exchange.chunks = []
-        app.add_done_callback(lambda _: exchange._queue.put_nowait(self._END))
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._came:
-            return self._came.pop(0)
-        queue = self._exchange._queue
-        chunk = await queue.get()
-        queue.task_done()  # the app may produce the next one meanwhile
-        if chunk is not self._END:
-            return chunk
-        queue.put_nowait(self._END)  # and again, for a second call
-        self._app.result()  # the app's exception, if it raised
-        if not self._exchange._complete.is_set():
-            raise RuntimeError('the ASGI app returned before its response was complete')
-        raise StopAsyncIteration
-
-    async def aclose(self) -> None:
-        if not self._app.done():
-            self._exchange._over.set()
-            self._app.cancel()
-            try:
-                await self._app
-            except BaseException:  # its cancellation, or what it raised
-                pass
 
 
 def _worker_shutdown():
@@ -282,21 +153,14 @@ class AsgiMiddleware:
         """The app's response to `req`. An exception the app raises is
         raised here (the function answers 500 with its traceback logged)."""
         stream = request_body_stream(req)
-        exchange = _Exchange(b'' if stream is not None else req.get_body() or b'', stream)
-        app = asyncio.ensure_future(
-            self._app(self._scope(req, context), exchange.receive, exchange.send))
-        streaming = asyncio.ensure_future(exchange.streaming.wait())
-        try:
-            await asyncio.wait((app, streaming), return_when=asyncio.FIRST_COMPLETED)
-        except BaseException:  # cancelled: the client went away
-            app.cancel()
-            raise
-        finally:
-            streaming.cancel()
-        if exchange.streaming.is_set():  # the rest is queued or to come
-            return exchange.streamed(app)
-        app.result()
-        return exchange.response()
+        exchange = Exchange(b'' if stream is not None else req.get_body() or b'', stream,
+                            gateway.STREAM_RESPONSES)
+        rest = await exchange.run(self._app(self._scope(req, context), exchange.receive,
+                                            exchange.send))
+        # with mod_funcapp, a streamed response's body is the rest of it
+        return HttpResponse(exchange.whole_body() if rest is None else rest,
+                            status_code=exchange.status, headers=exchange.headers,
+                            mimetype=gateway.content_type(exchange.headers))
 
     async def notify_startup(self) -> bool:
         """Run the app's lifespan startup (FastAPI's on_event('startup'),
