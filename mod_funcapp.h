@@ -62,10 +62,10 @@ int fa_glue_read_body_streamed(request_rec *r, apr_size_t cap,
                                fa_request_t *req, fa_body_source_t **more);
 int fa_glue_body_status(const fa_body_source_t *more);
 
-int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
-                         const fa_function_t *function, const char *id,
-                         apr_status_t rv, const fa_response_t *resp,
-                         fa_dispatch_stream_t *stream, int worker, int admin);
+int fa_glue_call_end(request_rec *r, const server_conf_t *conf,
+                     const fa_function_t *function, const char *id,
+                     apr_status_t rv, const fa_response_t *resp,
+                     fa_dispatch_stream_t *stream, int worker, int admin);
 int fa_glue_client_fd(request_rec *r);
 
 /* mod_funcapp_suspend.c: async requests suspended while they await. */

@@ -220,11 +220,15 @@ static const char *cmd_debug_headers(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
-static const char *cmd_suspend(cmd_parms *cmd, void *dc, int on)
+static const char *cmd_suspend(cmd_parms *cmd, void *dc, int argc,
+                               char *const argv[])
 {
+    const char *error;
+
     (void)dc;
-    app_config(cmd)->suspend = on ? 1 : -1;
-    return NULL;
+    return said(
+        fa_config_parse_suspend(cmd->pool, argc, argv, app_config(cmd), &error),
+        &error);
 }
 
 static const char *cmd_setting(cmd_parms *cmd, void *dc, const char *name,
@@ -317,10 +321,11 @@ const command_rec fa_glue_cmds[] = {
     AP_INIT_FLAG("FunctionAppDebugHeaders", cmd_debug_headers, NULL, RSRC_CONF,
                  "on or off: send the invocation id and the worker's pid "
                  "in response headers (default off)"),
-    AP_INIT_FLAG("FunctionAppSuspend", cmd_suspend, NULL, RSRC_CONF,
-                 "on or off: under the event MPM, an async function's "
-                 "request holds no httpd thread while it awaits (default "
-                 "on)"),
+    AP_INIT_TAKE_ARGV("FunctionAppSuspend", cmd_suspend, NULL, RSRC_CONF,
+                      "on [after=MS] or off: under the event MPM, an async "
+                      "function's request not answered within MS (default "
+                      "5) holds no httpd thread while it awaits (default "
+                      "on)"),
     AP_INIT_TAKE1("FunctionAppKeys", cmd_keys, NULL, RSRC_CONF,
                   "DIR (Azure's key files; generated when absent) or off"),
     AP_INIT_TAKE3("FunctionAppKey", cmd_key, NULL, RSRC_CONF,

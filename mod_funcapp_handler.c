@@ -281,12 +281,11 @@ static void note_call(request_rec *r, const fa_app_config_t *cfg,
 }
 
 /* What a call came to: logged, the answer sent (or the status for httpd
- * to answer); the same whether the request waited in its thread or was
- * suspended (mod_funcapp_suspend.c).  @a worker is the slot last tried. */
-int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
-                         const fa_function_t *function, const char *id,
-                         apr_status_t rv, const fa_response_t *resp,
-                         fa_dispatch_stream_t *stream, int worker, int admin)
+ * to answer). */
+static int outcome(request_rec *r, const server_conf_t *conf,
+                   const fa_function_t *function, const char *id,
+                   apr_status_t rv, const fa_response_t *resp,
+                   fa_dispatch_stream_t *stream, int worker, int admin)
 {
     if (rv == FA_TIMED_OUT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -318,6 +317,25 @@ int fa_glue_call_outcome(request_rec *r, const server_conf_t *conf,
         : send_response(r, resp);
 }
 
+/* The end of a call, the same whether the request waited in its thread
+ * or was suspended (mod_funcapp_suspend.c): its outcome, its stream
+ * closed and its run ended (a stream runs until its last chunk: the
+ * function counts as running).  @a worker is the slot last tried. */
+int fa_glue_call_end(request_rec *r, const server_conf_t *conf,
+                     const fa_function_t *function, const char *id,
+                     apr_status_t rv, const fa_response_t *resp,
+                     fa_dispatch_stream_t *stream, int worker, int admin)
+{
+    int status =
+        outcome(r, conf, function, id, rv, resp, stream, worker, admin);
+
+    if (stream) {
+        fa_dispatch_stream_close(stream);
+    }
+    fa_slot_run_end(conf->app->slots, conf->app->nslots);
+    return status;
+}
+
 /* Runs @a function in a worker with @a req (its body read) and sends its
  * answer; for the admin API (@a admin) a 202 before it runs.  An async
  * function under the event MPM is suspended instead (SUSPENDED). */
@@ -329,7 +347,7 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
     fa_dispatch_stream_t *stream = NULL;
     char invocation_id[37];
     apr_status_t rv;
-    int worker = -1, status = OK;
+    int worker = -1;
 
     fa_dispatch_invocation_id(invocation_id);
     req->invocation_id = invocation_id;
@@ -363,14 +381,8 @@ int fa_glue_call(request_rec *r, const server_conf_t *conf, fa_request_t *req,
         fa_slot_run_end(conf->app->slots, conf->app->nslots);
         return fa_glue_body_status(more);
     }
-    status = fa_glue_call_outcome(r, conf, function, invocation_id, rv, &resp,
-                                  stream, worker, admin);
-    if (stream) {
-        fa_dispatch_stream_close(stream);
-    }
-    /* a stream runs until its last chunk: the function counts as running */
-    fa_slot_run_end(conf->app->slots, conf->app->nslots);
-    return status;
+    return fa_glue_call_end(r, conf, function, invocation_id, rv, &resp, stream,
+                            worker, admin);
 }
 
 /* Reads the body, runs @a function in a worker and sends its answer. */

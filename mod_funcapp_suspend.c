@@ -3,8 +3,11 @@
  * mod_funcapp_suspend: async functions that await without an httpd thread
  * (event MPM).
  *
- * The handler sends the request to a worker and returns SUSPENDED; the
- * event MPM's thread goes back to serve others.  fa_suspend's watcher
+ * The handler sends the request to a worker and waits for its answer in
+ * its thread for FunctionAppSuspend's after=MS: an answer in time (most
+ * short ones) is sent from there as any other, its connection kept
+ * alive.  Otherwise it returns SUSPENDED and the event MPM's thread goes
+ * back to serve others: the wait cost at most MS.  fa_suspend's watcher
  * thread sees the answer (or the timeout, the client's hang-up, a stalled
  * worker) and a zero-delay ap_mpm_register_timed_callback finishes the
  * request on an MPM worker thread, as httpd's mod_dialup does.
@@ -100,6 +103,8 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
                     fa_request_t *req, const fa_function_t *function)
 {
     suspended_request_t *s = apr_pcalloc(r->pool, sizeof(*s));
+    fa_response_t resp;
+    fa_dispatch_stream_t *stream;
     apr_status_t rv;
 
     s->r = r;
@@ -111,6 +116,17 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
     rv = fa_dispatch_call_send(
         conf->dispatch, r->pool, s->req,
         r->method_number == M_GET || r->method_number == M_OPTIONS, &s->call);
+    if (rv == APR_SUCCESS
+        && fa_dispatch_call_wait(s->call, conf->app->config->suspend_after)) {
+        /* answered in time: in this thread, the connection kept alive */
+        rv = fa_dispatch_call_receive(s->call, APR_SUCCESS, &resp, &stream);
+        if (rv != FA_RESENT) { /* else another worker has it: suspended */
+            return fa_glue_call_end(r, conf, function, s->req->invocation_id,
+                                    rv, &resp, stream,
+                                    fa_dispatch_call_worker(s->call), 0);
+        }
+        rv = APR_SUCCESS;
+    }
     if (rv == APR_SUCCESS) {
         s->entry = fa_suspend_add(watcher, fa_dispatch_call_fd(s->call),
                                   fa_glue_client_fd(r),
@@ -121,9 +137,8 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
         }
     }
     if (rv != APR_SUCCESS) {
-        fa_slot_run_end(conf->app->slots, conf->app->nslots);
-        return fa_glue_call_outcome(r, conf, function, s->req->invocation_id,
-                                    rv, NULL, NULL, -1, 0);
+        return fa_glue_call_end(r, conf, function, s->req->invocation_id, rv,
+                                NULL, NULL, -1, 0);
     }
     /* the suspend_connection hook parks it */
     ap_set_module_config(r->connection->conn_config, &funcapp_module, s);
@@ -210,18 +225,18 @@ static void finish(void *baton)
         return;
     }
     fa_suspend_done(s->entry);
-    /* no scoreboard slot is ours here (the MPM cleared it too), and the
-     * connection cannot be kept alive (see the top) */
+    /* no scoreboard slot is ours here (the MPM cleared it too) */
     c->sbh = NULL;
-    c->keepalive = AP_CONN_CLOSE;
+    /* The connection cannot be kept alive (see the top).  Said as the
+     * client's "Connection: close": ap_set_keepalive then still frames a
+     * body of unknown length chunked (it sets r->chunked before it looks
+     * at that header; with c->keepalive already AP_CONN_CLOSE it would
+     * not, and a stream would go out unframed) and closes. */
+    apr_table_mergen(r->headers_in, "Connection", "close");
     /* a streamed answer is relayed from this thread to its end */
-    status = fa_glue_call_outcome(r, s->conf, s->function,
-                                  s->req->invocation_id, rv, &resp, stream,
-                                  fa_dispatch_call_worker(s->call), 0);
-    if (stream) {
-        fa_dispatch_stream_close(stream);
-    }
-    fa_slot_run_end(app->slots, app->nslots);
+    status =
+        fa_glue_call_end(r, s->conf, s->function, s->req->invocation_id, rv,
+                         &resp, stream, fa_dispatch_call_worker(s->call), 0);
     fa_stats_request_end(app->stats, s->function->stats,
                          status == OK ? r->status : status,
                          apr_time_now() - r->request_time);
@@ -235,6 +250,8 @@ static void finish(void *baton)
         r->status = HTTP_OK;
         ap_die(status, r);
     }
+    /* whatever went out (nothing, for a client gone) */
+    c->keepalive = AP_CONN_CLOSE;
     ap_process_request_after_handler(r); /* logs it; r is gone */
     close_connection(c);
 }

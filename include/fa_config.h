@@ -74,14 +74,17 @@ typedef struct fa_app_config {
     apr_uint32_t max_requests_jitter; /* its jitter=J */
     apr_uint64_t max_memory; /* FunctionWorkerMaxMemory, bytes; 0 off */
     fa_keys_mode_e keys_mode;
-    int timers;           /* FunctionAppTimers: 1 on, -1 off, 0 unset (on) */
-    int debug_headers;    /* FunctionAppDebugHeaders: 1 on, -1 off, 0 unset
+    int timers;        /* FunctionAppTimers: 1 on, -1 off, 0 unset (on) */
+    int debug_headers; /* FunctionAppDebugHeaders: 1 on, -1 off, 0 unset
                         * (off) */
-    int suspend;          /* FunctionAppSuspend: 1 on, -1 off, 0 unset (on) */
-    const char *keys_dir; /* FunctionAppKeys DIR, absolute */
-    apr_array_header_t *key_specs;   /* of fa_key_spec_t */
-    const char *python_home;         /* FunctionAppPythonHome, as given */
-    apr_array_header_t *python_path; /* FunctionAppPythonPath: char *s as
+    int suspend;       /* FunctionAppSuspend: 1 on, -1 off, 0 unset (on) */
+    apr_interval_time_t suspend_after; /* its after=MS: how long the handler
+                                        * waits for the answer in its
+                                        * thread before suspending */
+    const char *keys_dir;              /* FunctionAppKeys DIR, absolute */
+    apr_array_header_t *key_specs;     /* of fa_key_spec_t */
+    const char *python_home;           /* FunctionAppPythonHome, as given */
+    apr_array_header_t *python_path;   /* FunctionAppPythonPath: char *s as
                                       * given, absolute once resolved */
     const char *venv_site; /* the venv's site-packages (fa_pyenv_resolve) */
     struct fa_cors *cors_directive; /* FunctionAppCors; NULL unset */
@@ -113,6 +116,19 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
 apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
                                    const char *value, int min, int max,
                                    int *out, const char **error);
+
+/** FunctionAppSuspend's after=MS when not given (measured: README). */
+#define FA_SUSPEND_AFTER_DEFAULT_MS 5
+/** The largest after=MS: beyond, the thread is held as without suspension. */
+#define FA_SUSPEND_AFTER_MAX_MS 1000
+
+/**
+ * Parses `FunctionAppSuspend on [after=MS]|off` into @a cfg (suspend and
+ * suspend_after).  On failure *error is
+ * "FunctionAppSuspend must be on [after=MS] or off, ...".
+ */
+apr_status_t fa_config_parse_suspend(apr_pool_t *p, int argc, char *const *argv,
+                                     fa_app_config_t *cfg, const char **error);
 
 /**
  * Parses the FunctionHandler arguments (after ROUTE and FILE[:CALLABLE]),

@@ -18,6 +18,7 @@ fa_app_config_t *fa_config_make(apr_pool_t *p)
     cfg->settings = apr_table_make(p, 4);
     cfg->handlers = apr_array_make(p, 2, sizeof(fa_handler_spec_t));
     cfg->key_specs = apr_array_make(p, 2, sizeof(fa_key_spec_t));
+    cfg->suspend_after = FA_SUSPEND_AFTER_DEFAULT_MS * 1000;
     return cfg;
 }
 
@@ -44,7 +45,10 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     cfg->timers = add->timers ? add->timers : base->timers;
     cfg->debug_headers =
         add->debug_headers ? add->debug_headers : base->debug_headers;
+    /* on or off and its after=MS go together */
     cfg->suspend = add->suspend ? add->suspend : base->suspend;
+    cfg->suspend_after =
+        add->suspend ? add->suspend_after : base->suspend_after;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming
@@ -202,6 +206,44 @@ apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
 bad:
     *error = apr_psprintf(p, "%s must be an integer from %d to %d, not '%s'",
                           name, min, max, value);
+    return APR_EINVAL;
+}
+
+/* Whether @a arg is after=MS with MS in range, into *@a ms. */
+static int suspend_after(apr_pool_t *p, const char *arg, int *ms)
+{
+    const char *why;
+
+    return !strncasecmp(arg, "after=", 6)
+        && fa_config_parse_count(p, "after", arg + 6, 0,
+                                 FA_SUSPEND_AFTER_MAX_MS, ms, &why)
+        == APR_SUCCESS;
+}
+
+apr_status_t fa_config_parse_suspend(apr_pool_t *p, int argc, char *const *argv,
+                                     fa_app_config_t *cfg, const char **error)
+{
+    int ms = FA_SUSPEND_AFTER_DEFAULT_MS;
+    const char *given = argc ? argv[0] : "";
+    int i;
+
+    if (argc == 1 && !strcasecmp(argv[0], "off")) {
+        cfg->suspend = -1;
+        return APR_SUCCESS;
+    }
+    if ((argc == 1 || argc == 2) && !strcasecmp(argv[0], "on")
+        && (argc == 1 || suspend_after(p, argv[1], &ms))) {
+        cfg->suspend = 1;
+        cfg->suspend_after = (apr_interval_time_t)ms * 1000;
+        return APR_SUCCESS;
+    }
+    for (i = 1; i < argc; ++i) {
+        given = apr_pstrcat(p, given, " ", argv[i], NULL);
+    }
+    *error = apr_psprintf(p,
+                          "FunctionAppSuspend must be on [after=MS] or off, "
+                          "MS a whole number from 0 to %d, not '%s'",
+                          FA_SUSPEND_AFTER_MAX_MS, given);
     return APR_EINVAL;
 }
 

@@ -2,6 +2,7 @@
 /* fa_dispatch_call: a request sent to a worker whose answer is read later,
  * by another thread (a suspended request, fa_suspend.h). */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -101,6 +102,16 @@ apr_status_t fa_dispatch_call_send(fa_dispatch_t *d, apr_pool_t *p,
 int fa_dispatch_call_fd(const fa_dispatch_call_t *call)
 {
     return call->conn.fd;
+}
+
+int fa_dispatch_call_wait(const fa_dispatch_call_t *call,
+                          apr_interval_time_t wait)
+{
+    struct pollfd pfd = {call->conn.fd, POLLIN, 0};
+
+    /* a signal ends the wait early: the request is suspended then, which
+     * is only slower */
+    return wait > 0 && poll(&pfd, 1, (int)((wait + 999) / 1000)) == 1;
 }
 
 int fa_dispatch_call_worker(const fa_dispatch_call_t *call)

@@ -28,6 +28,9 @@ my @bad = (
      qr/FA001: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be an integer from 1 to 2147483647, not '2GB' \(app setting, in bytes\)$/m],
     ["FunctionTimeout 1:2",
      qr/^FunctionTimeout must be SECONDS, hh:mm:ss or off, not '1:2'$/m],
+    (map { ["FunctionAppSuspend $_",
+            qr/^FunctionAppSuspend must be on \[after=MS\] or off, MS a whole number from 0 to 1000, not '\Q$_\E'$/m] }
+         ('on after=1001', 'off after=5', 'maybe')),
     ["FunctionHandler hi function_app.py authLevel=root",
      qr/^FunctionHandler: authLevel must be anonymous, function or admin, not 'root'$/m],
 );

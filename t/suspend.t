@@ -18,7 +18,7 @@ use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(standalone_conf standalone_start standalone_stop fire
                    t_dir free_port);
 
-plan tests => 21;
+plan tests => 26;
 
 my $app = t_dir() . '/apps/async';
 my $ID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -46,7 +46,8 @@ sub log_text {
 
 sub last_of { my @t = map { $_->{seconds} } @_; return $t[-1] }
 
-# One raw HTTP/1.1 exchange on $sock; returns (status, headers text).
+# One raw HTTP/1.1 exchange on $sock; returns (status, headers text,
+# body, whether a chunked body ended with its last chunk).
 sub exchange {
     my ($sock, $path) = @_;
     print $sock "GET $path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -55,10 +56,37 @@ sub exchange {
         $head .= $line;
         last if $line eq "\r\n";
     }
-    my ($len) = $head =~ /^Content-Length: (\d+)/mi;
-    read($sock, my $body, $len // 0);
+    my ($body, $ended) = ('', 0);
+    if ($head =~ /^Transfer-Encoding: chunked/mi) {
+        while (my $line = <$sock>) {
+            my $size = hex($line =~ s/\s+\z//r);
+            if (!$size) {
+                $ended = (<$sock> // '') eq "\r\n";
+                last;
+            }
+            read($sock, my $chunk, $size + 2);
+            $body .= substr($chunk, 0, $size);
+        }
+    }
+    else {
+        my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+        read($sock, $body, $len // 0);
+    }
     my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
-    return ($status // 0, $head);
+    return ($status // 0, $head, $body, $ended);
+}
+
+sub connect_to {
+    return IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                 PeerPort => $_[0]{port}) // die $!;
+}
+
+# Whether the server closed $sock (no more bytes, within 3 s).
+sub closed {
+    my ($sock) = @_;
+    $sock->timeout(3);
+    my $n = sysread($sock, my $buf, 1);
+    return defined $n && $n == 0;
 }
 
 my $s = standalone_conf(config => "$mpm\nFunctionApp $app\n"
@@ -98,18 +126,41 @@ for (1 .. 100) {
     ok($ratio < 1.6);
 }
 
-# the answer of a suspended request closes its connection (httpd 2.4 has
-# no way to hand it back); a def function's keeps it alive
+# an async answer within after=MS (default 5) is sent by the handler's
+# thread and keeps its connection alive, streamed or not; a later one is
+# suspended, and its answer closes the connection (httpd 2.4 has no way
+# to hand it back), a stream chunked all the same; a def function's
+# keeps it alive
 {
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                     PeerPort => $s->{port}) or die $!;
-    my ($status, $head) = exchange($sock, '/api/asleep/0.1');
+    my $sock = connect_to($s);
+    my @quick = map { [exchange($sock, '/api/asleep/0')] } 1 .. 3;
+    t_debug("3 quick async answers on one connection: "
+            . join(' ', map { $_->[0] } @quick));
+    ok(3 == grep { $_->[0] == 200 && $_->[1] !~ /^Connection: close/mi } @quick);
+
+    my ($status, $head, $body, $ended) =
+        exchange($sock, '/api/astream?n=3&gap=0.05&wait=0');
+    t_debug("quick async stream: $status, ended $ended, head $head");
+    ok($status == 200 && $head =~ /^Transfer-Encoding: chunked/mi
+       && $head !~ /^Connection: close/mi && $ended
+       && $body eq "chunk 0\nchunk 1\nchunk 2\n");
+    ($status) = exchange($sock, '/api/asleep/0');
+    ok($status == 200);    # the same connection again
+
+    ($status, $head, $body, $ended) =
+        exchange($sock, '/api/astream?n=3&gap=0.05&wait=0.1');
+    t_debug("suspended async stream: $status, ended $ended, head $head");
+    ok($status == 200 && $head =~ /^Transfer-Encoding: chunked/mi
+       && $head =~ /^Connection: close/mi && $ended
+       && $body eq "chunk 0\nchunk 1\nchunk 2\n");
+    ok(closed($sock));
+
+    $sock = connect_to($s);
+    ($status, $head) = exchange($sock, '/api/asleep/0.1');
     ok($status == 200);
     ok($head =~ /^Connection: close/mi);
-    my $n = sysread($sock, my $buf, 1);
-    ok(defined $n && $n == 0);    # closed by the server
-    $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => $s->{port}) or die $!;
+    ok(closed($sock));
+    $sock = connect_to($s);
     ($status, $head) = exchange($sock, '/api/ssleep/0');
     my ($again) = exchange($sock, '/api/asleep/0');
     t_debug("def then async on one connection: $status, $again");

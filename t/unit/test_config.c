@@ -475,6 +475,53 @@ static void test_merge(void **state)
                         "own");
 }
 
+/* FunctionAppSuspend on [after=MS]|off; a vhost's setting comes with its
+ * after=MS. */
+static void test_suspend(void **state)
+{
+    fa_app_config_t *base = fa_config_make(pool), *add = fa_config_make(pool);
+    char *on[] = {"on"}, *off[] = {"Off"}, *after[] = {"on", "after=20"};
+    char *zero[] = {"ON", "after=0"}, *big[] = {"on", "after=1001"};
+    char *off_after[] = {"off", "after=3"}, *other[] = {"maybe"};
+    const char *err = NULL;
+
+    (void)state;
+    assert_int_equal(base->suspend, 0);
+    assert_int_equal(base->suspend_after, FA_SUSPEND_AFTER_DEFAULT_MS * 1000);
+    assert_int_equal(fa_config_parse_suspend(pool, 1, on, base, &err),
+                     APR_SUCCESS);
+    assert_int_equal(base->suspend, 1);
+    assert_int_equal(base->suspend_after, FA_SUSPEND_AFTER_DEFAULT_MS * 1000);
+    assert_int_equal(fa_config_parse_suspend(pool, 2, after, base, &err),
+                     APR_SUCCESS);
+    assert_int_equal(base->suspend_after, 20000);
+    assert_int_equal(fa_config_parse_suspend(pool, 2, zero, add, &err),
+                     APR_SUCCESS);
+    assert_int_equal(add->suspend_after, 0);
+    assert_int_equal(fa_config_parse_suspend(pool, 1, off, add, &err),
+                     APR_SUCCESS);
+    assert_int_equal(add->suspend, -1);
+    assert_int_equal(fa_config_merge(pool, base, add)->suspend, -1);
+    assert_int_equal(
+        fa_config_merge(pool, base, fa_config_make(pool))->suspend_after,
+        20000);
+
+    assert_int_equal(fa_config_parse_suspend(pool, 2, big, add, &err),
+                     APR_EINVAL);
+    assert_string_equal(err,
+                        "FunctionAppSuspend must be on [after=MS] or "
+                        "off, MS a whole number from 0 to 1000, not "
+                        "'on after=1001'");
+    assert_int_equal(fa_config_parse_suspend(pool, 2, off_after, add, &err),
+                     APR_EINVAL);
+    assert_int_equal(fa_config_parse_suspend(pool, 1, other, add, &err),
+                     APR_EINVAL);
+    assert_string_equal(err,
+                        "FunctionAppSuspend must be on [after=MS] or "
+                        "off, MS a whole number from 0 to 1000, not "
+                        "'maybe'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_handler),
         cmocka_unit_test(test_app_dir),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_suspend),
     };
 
     /* one pool for the whole group */

@@ -25,6 +25,21 @@ async def asleep(req: func.HttpRequest) -> func.HttpResponse:
     return _pid_response(str(os.getpid()))
 
 
+@app.route(route="astream")
+async def astream(req: func.HttpRequest) -> func.HttpResponse:
+    """Its head after `wait` s, then `n` chunks `gap` s apart."""
+    n = int(req.params.get("n", "3"))
+    gap = float(req.params.get("gap", "0.05"))
+    await asyncio.sleep(float(req.params.get("wait", "0")))
+
+    async def chunks():
+        for i in range(n):
+            if i:
+                await asyncio.sleep(gap)
+            yield f"chunk {i}\n".encode()
+    return func.HttpResponse(chunks())
+
+
 @app.route(route="ablock/{seconds}")
 async def ablock(req: func.HttpRequest) -> func.HttpResponse:
     """Blocks the event loop, as a careless async function does."""
