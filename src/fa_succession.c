@@ -136,10 +136,11 @@ static void kill_stalled(generation_t *gen, fa_app_t *app, int slot)
 {
     worker_rec_t *cur = current_rec(gen, app, slot);
 
-    if (!cur || !cur->alive
+    if (!cur || !cur->alive || cur->stall_killed
         || !fa_slot_stalled(app->slots, slot, FA_SLOT_STALL_SECONDS)) {
         return;
     }
+    cur->stall_killed = 1;
     fa_log(&gen->log, FA_LOG_ERR, 0,
            "FA080: worker %d of %s (pid %ld) has not run for over %d s "
            "(stopped?) with requests waiting; killing it",

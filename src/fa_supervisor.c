@@ -269,6 +269,7 @@ void fa_supervisor_spawn(worker_rec_t *w, apr_interval_time_t delay)
     apr_pool_clear(w->ocpool);
     apr_proc_other_child_register(&w->proc, maintenance, w, NULL, w->ocpool);
     w->alive = 1;
+    w->stall_killed = 0;
     fa_stats_worker_started(app->stats, w->slot, w->proc.pid, app->generation,
                             w->started);
 }

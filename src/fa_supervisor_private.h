@@ -27,6 +27,8 @@ typedef struct worker_rec {
     int alive;
     int replaced;       /* a successor was started for it */
     int handed_over;    /* and is ready: this one was told to drain */
+    int stall_killed;   /* sent SIGKILL for missing heartbeats (FA080):
+                         * once, though it may be reaped a round later */
     int superseded;     /* a successor killed by a reload before ready */
     apr_pool_t *ocpool; /* its other-child registration, one a spawn */
 } worker_rec_t;
