@@ -4,6 +4,8 @@
 #include "fa_python_private.h"
 
 #include <marshal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fa_pysrc.h"
 
@@ -115,4 +117,27 @@ PyObject *fa_pyimport_exec(const char *name)
     Py_XDECREF(module_name);
     Py_XDECREF(filename);
     return mod;
+}
+
+void fa_pyimport_release(void)
+{
+    const fa_pysrc_t *s;
+    uintptr_t lo = UINTPTR_MAX, hi = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+    for (s = fa_pysrc; s->module; ++s) {
+        uintptr_t code = (uintptr_t)s->code, src = (uintptr_t)s->source;
+        uintptr_t src_end = src + strlen(s->source) + 1;
+
+        lo = code < lo ? code : lo;
+        lo = src < lo ? src : lo;
+        hi = code + s->code_len > hi ? code + s->code_len : hi;
+        hi = src_end > hi ? src_end : hi;
+    }
+    /* whole pages inside the arrays only: read-only data of the .so's
+     * file, never written, so dropping them loses nothing */
+    lo = (lo + page - 1) & ~(page - 1);
+    hi &= ~(page - 1);
+    if (hi > lo) {
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
 }

@@ -396,6 +396,7 @@ apr_status_t fa_python_start(apr_pool_t *p, fa_app_t *app,
     if ((rv = load_app(p, app, out)) != APR_SUCCESS) {
         return rv;
     }
+    fa_pyimport_release();
     fa_pybridge.interp = PyThreadState_Get()->interp;
     PyEval_SaveThread();
     return APR_SUCCESS;

@@ -41,6 +41,12 @@ PyObject *fa_pyimport_exec(const char *name);
 PyObject *fa_pyimport_embedded(PyObject *self, PyObject *name);
 /** _funcapp.source(name): an embedded module's source text, or None. */
 PyObject *fa_pyimport_source(PyObject *self, PyObject *name);
+/** Drops this process's mappings of the embedded bytecode and sources
+ * (some 450 kB of a worker's RSS once its app is imported: the imports
+ * touched most pages, and the kernel maps a fault's neighbours too).  The
+ * pages stay in the page cache, shared; a later import maps back what it
+ * reads. */
+void fa_pyimport_release(void);
 
 /* fa_pyinvoke.c: marshalling. */
 

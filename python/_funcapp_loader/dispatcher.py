@@ -56,13 +56,14 @@ def warm_up() -> None:
     worker, after import and before it takes requests: async ones on the
     worker's loop.  Never raises: an exception is logged, and the worker
     serves all the same."""
+    warm_ups = [f for f in _functions if f.trigger == WARMUP_TRIGGER and f.error is None]
+    if not warm_ups:
+        return  # WarmUpContext is lazy: looking it up imports json and re
     func = sys.modules.get('azure.functions')
     warm_up_context = (getattr(func, 'WarmUpContext', None)
                        or getattr(getattr(func, 'warmup', None), 'WarmUpContext', None)
                        or types.SimpleNamespace)
-    for function in _functions:
-        if function.trigger != WARMUP_TRIGGER or function.error is not None:
-            continue
+    for function in warm_ups:
         hexid = os.urandom(16).hex()
         invocation_id = '-'.join((hexid[:8], hexid[8:12], hexid[12:16], hexid[16:20], hexid[20:]))
         invocation, token = begin(function.name, invocation_id)

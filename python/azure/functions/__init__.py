@@ -42,8 +42,9 @@ _LAZY = {
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-        value = getattr(importlib.import_module('.' + _LAZY[name], __name__), name)
+        # __import__, not importlib.import_module: the importlib package
+        # would bring warnings in with it
+        value = getattr(__import__(_LAZY[name], globals(), None, (name,), 1), name)
         globals()[name] = value
         return value
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
