@@ -60,6 +60,11 @@ apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec);
  * sent): *@a vec and *@a nvec then describe what is left. */
 void fa_io_advance(struct iovec **vec, int *nvec, apr_size_t n);
 
+/** Writes what it can of @a vec without waiting (MSG_DONTWAIT, EINTR
+ * retried), advancing *@a vec / *@a nvec past what went out: APR_SUCCESS
+ * when all did, APR_EAGAIN when the socket is full, else the errno. */
+apr_status_t fa_io_send_nowait(int fd, struct iovec **vec, int *nvec);
+
 /**
  * One read of up to @a len bytes into @a buf; *got is what came.  Waits at
  * most @a timeout_ms for bytes (APR_TIMEUP), or, when negative, as the

@@ -37,29 +37,17 @@ static void frame_next(fa_body_pump_t *p)
 /* Writes what is left of the frame without waiting. */
 static apr_status_t write_frame(fa_body_pump_t *p, int fd)
 {
-    while (p->nvec > 0) {
-        struct msghdr msg;
-        ssize_t n;
+    apr_status_t rv = fa_io_send_nowait(fd, &p->at, &p->nvec);
 
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = p->at;
-        msg.msg_iovlen = (size_t)p->nvec;
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            p->wants = FA_PUMP_WANTS_WORKER;
-            return APR_EAGAIN;
-        }
-        if (n < 0) {
-            /* EPIPE, ECONNRESET: whatever the worker said is still there
-             * to read */
-            return APR_ECONNRESET;
-        }
-        fa_io_advance(&p->at, &p->nvec, (apr_size_t)n);
+    if (rv == APR_EAGAIN) {
+        p->wants = FA_PUMP_WANTS_WORKER;
     }
-    return APR_SUCCESS;
+    else if (rv != APR_SUCCESS) {
+        /* EPIPE, ECONNRESET: whatever the worker said is still there to
+         * read */
+        rv = APR_ECONNRESET;
+    }
+    return rv;
 }
 
 apr_status_t fa_body_pump_step(fa_body_pump_t *p, int fd)

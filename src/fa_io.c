@@ -119,30 +119,37 @@ void fa_io_advance(struct iovec **vec, int *nvec, apr_size_t n)
     }
 }
 
-apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec)
+apr_status_t fa_io_send_nowait(int fd, struct iovec **vec, int *nvec)
 {
-    while (nvec > 0) {
+    while (*nvec > 0) {
         struct msghdr msg;
         ssize_t n;
 
         memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = vec;
-        msg.msg_iovlen = (size_t)nvec;
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd pfd = {fd, POLLOUT, 0};
-                poll(&pfd, 1, -1);
-                continue;
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno;
+        msg.msg_iov = *vec;
+        msg.msg_iovlen = (size_t)*nvec;
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
-        fa_io_advance(&vec, &nvec, (apr_size_t)n);
+        if (n < 0) {
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? APR_EAGAIN
+                                                             : errno;
+        }
+        fa_io_advance(vec, nvec, (apr_size_t)n);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t fa_io_send(int fd, struct iovec *vec, int nvec)
+{
+    apr_status_t rv;
+
+    while ((rv = fa_io_send_nowait(fd, &vec, &nvec)) == APR_EAGAIN) {
+        struct pollfd pfd = {fd, POLLOUT, 0};
+        poll(&pfd, 1, -1);
+    }
+    return rv;
 }
 
 apr_status_t fa_io_recv(int fd, char *buf, apr_size_t len, int timeout_ms,
