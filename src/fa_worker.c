@@ -547,6 +547,7 @@ void fa_worker_main(fa_app_t *app, int slot, apr_interval_time_t delay,
 
     w->app = app;
     w->slot = slot;
+    w->pid = (apr_uint32_t)getpid();
     w->pool = p;
     setup_process(app, slot, delay, p);
     /* before the import: the code read is at least as new as this */

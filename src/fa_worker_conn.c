@@ -103,7 +103,7 @@ static int send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
     apr_size_t head_len;
 
     out = checked(inv, resp, &failed);
-    out->worker_pid = (apr_uint32_t)getpid();
+    out->worker_pid = c->w->pid;
     if (fa_wire_encode_response(inv->pool, out, &head, &head_len)
         != APR_SUCCESS) {
         fa_log(&c->w->app->log, FA_LOG_ERR, 0,
@@ -112,7 +112,7 @@ static int send_response(conn_t *c, fa_invocation_t *inv, fa_response_t *resp)
                inv->id);
         fa_http_response_500(&failed, inv->pool);
         out = &failed;
-        out->worker_pid = (apr_uint32_t)getpid();
+        out->worker_pid = c->w->pid;
         fa_wire_encode_response(inv->pool, out, &head, &head_len);
     }
     fa_wire_frame_iov(vec, head, head_len, out->body, out->body_len);

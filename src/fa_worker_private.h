@@ -100,6 +100,7 @@ typedef struct conn {
 struct worker {
     fa_app_t *app;
     int slot;
+    apr_uint32_t pid; /* getpid() once, not a system call a request */
     apr_pool_t *pool;
     apr_pollset_t *pollset;
     apr_thread_pool_t *threads;
