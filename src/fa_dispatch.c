@@ -111,10 +111,9 @@ static int connect_slot(fa_dispatch_t *d, int slot, conn_t *conn)
         errno = rv;
         return -1;
     }
-    /* A read that waits a beat interval fails with EAGAIN, so a wait for
-     * an answer looks at the function timeout and the worker's heartbeat
-     * every second (read_response) at no cost when the answer comes
-     * sooner: one recv, no poll. */
+    /* A blocking read that waits a beat interval fails with EAGAIN, so
+     * that no wait on the worker (the rest of a streamed answer) outlives
+     * a look at the function timeout and the worker's heartbeat. */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &beat, sizeof(beat));
     conn->fd = fd;
     return fd;
@@ -407,10 +406,13 @@ apr_status_t fa_dispatch_wait(fa_dispatch_t *d, int slot, int fd, int client_fd,
     }
 }
 
-/* Reads the worker's answer; each beat interval a read waits in vain
- * (EAGAIN, see connect_slot) it looks at the deadline and the worker's
- * heartbeat, and goes on reading where it was.  Bytes past the frame (a
- * streamed answer's first chunks) stay in @a carry. */
+/* Reads the worker's answer; each beat interval a wait is in vain it
+ * looks at the deadline and the worker's heartbeat, and goes on reading
+ * where it was.  Bytes past the frame (a streamed answer's first chunks)
+ * stay in @a carry.  The wait is a poll() for input, not a blocking recv:
+ * a thread asleep in recv() on a Unix socket is woken whenever the worker
+ * reads the request this side sent (unix_write_space wakes every sleeper
+ * of the socket), a second wake-up and context switch a request. */
 apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
                                        apr_pool_t *p, apr_time_t deadline,
                                        fa_io_carry_t *carry, char **payload,
@@ -422,8 +424,10 @@ apr_status_t fa_dispatch_read_response(fa_dispatch_t *d, int slot, int fd,
     apr_status_t rv;
 
     fa_wire_reader_init(&r, MAX_RESPONSE, FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE));
-    while (APR_STATUS_IS_EAGAIN(
-        rv = fa_io_recv_frame_carry(fd, &r, carry, -1, &type, payload, len))) {
+    while (APR_STATUS_IS_EAGAIN(rv = fa_io_recv_frame_carry(
+                                    fd, &r, carry, FA_SLOT_BEAT_INTERVAL_MS,
+                                    &type, payload, len))
+           || APR_STATUS_IS_TIMEUP(rv)) {
         if (timeout > 0 && apr_time_now() >= deadline) {
             rv = FA_TIMED_OUT;
             break;

@@ -132,20 +132,26 @@ for (1 .. 100) {
 # to hand it back), a stream chunked all the same; a def function's
 # keeps it alive
 {
-    my $sock = connect_to($s);
-    my @quick = map { [exchange($sock, '/api/asleep/0')] } 1 .. 3;
-    t_debug("3 quick async answers on one connection: "
-            . join(' ', map { $_->[0] } @quick));
+    # "quick" is within 5 ms: on a loaded machine one of these may miss
+    # it, so a round that saw a miss is tried again on a new connection
+    my ($sock, @quick, $status, $head, $body, $ended, $again);
+    for my $round (1 .. 5) {
+        $sock = connect_to($s);
+        @quick = map { [exchange($sock, '/api/asleep/0')] } 1 .. 3;
+        t_debug("3 quick async answers on one connection: "
+                . join(' ', map { $_->[0] } @quick));
+        ($status, $head, $body, $ended) =
+            exchange($sock, '/api/astream?n=3&gap=0.05&wait=0');
+        t_debug("quick async stream: $status, ended $ended, head $head");
+        ($again) = exchange($sock, '/api/asleep/0');
+        last if $again == 200 && $head !~ /^Connection: close/mi
+            && !grep { $_->[1] =~ /^Connection: close/mi } @quick;
+    }
     ok(3 == grep { $_->[0] == 200 && $_->[1] !~ /^Connection: close/mi } @quick);
-
-    my ($status, $head, $body, $ended) =
-        exchange($sock, '/api/astream?n=3&gap=0.05&wait=0');
-    t_debug("quick async stream: $status, ended $ended, head $head");
     ok($status == 200 && $head =~ /^Transfer-Encoding: chunked/mi
        && $head !~ /^Connection: close/mi && $ended
        && $body eq "chunk 0\nchunk 1\nchunk 2\n");
-    ($status) = exchange($sock, '/api/asleep/0');
-    ok($status == 200);    # the same connection again
+    ok($again == 200);    # the same connection again
 
     ($status, $head, $body, $ended) =
         exchange($sock, '/api/astream?n=3&gap=0.05&wait=0.1');
@@ -162,7 +168,7 @@ for (1 .. 100) {
     ok(closed($sock));
     $sock = connect_to($s);
     ($status, $head) = exchange($sock, '/api/ssleep/0');
-    my ($again) = exchange($sock, '/api/asleep/0');
+    ($again) = exchange($sock, '/api/asleep/0');
     t_debug("def then async on one connection: $status, $again");
     ok($status == 200 && $head !~ /^Connection: close/mi && $again == 200);
 }
