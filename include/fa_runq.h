@@ -22,15 +22,18 @@
  *
  * Leader/follower (fa_runq_follow): a runner whose queue is empty does
  * not end but waits to lead.  One thread at a time leads: it polls the
- * worker's connections (the lead hook).  A runner that leads and reads a
- * request runs it itself, without waking anyone on the request's path:
- * it first hands the lead on, to a waiting runner or, when none waits, to
- * the keeper (the worker's I/O thread, which never runs Python and leads
- * whenever no runner can: all busy, draining, or none started yet).  The
- * keeper hands the lead back to a runner that asks for it (a runner that
- * finds the queue empty while the keeper leads wakes the keeper's poll).
- * Requests read beyond the one the leader runs wait in the queue as
- * before, for waiting runners woken for them.
+ * worker's connections (the lead hook).  A runner that leads and reads
+ * requests keeps the lead and runs them itself, one after another, then
+ * polls again: nobody is woken on the requests' path, and one thread at a
+ * time wants the GIL (waking a follower for each batch cost a hello
+ * worker 0.6 context switches and 15-25 us a request).  Nobody polls while
+ * it runs, so the keeper (the worker's I/O thread, which never runs
+ * Python) watches it in steps of the stall time: once a request has run
+ * that long, the keeper takes the lead, and what the runner had queued
+ * gets runners by the stall rule.  The keeper also leads whenever no
+ * runner can (draining, none started yet) and hands the lead back to a
+ * runner that asks for it (a runner that finds the queue empty while the
+ * keeper leads wakes the keeper's poll).
  *
  * The thread pool, the "is a runner on a CPU" probe and the clock are
  * passed in, so the rule can be tested with a fake clock.
@@ -121,8 +124,10 @@ void fa_runq_run(fa_runq_t *q, pid_t self);
 void fa_runq_follow(fa_runq_t *q, apr_interval_time_t idle_wait);
 /**
  * The keeper: waits until it leads, or @a timeout passes (to look at the
- * drain), and says whether it leads.  While it leads it polls, pushes
- * what it read (fa_runq_push) and then calls fa_runq_keeper_yield.
+ * drain), and says whether it leads.  While a runner runs what it read,
+ * the wait is at most the stall time, and the keeper takes the lead from
+ * a runner whose request has run that long.  While it leads it polls,
+ * pushes what it read (fa_runq_push) and then calls fa_runq_keeper_yield.
  */
 int fa_runq_keeper_wait(fa_runq_t *q, apr_interval_time_t timeout);
 /** The keeper after a round: hands the lead to a runner that asked for

@@ -39,11 +39,24 @@ struct fa_runq {
     int asked;                    /* a waiting runner asked for the lead */
     int keep;                     /* the keeper keeps the lead */
     int closed;
+    /* The leader keeps the lead while it runs what it read (lead()): the
+     * lead stays open for it, with nobody polling meanwhile, so the
+     * keeper watches it and takes the lead when one request runs past
+     * stall_after. */
+    pid_t holder;         /* the runner that runs and will poll again */
+    apr_time_t run_began; /* when the holder began its current request */
+    int keeper_watches;   /* the keeper waits in steps of stall_after */
+    int quiet_looks;      /* its looks in a row that found no holder */
 };
 
 #define LEAD_KEEPER 0 /* the keeper polls (and at first) */
 #define LEAD_RUNNER 1 /* a runner polls */
-#define LEAD_OPEN 2   /* a woken runner is to take it */
+#define LEAD_OPEN 2   /* a woken runner, or the holder, is to take it */
+
+/* The keeper watches in steps of stall_after until this many steps in a
+ * row found no holder (some 100 ms by default), so that a holder wakes it
+ * once a busy spell, not once a request. */
+#define QUIET_LOOKS 50
 
 apr_status_t fa_runq_create(fa_runq_t **q, apr_pool_t *p, int max_runners,
                             int few, apr_interval_time_t stall_after,
@@ -109,14 +122,9 @@ static void wake_runners(fa_runq_t *q, int n)
     }
 }
 
-/* With the lock held: the batch joins the queue, waiting runners are
- * woken for it, and runners start while fewer than `few` run, but no more
- * than there are requests left (one woken for nothing costs as much as
- * one that runs). */
-static void append(fa_runq_t *q, fa_runq_batch_t *batch)
+/* With the lock held: the batch joins the queue. */
+static void link_batch(fa_runq_t *q, fa_runq_batch_t *batch)
 {
-    int want, left;
-
     if (q->tail) {
         q->tail->next = batch->head;
     }
@@ -125,9 +133,20 @@ static void append(fa_runq_t *q, fa_runq_batch_t *batch)
     }
     q->tail = batch->tail;
     q->queued += batch->n;
-    wake_runners(q, batch->n);
     batch->head = batch->tail = NULL;
     batch->n = 0;
+}
+
+/* With the lock held: the batch joins the queue, waiting runners are
+ * woken for it, and runners start while fewer than `few` run, but no more
+ * than there are requests left (one woken for nothing costs as much as
+ * one that runs). */
+static void append(fa_runq_t *q, fa_runq_batch_t *batch)
+{
+    int want, left;
+
+    wake_runners(q, batch->n);
+    link_batch(q, batch);
     left = q->queued - q->told;
     if (q->runners < q->few && left > 0) {
         want = q->few - q->runners;
@@ -223,18 +242,36 @@ static int wait_for_work(fa_runq_t *q)
         || q->leader == LEAD_OPEN;
 }
 
-/* With the lock held: the lead is open and this runner takes it.  It polls
- * until it reads requests or must give the lead back to the keeper, hands
- * the lead on (to a waiting runner, else the keeper, with a runner started
- * to wait for the next turn), then runs the first request it read itself:
- * nobody is woken on that request's path. */
-static void lead(fa_runq_t *q)
+/* With the lock held: the holder @a self begins a request.  The keeper
+ * is woken to watch only when it does not yet. */
+static void holder_begins(fa_runq_t *q, pid_t self)
+{
+    if (q->holder != self || q->leader != LEAD_OPEN) {
+        return;
+    }
+    q->run_began = q->hooks.now(q->hooks.baton);
+    if (!q->keeper_watches) {
+        q->keeper_watches = 1;
+        apr_thread_cond_signal(q->keeper_cv);
+    }
+}
+
+/* With the lock held: the lead is open and this runner (@a self) takes it.
+ * It polls until it reads requests or must give the lead back to the
+ * keeper.  Having read some, it keeps the lead and runs them itself, the
+ * first at once, the others queued for it (nobody is woken for them), and
+ * polls again after: no thread is woken on the requests' path.  The
+ * keeper takes the lead, and runners for what waits, if one of them runs
+ * past stall_after (fa_runq_keeper_wait).  Told to give the lead back,
+ * it hands it to the keeper. */
+static void lead(fa_runq_t *q, pid_t self)
 {
     fa_runq_batch_t batch = {NULL, NULL, 0};
     fa_runq_item_t *mine = NULL;
     int give_back;
 
     q->leader = LEAD_RUNNER;
+    q->holder = 0;
     while (!(give_back = q->keep || q->closed)) {
         apr_thread_mutex_unlock(q->lock);
         give_back = q->hooks.lead(q->hooks.baton, &batch);
@@ -250,19 +287,17 @@ static void lead(fa_runq_t *q)
             batch.tail = NULL;
         }
         else {
-            append(q, &batch);
+            link_batch(q, &batch);
         }
     }
-    if (!give_back && q->waiting > 0) {
+    if (mine && !give_back) {
         q->leader = LEAD_OPEN;
-        wake_runners(q, 1);
+        q->holder = self;
+        holder_begins(q, self);
     }
     else {
         q->leader = LEAD_KEEPER;
         apr_thread_cond_signal(q->keeper_cv);
-        if (!give_back && q->runners < q->few) {
-            start_runners(q, 1);
-        }
     }
     if (mine) {
         apr_thread_mutex_unlock(q->lock);
@@ -289,6 +324,7 @@ void fa_runq_run(fa_runq_t *q, pid_t self)
             }
             --q->queued;
             ++q->taken;
+            holder_begins(q, self);
             apr_thread_mutex_unlock(q->lock);
             q->hooks.run(q->hooks.baton, item);
             apr_thread_mutex_lock(q->lock);
@@ -297,8 +333,8 @@ void fa_runq_run(fa_runq_t *q, pid_t self)
         if (!q->follow || q->closed) {
             break;
         }
-        if (q->leader == LEAD_OPEN) {
-            lead(q);
+        if (q->leader == LEAD_OPEN && (!q->holder || q->holder == self)) {
+            lead(q, self);
             continue;
         }
         if (q->leader == LEAD_KEEPER && !q->keep && !q->asked) {
@@ -322,13 +358,46 @@ void fa_runq_follow(fa_runq_t *q, apr_interval_time_t idle_wait)
     q->idle_wait = idle_wait;
 }
 
+/* With the lock held: the keeper takes the lead from a holder whose
+ * request runs past stall_after (or when told to keep it).  What the
+ * holder queued waits for runners: the next fa_runq_push looks at the
+ * stall at once. */
+static void watch_holder(fa_runq_t *q)
+{
+    apr_time_t now;
+
+    if (q->leader != LEAD_OPEN || !q->holder) {
+        if (++q->quiet_looks >= QUIET_LOOKS) {
+            q->keeper_watches = 0;
+        }
+        return;
+    }
+    q->quiet_looks = 0;
+    now = q->hooks.now(q->hooks.baton);
+    if (!q->keep && now - q->run_began < q->stall_after) {
+        return;
+    }
+    q->leader = LEAD_KEEPER;
+    q->holder = 0;
+    q->keeper_watches = 0;
+    q->watching = q->queued > 0;
+    q->taken_seen = q->taken;
+    q->moved_at = now - q->stall_after;
+}
+
 int fa_runq_keeper_wait(fa_runq_t *q, apr_interval_time_t timeout)
 {
     int leads;
 
     apr_thread_mutex_lock(q->lock);
     if (q->leader != LEAD_KEEPER) {
+        if (q->keeper_watches && timeout > q->stall_after) {
+            timeout = q->stall_after;
+        }
         apr_thread_cond_timedwait(q->keeper_cv, q->lock, timeout);
+        if (q->keeper_watches) {
+            watch_holder(q);
+        }
     }
     leads = q->leader == LEAD_KEEPER;
     apr_thread_mutex_unlock(q->lock);

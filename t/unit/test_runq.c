@@ -366,18 +366,6 @@ static void test_pending_runners_nudge_the_pool(void **state)
         assert_true(ok_);                                                      \
     } while (0)
 
-/* Waits until @a n runners wait for work (the queue's lock, not the
- * fixture's: wake_leader takes that one under the queue's). */
-static void wait_waiting(fixture_t *f, int n)
-{
-    int tries = 5000;
-
-    while (fa_runq_waiting(f->q) != n && --tries) {
-        apr_sleep(MS(1));
-    }
-    assert_int_equal(fa_runq_waiting(f->q), n);
-}
-
 static void feed(fixture_t *f, int n)
 {
     apr_thread_mutex_lock(f->lock);
@@ -393,12 +381,12 @@ static void close_and_join(fixture_t *f)
 }
 
 /* The keeper leads first; a runner done with the queue asks it for the
- * lead; a runner that reads a request runs it itself, handing the lead
- * on: to the keeper (and a new runner) when none waits, else to the
- * waiting runner. */
-static void test_leader_runs_what_it_reads(void **state)
+ * lead.  A runner that reads requests keeps the lead and runs them all
+ * itself, waking nobody and starting no runner, then polls again. */
+static void test_leader_keeps_the_lead(void **state)
 {
     fixture_t *f = make(4, 2, 1);
+    int i;
 
     (void)state;
     fa_runq_follow(f->q, MS(50));
@@ -410,21 +398,58 @@ static void test_leader_runs_what_it_reads(void **state)
     assert_true(fa_runq_keeper_yield(f->q));
     WAIT_UNTIL(f, f->leading == 1);
     assert_false(fa_runq_keeper_wait(f->q, MS(1)));
-    feed(f, 1); /* item 1: nobody waits, so the keeper leads again */
-    WAIT_UNTIL(f, f->nrun == 2);
-    assert_true(apr_os_thread_equal(f->ran_by[1], f->read_by[1]));
-    assert_true(fa_runq_keeper_wait(f->q, MS(1000)));
-    assert_int_equal(f->started, 2); /* to wait for the next turn */
-    WAIT_UNTIL(f, f->wakes == 2);    /* it asks */
+    feed(f, 3); /* items 1-3 in one round */
+    WAIT_UNTIL(f, f->nrun == 4 && f->leading == 1);
+    for (i = 1; i < 4; ++i) {
+        assert_int_equal(f->order[i], i);
+        assert_true(apr_os_thread_equal(f->ran_by[i], f->read_by[1]));
+        assert_true(apr_os_thread_equal(f->read_by[i], f->read_by[1]));
+    }
+    assert_int_equal(f->started, 1);
+    assert_int_equal(f->wakes, 1);
+    assert_false(fa_runq_keeper_wait(f->q, MS(1)));
+    feed(f, 1); /* item 4: the same runner, still leading */
+    WAIT_UNTIL(f, f->nrun == 5 && f->leading == 1);
+    assert_true(apr_os_thread_equal(f->ran_by[4], f->read_by[1]));
+    assert_int_equal(f->started, 1);
+    close_and_join(f);
+}
+
+/* A request the leader runs past the stall time: the keeper takes the
+ * lead, and what the leader had queued gets runners of its own once the
+ * leader is seen off the CPU. */
+static void test_keeper_takes_a_stuck_leaders_lead(void **state)
+{
+    fixture_t *f = make(4, 2, 1);
+
+    (void)state;
+    fa_runq_follow(f->q, MS(50));
+    push(f, 0, 1);
+    f->nfed = f->ntaken = 1;
+    WAIT_UNTIL(f, f->nrun == 1 && f->wakes == 1);
     assert_true(fa_runq_keeper_yield(f->q));
     WAIT_UNTIL(f, f->leading == 1);
-    wait_waiting(f, 1); /* the first runner, done with item 1 */
-    feed(f, 1);         /* item 2: that runner takes the lead */
-    WAIT_UNTIL(f, f->nrun == 3 && f->leading == 1);
-    assert_true(apr_os_thread_equal(f->ran_by[2], f->read_by[2]));
-    assert_false(fa_runq_keeper_wait(f->q, MS(1)));
-    assert_int_equal(f->started, 2);
-    assert_int_equal(f->wakes, 2);
+    f->block = 1;
+    feed(f, 3); /* item 1 runs and blocks; 2 and 3 wait behind it */
+    wait_in_run(f, 1);
+    assert_int_equal(fa_runq_queued(f->q), 2);
+    assert_false(fa_runq_keeper_wait(f->q, MS(1))); /* not yet stuck */
+    f->clock += MS(3);
+    assert_true(fa_runq_keeper_wait(f->q, MS(1000)));
+    f->cpu_busy = 1; /* on a CPU: slow, not blocked; no more runners */
+    push(f, 0, 0);
+    assert_int_equal(f->started, 1);
+    f->cpu_busy = 0;
+    f->clock += MS(3);
+    push(f, 0, 0);
+    assert_int_equal(f->started, 3);
+    wait_in_run(f, 3);
+    apr_thread_mutex_lock(f->lock);
+    f->block = 0;
+    apr_thread_cond_broadcast(f->changed);
+    apr_thread_mutex_unlock(f->lock);
+    WAIT_UNTIL(f, f->nrun == 4);
+    assert_int_equal(fa_runq_queued(f->q), 0);
     close_and_join(f);
 }
 
@@ -485,7 +510,8 @@ int main(void)
         cmocka_unit_test(test_no_stall_while_a_runner_runs),
         cmocka_unit_test(test_runners_capped),
         cmocka_unit_test(test_pending_runners_nudge_the_pool),
-        cmocka_unit_test(test_leader_runs_what_it_reads),
+        cmocka_unit_test(test_leader_keeps_the_lead),
+        cmocka_unit_test(test_keeper_takes_a_stuck_leaders_lead),
         cmocka_unit_test(test_keep_takes_the_lead_back),
         cmocka_unit_test(test_bad_sizes_refused),
     };
