@@ -34,8 +34,10 @@ sub pid_of { (split ' ', $_[0]->content)[0] }
     t_debug("codes @codes; pids " . join ' ', map { "$_:$pids{$_}" } sort keys %pids);
     ok(!grep { $_ != 200 } @codes);
     ok(keys %pids >= 3);
-    # nobody served far past its limit (a successor needs a moment)
-    ok(!grep { $_ > 20 } values %pids);
+    # nobody served far past its limit (a successor needs a moment: 11-15
+    # requests a pid in three runs on a loaded machine, 21 once in CI;
+    # without recycling one pid would answer all 40)
+    ok(!grep { $_ > 25 } values %pids);
     ok(log_since($from, qr/FA075: worker 0 \(pid \d+\) served 5 requests/) >= 2);
     ok(log_since($from, qr/FA077: worker 0 of .* asked to be replaced; its successor is pid \d+/) >= 2);
 }
