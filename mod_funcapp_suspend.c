@@ -4,10 +4,12 @@
  * (event MPM).
  *
  * The handler sends the request to a worker and waits for its answer in
- * its thread for FunctionAppSuspend's after=MS: an answer in time (most
- * short ones) is sent from there as any other, its connection kept
+ * its thread for FunctionAppSuspend's after=MS, and again for as long as
+ * no more than its threads=PCT of the child's threads wait so (threads
+ * to spare cost nothing, and keep the connection): an answer in time
+ * (most short ones) is sent from there as any other, its connection kept
  * alive.  Otherwise it returns SUSPENDED and the event MPM's thread goes
- * back to serve others: the wait cost at most MS.  fa_suspend's watcher
+ * back to serve others: the wait cost MS once threads grow scarce.  fa_suspend's watcher
  * thread sees the answer (or the timeout, the client's hang-up, a stalled
  * worker) and a zero-delay ap_mpm_register_timed_callback finishes the
  * request on an MPM worker thread, as httpd's mod_dialup does.
@@ -43,6 +45,7 @@
 #include "ap_mpm.h"
 #include "mpm_common.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "fa_dispatch_call.h"
@@ -52,11 +55,21 @@
 
 APLOG_USE_MODULE(funcapp);
 
+/* The longest a request waits in its thread while threads are to spare
+ * (answered_in_thread): above the latency of a busy server's quick
+ * answers, short next to the function timeout's granularity. */
+#define WAIT_ON apr_time_from_msec(100)
+
 /* How long a closed connection waits for the client to close its side. */
 #define LINGER apr_time_from_sec(2)
 
 /* The child's watcher; NULL where requests are not suspended. */
 static fa_suspend_t *watcher;
+
+/* The child's threads (ThreadsPerChild), and how many of them wait in
+ * the handler for an async answer now. */
+static int child_threads;
+static apr_uint32_t waiting_in_thread;
 
 /* A suspended request: in its pool, used by one thread at a time (the
  * handler's, then the callbacks'), and by the watcher only through
@@ -99,6 +112,32 @@ int fa_glue_suspend_eligible(request_rec *r, const server_conf_t *conf,
         && !r->prev && r->proto_num < HTTP_VERSION(2, 0);
 }
 
+/* Waits in this thread for the answer: after=MS, and on up to WAIT_ON in
+ * all if no more than threads=PCT of the child's threads wait so (and the
+ * client stays); whether the answer came.  Past that, the watcher sees to
+ * it.  Why: by Little's law a busy server's answers take connections /
+ * rate (64 / 8k req/s = 8 ms), so MS alone suspended most requests of a
+ * slower machine, each then closing its connection, while the threads the
+ * waits held were to spare.  The share is looked at once, and the wait on
+ * is bounded: a burst of long awaits (1000 x asyncio.sleep(1)) gets its
+ * threads back soon, to take the rest of the burst. */
+static int answered_in_thread(suspended_request_t *s, int client_fd)
+{
+    const fa_app_config_t *cfg = s->conf->app->config;
+    apr_uint32_t most =
+        (apr_uint32_t)(child_threads * cfg->suspend_threads / 100);
+    apr_uint32_t waiting = apr_atomic_inc32(&waiting_in_thread) + 1;
+    int got = fa_dispatch_call_wait(s->call, client_fd, cfg->suspend_after);
+
+    if (got == 0 && cfg->suspend_after > 0 && cfg->suspend_after < WAIT_ON
+        && waiting <= most) {
+        got = fa_dispatch_call_wait(s->call, client_fd,
+                                    WAIT_ON - cfg->suspend_after);
+    }
+    apr_atomic_dec32(&waiting_in_thread);
+    return got == 1;
+}
+
 int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
                     fa_request_t *req, const fa_function_t *function)
 {
@@ -116,8 +155,7 @@ int fa_glue_suspend(request_rec *r, const server_conf_t *conf,
     rv = fa_dispatch_call_send(
         conf->dispatch, r->pool, s->req,
         r->method_number == M_GET || r->method_number == M_OPTIONS, &s->call);
-    if (rv == APR_SUCCESS
-        && fa_dispatch_call_wait(s->call, conf->app->config->suspend_after)) {
+    if (rv == APR_SUCCESS && answered_in_thread(s, fa_glue_client_fd(r))) {
         /* answered in time: in this thread, the connection kept alive */
         rv = fa_dispatch_call_receive(s->call, APR_SUCCESS, &resp, &stream);
         if (rv != FA_RESENT) { /* else another worker has it: suspended */
@@ -265,6 +303,9 @@ void fa_glue_suspend_child_init(apr_pool_t *pchild, server_rec *s)
      * (they cannot be tried here: its timers start after child_init) */
     if (ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) != APR_SUCCESS || !async) {
         return; /* prefork, worker: a thread a request, as ever */
+    }
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &child_threads) != APR_SUCCESS) {
+        child_threads = 0; /* then every wait ends after MS */
     }
     rv = fa_suspend_create(&watcher, pchild, fire, stalled);
     if (rv != APR_SUCCESS) {

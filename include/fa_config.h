@@ -81,10 +81,13 @@ typedef struct fa_app_config {
     apr_interval_time_t suspend_after; /* its after=MS: how long the handler
                                         * waits for the answer in its
                                         * thread before suspending */
-    const char *keys_dir;              /* FunctionAppKeys DIR, absolute */
-    apr_array_header_t *key_specs;     /* of fa_key_spec_t */
-    const char *python_home;           /* FunctionAppPythonHome, as given */
-    apr_array_header_t *python_path;   /* FunctionAppPythonPath: char *s as
+    /* its threads=PCT: the share of a child's threads that may wait on
+     * past after=MS (up to 100 ms) */
+    int suspend_threads;
+    const char *keys_dir;            /* FunctionAppKeys DIR, absolute */
+    apr_array_header_t *key_specs;   /* of fa_key_spec_t */
+    const char *python_home;         /* FunctionAppPythonHome, as given */
+    apr_array_header_t *python_path; /* FunctionAppPythonPath: char *s as
                                       * given, absolute once resolved */
     const char *venv_site; /* the venv's site-packages (fa_pyenv_resolve) */
     struct fa_cors *cors_directive; /* FunctionAppCors; NULL unset */
@@ -121,11 +124,13 @@ apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
 #define FA_SUSPEND_AFTER_DEFAULT_MS 5
 /** The largest after=MS: beyond, the thread is held as without suspension. */
 #define FA_SUSPEND_AFTER_MAX_MS 1000
+/** FunctionAppSuspend's threads=PCT when not given (README). */
+#define FA_SUSPEND_THREADS_DEFAULT 50
 
 /**
- * Parses `FunctionAppSuspend on [after=MS]|off` into @a cfg (suspend and
- * suspend_after).  On failure *error is
- * "FunctionAppSuspend must be on [after=MS] or off, ...".
+ * Parses `FunctionAppSuspend on [after=MS] [threads=PCT]|off` into @a cfg
+ * (suspend, suspend_after, suspend_threads).  On failure *error is
+ * "FunctionAppSuspend must be on [after=MS] [threads=PCT] or off, ...".
  */
 apr_status_t fa_config_parse_suspend(apr_pool_t *p, int argc, char *const *argv,
                                      fa_app_config_t *cfg, const char **error);

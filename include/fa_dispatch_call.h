@@ -32,10 +32,11 @@ apr_status_t fa_dispatch_call_send(fa_dispatch_t *d, apr_pool_t *p,
 
 /** The worker connection to watch for the answer. */
 int fa_dispatch_call_fd(const fa_dispatch_call_t *call);
-/** Whether the worker connection became readable (an answer, or the
- * worker gone) within @a wait, rounded up to whole milliseconds; 0 for a
- * @a wait of 0. */
-int fa_dispatch_call_wait(const fa_dispatch_call_t *call,
+/** 1 when the worker connection became readable (an answer, or the
+ * worker gone) within @a wait, rounded up to whole milliseconds; -1 when
+ * @a client_fd (if not -1) hung up or failed first; 0 otherwise (and for
+ * a @a wait of 0). */
+int fa_dispatch_call_wait(const fa_dispatch_call_t *call, int client_fd,
                           apr_interval_time_t wait);
 /** The slot of the worker that has the request. */
 int fa_dispatch_call_worker(const fa_dispatch_call_t *call);

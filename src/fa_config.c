@@ -19,6 +19,7 @@ fa_app_config_t *fa_config_make(apr_pool_t *p)
     cfg->handlers = apr_array_make(p, 2, sizeof(fa_handler_spec_t));
     cfg->key_specs = apr_array_make(p, 2, sizeof(fa_key_spec_t));
     cfg->suspend_after = FA_SUSPEND_AFTER_DEFAULT_MS * 1000;
+    cfg->suspend_threads = FA_SUSPEND_THREADS_DEFAULT;
     return cfg;
 }
 
@@ -45,10 +46,12 @@ fa_app_config_t *fa_config_merge(apr_pool_t *p, const fa_app_config_t *base,
     cfg->timers = add->timers ? add->timers : base->timers;
     cfg->debug_headers =
         add->debug_headers ? add->debug_headers : base->debug_headers;
-    /* on or off and its after=MS go together */
+    /* on or off and its after=MS and threads=PCT go together */
     cfg->suspend = add->suspend ? add->suspend : base->suspend;
     cfg->suspend_after =
         add->suspend ? add->suspend_after : base->suspend_after;
+    cfg->suspend_threads =
+        add->suspend ? add->suspend_threads : base->suspend_threads;
     cfg->settings = apr_table_overlay(p, base->settings, add->settings);
     apr_table_compress(cfg->settings, APR_OVERLAP_TABLES_SET);
     /* handlers belong to the app they were declared with: a vhost naming
@@ -209,40 +212,51 @@ bad:
     return APR_EINVAL;
 }
 
-/* Whether @a arg is after=MS with MS in range, into *@a ms. */
-static int suspend_after(apr_pool_t *p, const char *arg, int *ms)
+/* Whether @a arg is NAME=N with N from 0 to @a max, into *@a n. */
+static int suspend_option(apr_pool_t *p, const char *arg, const char *name,
+                          int max, int *n)
 {
+    apr_size_t len = strlen(name);
     const char *why;
 
-    return !strncasecmp(arg, "after=", 6)
-        && fa_config_parse_count(p, "after", arg + 6, 0,
-                                 FA_SUSPEND_AFTER_MAX_MS, ms, &why)
+    return !strncasecmp(arg, name, len) && arg[len] == '='
+        && fa_config_parse_count(p, name, arg + len + 1, 0, max, n, &why)
         == APR_SUCCESS;
 }
 
 apr_status_t fa_config_parse_suspend(apr_pool_t *p, int argc, char *const *argv,
                                      fa_app_config_t *cfg, const char **error)
 {
-    int ms = FA_SUSPEND_AFTER_DEFAULT_MS;
+    int ms = -1, pct = -1;
     const char *given = argc ? argv[0] : "";
-    int i;
+    int i, ok = argc >= 1 && argc <= 3 && !strcasecmp(argv[0], "on");
 
     if (argc == 1 && !strcasecmp(argv[0], "off")) {
         cfg->suspend = -1;
         return APR_SUCCESS;
     }
-    if ((argc == 1 || argc == 2) && !strcasecmp(argv[0], "on")
-        && (argc == 1 || suspend_after(p, argv[1], &ms))) {
+    /* each option once, in either order */
+    for (i = 1; ok && i < argc; ++i) {
+        ok = (ms < 0
+              && suspend_option(p, argv[i], "after", FA_SUSPEND_AFTER_MAX_MS,
+                                &ms))
+            || (pct < 0 && suspend_option(p, argv[i], "threads", 100, &pct));
+    }
+    if (ok) {
         cfg->suspend = 1;
-        cfg->suspend_after = (apr_interval_time_t)ms * 1000;
+        cfg->suspend_after =
+            (apr_interval_time_t)(ms < 0 ? FA_SUSPEND_AFTER_DEFAULT_MS : ms)
+            * 1000;
+        cfg->suspend_threads = pct < 0 ? FA_SUSPEND_THREADS_DEFAULT : pct;
         return APR_SUCCESS;
     }
     for (i = 1; i < argc; ++i) {
         given = apr_pstrcat(p, given, " ", argv[i], NULL);
     }
     *error = apr_psprintf(p,
-                          "FunctionAppSuspend must be on [after=MS] or off, "
-                          "MS a whole number from 0 to %d, not '%s'",
+                          "FunctionAppSuspend must be on [after=MS] "
+                          "[threads=PCT] or off, MS a whole number from 0 "
+                          "to %d, PCT from 0 to 100, not '%s'",
                           FA_SUSPEND_AFTER_MAX_MS, given);
     return APR_EINVAL;
 }

@@ -104,14 +104,19 @@ int fa_dispatch_call_fd(const fa_dispatch_call_t *call)
     return call->conn.fd;
 }
 
-int fa_dispatch_call_wait(const fa_dispatch_call_t *call,
+int fa_dispatch_call_wait(const fa_dispatch_call_t *call, int client_fd,
                           apr_interval_time_t wait)
 {
-    struct pollfd pfd = {call->conn.fd, POLLIN, 0};
+    struct pollfd pfd[2] = {{call->conn.fd, POLLIN, 0},
+                            {client_fd, POLLRDHUP, 0}};
 
     /* a signal ends the wait early: the request is suspended then, which
      * is only slower */
-    return wait > 0 && poll(&pfd, 1, (int)((wait + 999) / 1000)) == 1;
+    if (wait <= 0
+        || poll(pfd, client_fd < 0 ? 1 : 2, (int)((wait + 999) / 1000)) < 1) {
+        return 0;
+    }
+    return pfd[0].revents ? 1 : -1;
 }
 
 int fa_dispatch_call_worker(const fa_dispatch_call_t *call)

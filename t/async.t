@@ -55,14 +55,16 @@ wait_for_pids($base, 1);
 # 1000 awaiting requests on 1 x 1: all together (the first round opens the
 # httpd children's connections to the worker; the second is measured).
 # The bound is loose: on 2 shared cores the test client alone needs about
-# 1.25 s for 1000 requests to a bare asyncio server.
+# 1.25 s for 1000 requests to a bare asyncio server, and more when the
+# machine is slow (2.0 s was passed in CI); a thread a request, 150 of
+# them, would take 7 waves.
 {
     fire("$base/api/asleep/1", 1000);
     my @r = fire("$base/api/asleep/1", 1000);
     my @t = map { $_->{seconds} } @r;
     t_debug("1000 x asyncio.sleep(1): first $t[0], last $t[-1]");
     ok((grep { $_->{status} == 200 } @r) == 1000);
-    ok($t[-1] < 2.0);
+    ok($t[-1] < 2.5);
 }
 
 # time.sleep in an async def blocks the loop: one after another, as on Azure

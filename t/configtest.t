@@ -29,8 +29,9 @@ my @bad = (
     ["FunctionTimeout 1:2",
      qr/^FunctionTimeout must be SECONDS, hh:mm:ss or off, not '1:2'$/m],
     (map { ["FunctionAppSuspend $_",
-            qr/^FunctionAppSuspend must be on \[after=MS\] or off, MS a whole number from 0 to 1000, not '\Q$_\E'$/m] }
-         ('on after=1001', 'off after=5', 'maybe')),
+            qr/^FunctionAppSuspend must be on \[after=MS\] \[threads=PCT\] or off, MS a whole number from 0 to 1000, PCT from 0 to 100, not '\Q$_\E'$/m] }
+         ('on after=1001', 'off after=5', 'maybe', 'on threads=101',
+          'on threads=5 threads=6')),
     ["FunctionHandler hi function_app.py authLevel=root",
      qr/^FunctionHandler: authLevel must be anonymous, function or admin, not 'root'$/m],
 );

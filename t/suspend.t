@@ -18,7 +18,7 @@ use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(standalone_conf standalone_start standalone_stop fire
                    t_dir free_port);
 
-plan tests => 26;
+plan tests => 29;
 
 my $app = t_dir() . '/apps/async';
 my $ID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -89,8 +89,12 @@ sub closed {
     return defined $n && $n == 0;
 }
 
+# threads=0: every request still waiting after 5 ms is suspended, so
+# that one request shows what a suspended one does (the default, 50,
+# waits on while threads are to spare: the block before the last)
 my $s = standalone_conf(config => "$mpm\nFunctionApp $app\n"
-                                . "FunctionTimeout 3\n");
+                                . "FunctionTimeout 3\n"
+                                . "FunctionAppSuspend on threads=0\n");
 ok(standalone_start($s));
 my $base = $s->{base};
 for (1 .. 100) {
@@ -237,6 +241,33 @@ sub answered_during {
     }
     ok($gone);
     ok(log_text($s) !~ /Segmentation|AH00052/);
+}
+
+# The default threads=50: a request waits on in its thread (up to 100 ms)
+# while no more than half the child's threads wait so, and is suspended
+# past that.  A 50 ms answer keeps its connection; 1000 x asleep(1) take
+# one wave.
+{
+    my $dflt = standalone_conf(config => "$mpm\nFunctionApp $app\n");
+    ok(standalone_start($dflt));
+    for (1 .. 100) {
+        my ($r) = fire("$dflt->{base}/api/asleep/0", 1);
+        last if $r->{status} == 200;
+        Time::HiRes::sleep(0.2);
+    }
+    my $sock = connect_to($dflt);
+    my ($status, $head) = exchange($sock, '/api/asleep/0.05');
+    my ($again) = exchange($sock, '/api/asleep/0');
+    t_debug("50 ms async answer, threads to spare: $status, then $again; "
+            . "head $head");
+    ok($status == 200 && $head !~ /^Connection: close/mi && $again == 200);
+    fire("$dflt->{base}/api/asleep/1", 1000);
+    my @r = fire("$dflt->{base}/api/asleep/1", 1000);
+    my $ok = grep { $_->{status} == 200 } @r;
+    my $last = last_of(@r);
+    t_debug("1000 x asleep(1), threads=50: $ok ok, last $last s");
+    ok($ok == 1000 && $last < 2.5);
+    standalone_stop($dflt);
 }
 
 # FunctionAppSuspend off: a thread a request again, so 300 requests on

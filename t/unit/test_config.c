@@ -483,6 +483,10 @@ static void test_suspend(void **state)
     char *on[] = {"on"}, *off[] = {"Off"}, *after[] = {"on", "after=20"};
     char *zero[] = {"ON", "after=0"}, *big[] = {"on", "after=1001"};
     char *off_after[] = {"off", "after=3"}, *other[] = {"maybe"};
+    char *both[] = {"on", "threads=0", "after=7"},
+         *all[] = {"on", "threads=100"};
+    char *twice[] = {"on", "threads=1", "threads=2"},
+         *over[] = {"on", "threads=101"};
     const char *err = NULL;
 
     (void)state;
@@ -509,17 +513,33 @@ static void test_suspend(void **state)
     assert_int_equal(fa_config_parse_suspend(pool, 2, big, add, &err),
                      APR_EINVAL);
     assert_string_equal(err,
-                        "FunctionAppSuspend must be on [after=MS] or "
-                        "off, MS a whole number from 0 to 1000, not "
-                        "'on after=1001'");
+                        "FunctionAppSuspend must be on [after=MS] "
+                        "[threads=PCT] or off, MS a whole number from 0 "
+                        "to 1000, PCT from 0 to 100, not 'on after=1001'");
     assert_int_equal(fa_config_parse_suspend(pool, 2, off_after, add, &err),
                      APR_EINVAL);
     assert_int_equal(fa_config_parse_suspend(pool, 1, other, add, &err),
                      APR_EINVAL);
     assert_string_equal(err,
-                        "FunctionAppSuspend must be on [after=MS] or "
-                        "off, MS a whole number from 0 to 1000, not "
-                        "'maybe'");
+                        "FunctionAppSuspend must be on [after=MS] "
+                        "[threads=PCT] or off, MS a whole number from 0 "
+                        "to 1000, PCT from 0 to 100, not 'maybe'");
+
+    /* threads=PCT, before or after after=MS, each once */
+    assert_int_equal(base->suspend_threads, FA_SUSPEND_THREADS_DEFAULT);
+    assert_int_equal(fa_config_parse_suspend(pool, 3, both, add, &err),
+                     APR_SUCCESS);
+    assert_int_equal(add->suspend_threads, 0);
+    assert_int_equal(add->suspend_after, 7000);
+    assert_int_equal(fa_config_merge(pool, base, add)->suspend_threads, 0);
+    assert_int_equal(fa_config_parse_suspend(pool, 2, all, add, &err),
+                     APR_SUCCESS);
+    assert_int_equal(add->suspend_threads, 100);
+    assert_int_equal(add->suspend_after, FA_SUSPEND_AFTER_DEFAULT_MS * 1000);
+    assert_int_equal(fa_config_parse_suspend(pool, 3, twice, add, &err),
+                     APR_EINVAL);
+    assert_int_equal(fa_config_parse_suspend(pool, 2, over, add, &err),
+                     APR_EINVAL);
 }
 
 int main(void)
