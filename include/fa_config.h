@@ -82,7 +82,7 @@ typedef struct fa_app_config {
                                         * waits for the answer in its
                                         * thread before suspending */
     /* its threads=PCT: the share of a child's threads that may wait on
-     * past after=MS (up to 100 ms) */
+     * past after=MS (up to 30 ms) */
     int suspend_threads;
     const char *keys_dir;            /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs;   /* of fa_key_spec_t */

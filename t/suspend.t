@@ -243,9 +243,9 @@ sub answered_during {
     ok(log_text($s) !~ /Segmentation|AH00052/);
 }
 
-# The default threads=50: a request waits on in its thread (up to 100 ms)
+# The default threads=50: a request waits on in its thread (up to 30 ms)
 # while no more than half the child's threads wait so, and is suspended
-# past that.  A 50 ms answer keeps its connection; 1000 x asleep(1) take
+# past that.  A 15 ms answer keeps its connection; 1000 x asleep(1) take
 # one wave.
 {
     my $dflt = standalone_conf(config => "$mpm\nFunctionApp $app\n");
@@ -256,9 +256,9 @@ sub answered_during {
         Time::HiRes::sleep(0.2);
     }
     my $sock = connect_to($dflt);
-    my ($status, $head) = exchange($sock, '/api/asleep/0.05');
+    my ($status, $head) = exchange($sock, '/api/asleep/0.015');
     my ($again) = exchange($sock, '/api/asleep/0');
-    t_debug("50 ms async answer, threads to spare: $status, then $again; "
+    t_debug("15 ms async answer, threads to spare: $status, then $again; "
             . "head $head");
     ok($status == 200 && $head !~ /^Connection: close/mi && $again == 200);
     fire("$dflt->{base}/api/asleep/1", 1000);
