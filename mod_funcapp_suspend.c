@@ -4,15 +4,15 @@
  * (event MPM).
  *
  * The handler sends the request to a worker and waits for its answer in
- * its thread for FunctionAppSuspend's after=MS, and again for as long as
- * no more than its threads=PCT of the child's threads wait so (threads
- * to spare cost nothing, and keep the connection): an answer in time
- * (most short ones) is sent from there as any other, its connection kept
- * alive.  Otherwise it returns SUSPENDED and the event MPM's thread goes
- * back to serve others: the wait cost MS once threads grow scarce.  fa_suspend's watcher
- * thread sees the answer (or the timeout, the client's hang-up, a stalled
- * worker) and a zero-delay ap_mpm_register_timed_callback finishes the
- * request on an MPM worker thread, as httpd's mod_dialup does.
+ * its thread for FunctionAppSuspend's after=MS, and on up to 30 ms in
+ * all while no more than its threads=PCT of the child's threads wait so
+ * (threads to spare cost nothing, and keep the connection): an answer in
+ * time (most short ones) is sent from there as any other, its connection
+ * kept alive.  Otherwise it returns SUSPENDED and the event MPM's thread
+ * goes back to serve others.  fa_suspend's watcher thread sees the
+ * answer (or the timeout, the client's hang-up, a stalled worker) and a
+ * zero-delay ap_mpm_register_timed_callback finishes the request on an
+ * MPM worker thread, as httpd's mod_dialup does.
  *
  * What httpd 2.4 does not give, and how it is done here:
  *

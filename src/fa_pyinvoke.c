@@ -202,6 +202,17 @@ static apr_status_t result_response(fa_invocation_t *inv, PyObject *result,
     return rv;
 }
 
+/* A whole @a result as the response to send (a 500 if it is malformed);
+ * the body is no longer readable.  With the GIL. */
+static void whole_response(fa_invocation_t *inv, PyObject *result,
+                           fa_response_t *resp)
+{
+    fa_pybody_detach(inv);
+    if (result_response(inv, result, resp) != APR_SUCCESS) {
+        fa_http_response_500(resp, inv->pool);
+    }
+}
+
 void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
 {
     fa_response_t resp, *rp = NULL;
@@ -212,12 +223,12 @@ void fa_pyinvoke_answer(fa_invocation_t *inv, PyObject *result)
         fa_pystream_sync(inv, result, chunks);
         return;
     }
-    fa_pybody_detach(inv);
     if (result) {
-        if (result_response(inv, result, &resp) != APR_SUCCESS) {
-            fa_http_response_500(&resp, inv->pool);
-        }
+        whole_response(inv, result, &resp);
         rp = &resp;
+    }
+    else {
+        fa_pybody_detach(inv);
     }
     Py_BEGIN_ALLOW_THREADS fa_pybridge.done(inv, rp);
     Py_END_ALLOW_THREADS
@@ -259,13 +270,9 @@ static int answer_copied(fa_invocation_t *inv, PyObject *result)
     if (!PyBytes_Check(body) || PyBytes_GET_SIZE(body) > COPIED_BODY_MAX) {
         return 0;
     }
-    fa_pybody_detach(inv);
-    if (result_response(inv, result, &resp) != APR_SUCCESS) {
-        fa_http_response_500(&resp, inv->pool);
-    }
-    else {
-        resp.body = apr_pmemdup(inv->pool, resp.body, resp.body_len);
-    }
+    whole_response(inv, result, &resp);
+    /* a 500's body is the pool's already; a copy of it does no harm */
+    resp.body = apr_pmemdup(inv->pool, resp.body, resp.body_len);
     Py_DECREF(result);
     PyEval_SaveThread();
     fa_pybridge.done(inv, &resp);
