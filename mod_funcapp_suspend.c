@@ -5,7 +5,7 @@
  *
  * The handler sends the request to a worker and waits for its answer in
  * its thread for FunctionAppSuspend's after=MS, and on up to 30 ms in
- * all while no more than its threads=PCT of the child's threads wait so
+ * all while no more than its threads=PCT of the child's threads are busy
  * (threads to spare cost nothing, and keep the connection): an answer in
  * time (most short ones) is sent from there as any other, its connection
  * kept alive.  Otherwise it returns SUSPENDED and the event MPM's thread
@@ -44,8 +44,8 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "mpm_common.h"
+#include "scoreboard.h"
 
-#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "fa_dispatch_call.h"
@@ -68,10 +68,11 @@ APLOG_USE_MODULE(funcapp);
 /* The child's watcher; NULL where requests are not suspended. */
 static fa_suspend_t *watcher;
 
-/* The child's threads (ThreadsPerChild), and how many of them wait in
- * the handler for an async answer now. */
+/* The child's threads (ThreadsPerChild), and its slot in the scoreboard
+ * (found at its first use: the parent records the child's pid there
+ * after the fork, maybe after child_init ran). */
 static int child_threads;
-static apr_uint32_t waiting_in_thread;
+static int child_slot = -1;
 
 /* A suspended request: in its pool, used by one thread at a time (the
  * handler's, then the callbacks'), and by the watcher only through
@@ -114,29 +115,56 @@ int fa_glue_suspend_eligible(request_rec *r, const server_conf_t *conf,
         && !r->prev && r->proto_num < HTTP_VERSION(2, 0);
 }
 
+/* How many of this child's threads are busy now (serving a request,
+ * reading one, closing a connection: all but the idle ones, which wait
+ * for work in the event MPM's queue), from the scoreboard; or
+ * child_threads when the child's slot is not known. */
+static int busy_threads(void)
+{
+    int busy = 0, i;
+
+    if (child_slot < 0) {
+        apr_proc_t me = {.pid = getpid()};
+        child_slot = ap_find_child_by_pid(&me);
+        if (child_slot < 0) {
+            return child_threads;
+        }
+    }
+    for (i = 0; i < child_threads; ++i) {
+        int status =
+            ap_get_scoreboard_worker_from_indexes(child_slot, i)->status;
+        busy += status != SERVER_READY && status != SERVER_DEAD;
+    }
+    return busy;
+}
+
 /* Waits in this thread for the answer: after=MS, and on up to WAIT_ON in
- * all if no more than threads=PCT of the child's threads wait so (and the
- * client stays); whether the answer came.  Past that, the watcher sees to
- * it.  Why: by Little's law a busy server's answers take connections /
- * rate (64 / 8k req/s = 8 ms), so MS alone suspended most requests of a
- * slower machine, each then closing its connection, while the threads the
- * waits held were to spare.  The share is looked at once, and the wait on
- * is bounded: a burst of long awaits (1000 x asyncio.sleep(1)) gets its
- * threads back soon, to take the rest of the burst. */
+ * all if no more than threads=PCT of the child's threads are busy (and
+ * the client stays); whether the answer came.  Past that, the watcher
+ * sees to it.  Why: by Little's law a busy server's answers take
+ * connections / rate (64 / 8k req/s = 8 ms), so MS alone suspended most
+ * requests of a slower machine, each then closing its connection, while
+ * the threads the waits held were to spare.  Busy threads, not the ones
+ * waiting here, tell whether they are: a burst of long awaits
+ * (1000 x asyncio.sleep(1)) keeps every thread busy, so its requests are
+ * suspended after MS, while a steady load that leaves threads idle keeps
+ * its connections.  The share is looked at once, and the wait on is
+ * bounded: threads that grow scarce meanwhile come back soon. */
 static int answered_in_thread(suspended_request_t *s, int client_fd)
 {
     const fa_app_config_t *cfg = s->conf->app->config;
-    apr_uint32_t most =
-        (apr_uint32_t)(child_threads * cfg->suspend_threads / 100);
-    apr_uint32_t waiting = apr_atomic_inc32(&waiting_in_thread) + 1;
-    int got = fa_dispatch_call_wait(s->call, client_fd, cfg->suspend_after);
+    /* the first wait watches the worker's socket only: watching the
+     * client's too cost the httpd side of an async hello a fifth more CPU
+     * (64 connections); a hang-up is seen MS later, by the wait on or the
+     * watcher */
+    int got = fa_dispatch_call_wait(s->call, -1, cfg->suspend_after);
 
     if (got == 0 && cfg->suspend_after > 0 && cfg->suspend_after < WAIT_ON
-        && waiting <= most) {
+        && cfg->suspend_threads > 0
+        && busy_threads() * 100 <= child_threads * cfg->suspend_threads) {
         got = fa_dispatch_call_wait(s->call, client_fd,
                                     WAIT_ON - cfg->suspend_after);
     }
-    apr_atomic_dec32(&waiting_in_thread);
     return got == 1;
 }
 

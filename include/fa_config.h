@@ -81,8 +81,8 @@ typedef struct fa_app_config {
     apr_interval_time_t suspend_after; /* its after=MS: how long the handler
                                         * waits for the answer in its
                                         * thread before suspending */
-    /* its threads=PCT: the share of a child's threads that may wait on
-     * past after=MS (up to 30 ms) */
+    /* its threads=PCT: a request waits on past after=MS (up to 30 ms)
+     * while no more than this share of its child's threads are busy */
     int suspend_threads;
     const char *keys_dir;            /* FunctionAppKeys DIR, absolute */
     apr_array_header_t *key_specs;   /* of fa_key_spec_t */
@@ -124,8 +124,9 @@ apr_status_t fa_config_parse_count(apr_pool_t *p, const char *name,
 #define FA_SUSPEND_AFTER_DEFAULT_MS 5
 /** The largest after=MS: beyond, the thread is held as without suspension. */
 #define FA_SUSPEND_AFTER_MAX_MS 1000
-/** FunctionAppSuspend's threads=PCT when not given (README). */
-#define FA_SUSPEND_THREADS_DEFAULT 50
+/** FunctionAppSuspend's threads=PCT when not given: wait on unless
+ * nearly every thread is busy, as in a burst (README). */
+#define FA_SUSPEND_THREADS_DEFAULT 90
 
 /**
  * Parses `FunctionAppSuspend on [after=MS] [threads=PCT]|off` into @a cfg

@@ -95,6 +95,12 @@ typedef struct fa_io_carry {
     apr_size_t at, len;
 } fa_io_carry_t;
 
+/** Reads into an empty @a carry what @a fd holds now, without waiting:
+ * for a peer that poll() saw send, whose frame is then taken from the
+ * carry with no second poll.  Nothing read (EAGAIN, EOF, an error) leaves
+ * the carry empty, for the next read to see it. */
+void fa_io_carry_fill(int fd, fa_io_carry_t *carry);
+
 /** fa_io_recv_frame for a peer that may send frames back to back: bytes
  * read past the frame stay in @a carry and are taken first by the next
  * call.  With @a timeout_ms 0 and bytes in @a carry, no system call is

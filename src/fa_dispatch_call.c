@@ -155,6 +155,8 @@ apr_status_t fa_dispatch_call_receive(fa_dispatch_call_t *call,
     *stream = NULL;
     carry.at = carry.len = 0;
     if (rv == APR_SUCCESS) {
+        /* the answer is there (the caller's poll saw it): one recv */
+        fa_io_carry_fill(call->conn.fd, &carry);
         rv = fa_dispatch_read_response(call->d, call->slot, call->conn.fd,
                                        call->p, call->deadline, &carry,
                                        &payload, &len);

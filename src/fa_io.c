@@ -254,6 +254,14 @@ static apr_status_t carry_step(int fd, fa_wire_reader_t *r,
     return rv;
 }
 
+void fa_io_carry_fill(int fd, fa_io_carry_t *carry)
+{
+    ssize_t n = recv(fd, carry->buf, sizeof(carry->buf), MSG_DONTWAIT);
+
+    carry->at = 0;
+    carry->len = n > 0 ? (apr_size_t)n : 0;
+}
+
 apr_status_t fa_io_recv_frame_carry(int fd, fa_wire_reader_t *r,
                                     fa_io_carry_t *carry, int timeout_ms,
                                     fa_frame_type_e *type, char **payload,

@@ -18,7 +18,7 @@ use lib Apache::Test::vars('t_dir') . '/lib';
 use FuncappTest qw(standalone_conf standalone_start standalone_stop fire
                    t_dir free_port);
 
-plan tests => 29;
+plan tests => 33;
 
 my $app = t_dir() . '/apps/async';
 my $ID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -243,10 +243,11 @@ sub answered_during {
     ok(log_text($s) !~ /Segmentation|AH00052/);
 }
 
-# The default threads=50: a request waits on in its thread (up to 30 ms)
-# while no more than half the child's threads wait so, and is suspended
-# past that.  A 15 ms answer keeps its connection; 1000 x asleep(1) take
-# one wave.
+# The default threads=90: a request waits on in its thread (up to 30 ms)
+# while no more than 90 % of the child's threads are busy, and is
+# suspended past that.  A 15 ms answer keeps its connection; 1000 x
+# asleep(1) keep every thread busy, so they are suspended and take one
+# wave.
 {
     my $dflt = standalone_conf(config => "$mpm\nFunctionApp $app\n");
     ok(standalone_start($dflt));
@@ -265,9 +266,58 @@ sub answered_during {
     my @r = fire("$dflt->{base}/api/asleep/1", 1000);
     my $ok = grep { $_->{status} == 200 } @r;
     my $last = last_of(@r);
-    t_debug("1000 x asleep(1), threads=50: $ok ok, last $last s");
+    t_debug("1000 x asleep(1), threads=90: $ok ok, last $last s");
     ok($ok == 1000 && $last < 2.5);
     standalone_stop($dflt);
+}
+
+# Busy threads, not the requests waiting for async answers, decide: on a
+# child of 10 threads, 9 held by `def` requests (time.sleep), a 15 ms
+# async answer is suspended and closes its connection (10 of 10 busy,
+# over 90 %); once they are answered, it waits in its thread again and
+# keeps it.
+{
+    my $small = standalone_conf(config => <<"CONF");
+StartServers 1
+ServerLimit 1
+MinSpareThreads 1
+MaxSpareThreads 10
+ThreadLimit 10
+ThreadsPerChild 10
+MaxRequestWorkers 10
+FunctionApp $app
+PythonThreadpoolThreadCount 10
+CONF
+    ok(standalone_start($small));
+    for (1 .. 100) {
+        my ($r) = fire("$small->{base}/api/asleep/0", 1);
+        last if $r->{status} == 200;
+        Time::HiRes::sleep(0.2);
+    }
+    my @held = map {
+        my $h = connect_to($small);
+        print $h "GET /api/ssleep/2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        $h
+    } 1 .. 9;
+    Time::HiRes::sleep(0.5);    # the 9 are in their threads
+    my $sock = connect_to($small);
+    my ($busy, $busy_head) = exchange($sock, '/api/asleep/0.015');
+    my $busy_closed = closed($sock);
+    my @def;
+    for my $h (@held) {
+        my $line = <$h> // '';
+        push @def, $line =~ m{^HTTP/1\.1 (\d+)} ? $1 : 0;
+    }
+    $sock = connect_to($small);
+    my ($idle, $idle_head) = exchange($sock, '/api/asleep/0.015');
+    my ($again) = exchange($sock, '/api/asleep/0');
+    t_debug("15 ms async answer, 9 of 10 threads in def requests: $busy, "
+            . "closed $busy_closed; the def ones: @def; then with threads "
+            . "idle: $idle, $again");
+    ok($busy == 200 && $busy_head =~ /^Connection: close/mi && $busy_closed);
+    ok((grep { $_ == 200 } @def) == 9);
+    ok($idle == 200 && $idle_head !~ /^Connection: close/mi && $again == 200);
+    standalone_stop($small);
 }
 
 # FunctionAppSuspend off: a thread a request again, so 300 requests on

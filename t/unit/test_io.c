@@ -298,6 +298,51 @@ static void test_broken_streams(void **state)
            11, APR_EGENERAL);
 }
 
+/* Sends one RESPONSE_CHUNK frame of @a size bytes at @a data. */
+static void send_chunk(int fd, const void *data, apr_size_t size)
+{
+    unsigned char head[FA_WIRE_CHUNK_HEAD_LEN];
+    struct iovec vec[2];
+
+    fa_wire_chunk_head(head, size, 0);
+    vec[0].iov_base = head;
+    vec[0].iov_len = sizeof(head);
+    vec[1].iov_base = (void *)data;
+    vec[1].iov_len = size;
+    assert_int_equal(fa_io_send(fd, vec, 2), APR_SUCCESS);
+}
+
+/* A frame poll() saw arrive is read by fa_io_carry_fill and then taken
+ * from the carry with no further read (timeout 0); an empty socket or one
+ * closed leaves the carry empty. */
+static void test_carry_fill(void **state)
+{
+    fa_wire_reader_t r;
+    fa_io_carry_t carry;
+    fa_frame_type_e type;
+    char *payload;
+    apr_size_t len;
+    int sv[2];
+    (void)state;
+
+    pair(sv);
+    fa_io_carry_fill(sv[1], &carry); /* nothing sent yet: no wait */
+    assert_int_equal(carry.len, 0);
+    send_chunk(sv[0], "ab", 2);
+    fa_io_carry_fill(sv[1], &carry);
+    assert_int_equal(carry.len, FA_WIRE_CHUNK_HEAD_LEN + 2);
+    fa_wire_reader_init(&r, 64, FA_WIRE_TYPE_BIT(FA_FRAME_RESPONSE_CHUNK));
+    assert_int_equal(
+        fa_io_recv_frame_carry(sv[1], &r, &carry, 0, &type, &payload, &len),
+        APR_SUCCESS);
+    assert_memory_equal(payload + 4, "ab", 2);
+    free(payload);
+    close(sv[0]);
+    fa_io_carry_fill(sv[1], &carry); /* the peer's close: left to the read */
+    assert_int_equal(carry.len, 0);
+    close(sv[1]);
+}
+
 /* ---- addresses and a real listener ------------------------------------- */
 
 /* A streamed answer's frames back to back: one read brings several, the
@@ -307,13 +352,11 @@ static void test_carry_back_to_back(void **state)
 {
     /* more than the carry, less than a socket buffer (nobody reads yet) */
     static char big[64 * 1024];
-    unsigned char head[FA_WIRE_CHUNK_HEAD_LEN];
     fa_wire_reader_t r;
     fa_io_carry_t carry;
     fa_frame_type_e type;
     char *payload;
     apr_size_t len;
-    struct iovec vec[2];
     int sv[2], i;
     (void)state;
 
@@ -326,19 +369,10 @@ static void test_carry_back_to_back(void **state)
         fa_io_recv_frame_carry(sv[1], &r, &carry, 0, &type, &payload, &len),
         APR_INCOMPLETE);
     for (i = 0; i < 3; ++i) {
-        fa_wire_chunk_head(head, 2, 0);
-        vec[0].iov_base = head;
-        vec[0].iov_len = sizeof(head);
-        vec[1].iov_base = "ab";
-        vec[1].iov_len = 2;
-        assert_int_equal(fa_io_send(sv[0], vec, 2), APR_SUCCESS);
+        send_chunk(sv[0], "ab", 2);
     }
     memset(big, 'z', sizeof(big));
-    fa_wire_chunk_head(head, sizeof(big), 0);
-    vec[0].iov_base = head;
-    vec[1].iov_base = big;
-    vec[1].iov_len = sizeof(big);
-    assert_int_equal(fa_io_send(sv[0], vec, 2), APR_SUCCESS);
+    send_chunk(sv[0], big, sizeof(big));
     assert_int_equal(
         fa_io_recv_frame_carry(sv[1], &r, &carry, 100, &type, &payload, &len),
         APR_SUCCESS);
@@ -459,12 +493,12 @@ static void test_listen_fails(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_small_frame),        UNIT_TEST(test_large_frame),
-        UNIT_TEST(test_send_nonblocking),   UNIT_TEST(test_timeout_and_resume),
-        UNIT_TEST(test_eagain_and_eof),     UNIT_TEST(test_broken_streams),
-        UNIT_TEST(test_carry_back_to_back), UNIT_TEST(test_addr_lengths),
-        UNIT_TEST(test_listen_connect),     UNIT_TEST(test_listen_longest_path),
-        UNIT_TEST(test_listen_fails),
+        UNIT_TEST(test_small_frame),         UNIT_TEST(test_large_frame),
+        UNIT_TEST(test_send_nonblocking),    UNIT_TEST(test_timeout_and_resume),
+        UNIT_TEST(test_eagain_and_eof),      UNIT_TEST(test_broken_streams),
+        UNIT_TEST(test_carry_back_to_back),  UNIT_TEST(test_carry_fill),
+        UNIT_TEST(test_addr_lengths),        UNIT_TEST(test_listen_connect),
+        UNIT_TEST(test_listen_longest_path), UNIT_TEST(test_listen_fails),
     };
     int rc;
 
