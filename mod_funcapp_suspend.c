@@ -45,6 +45,7 @@
 #include "ap_mpm.h"
 #include "mpm_common.h"
 #include "scoreboard.h"
+#include "util_cfgtree.h"
 
 #include <apr_strings.h>
 
@@ -68,10 +69,13 @@ APLOG_USE_MODULE(funcapp);
 /* The child's watcher; NULL where requests are not suspended. */
 static fa_suspend_t *watcher;
 
-/* The child's threads (ThreadsPerChild), and its slot in the scoreboard
- * (found at its first use: the parent records the child's pid there
- * after the fork, maybe after child_init ran). */
+/* The child's threads (ThreadsPerChild); the event MPM's
+ * AsyncRequestWorkerFactor, as its listener counts it (whole connections
+ * an idle thread); and the child's slot in the scoreboard (found at its
+ * first use: the parent records the child's pid there after the fork,
+ * maybe after child_init ran). */
 static int child_threads;
+static int worker_factor = 2;
 static int child_slot = -1;
 
 /* A suspended request: in its pool, used by one thread at a time (the
@@ -115,19 +119,26 @@ int fa_glue_suspend_eligible(request_rec *r, const server_conf_t *conf,
         && !r->prev && r->proto_num < HTTP_VERSION(2, 0);
 }
 
-/* How many of this child's threads are busy now (serving a request,
+/* Whether this child has threads to spare for a request to wait on in
+ * its thread: no more than threads=PCT of them busy (serving a request,
  * reading one, closing a connection: all but the idle ones, which wait
- * for work in the event MPM's queue), from the scoreboard; or
- * child_threads when the child's slot is not known. */
-static int busy_threads(void)
+ * for work in the event MPM's queue), and one more held would not stop
+ * the child from accepting connections.  The event MPM's listener takes
+ * connections while they number fewer than ThreadsPerChild + idle
+ * threads x AsyncRequestWorkerFactor, counting suspended and kept-alive
+ * ones, so each thread held costs the child that many connections: a
+ * burst of 10,000 long awaits, which needs most threads idle to be
+ * accepted in one wave, came in 3 to 10 waves when requests waited on
+ * by the busy share alone (README config, 1 worker x 1 thread). */
+static int threads_to_spare(const fa_app_config_t *cfg)
 {
-    int busy = 0, i;
+    int busy = 0, idle, connections, i;
 
     if (child_slot < 0) {
         apr_proc_t me = {.pid = getpid()};
         child_slot = ap_find_child_by_pid(&me);
         if (child_slot < 0) {
-            return child_threads;
+            return 0;
         }
     }
     for (i = 0; i < child_threads; ++i) {
@@ -135,21 +146,25 @@ static int busy_threads(void)
             ap_get_scoreboard_worker_from_indexes(child_slot, i)->status;
         busy += status != SERVER_READY && status != SERVER_DEAD;
     }
-    return busy;
+    idle = child_threads - busy;
+    /* the busy ones, the ones suspended here (or lingering after), and
+     * the kept-alive ones as the listener last counted them */
+    connections = busy + fa_suspend_count(watcher)
+        + (int)ap_get_scoreboard_process(child_slot)->keep_alive;
+    return busy * 100 <= child_threads * cfg->suspend_threads
+        && connections < child_threads + (idle - 1) * worker_factor;
 }
 
 /* Waits in this thread for the answer: after=MS, and on up to WAIT_ON in
- * all if no more than threads=PCT of the child's threads are busy (and
- * the client stays); whether the answer came.  Past that, the watcher
- * sees to it.  Why: by Little's law a busy server's answers take
- * connections / rate (64 / 8k req/s = 8 ms), so MS alone suspended most
- * requests of a slower machine, each then closing its connection, while
- * the threads the waits held were to spare.  Busy threads, not the ones
- * waiting here, tell whether they are: a burst of long awaits
- * (1000 x asyncio.sleep(1)) keeps every thread busy, so its requests are
- * suspended after MS, while a steady load that leaves threads idle keeps
- * its connections.  The share is looked at once, and the wait on is
- * bounded: threads that grow scarce meanwhile come back soon. */
+ * all while the child has threads to spare (and the client stays);
+ * whether the answer came.  Past that, the watcher sees to it.  Why: by
+ * Little's law a busy server's answers take connections / rate (64 / 8k
+ * req/s = 8 ms), so MS alone suspended most requests of a slower
+ * machine, each then closing its connection, while the threads the waits
+ * held were to spare.  A burst of long awaits leaves none to spare, so
+ * its requests are suspended after MS; a steady load that leaves threads
+ * idle keeps its connections.  The share is looked at once, and the wait
+ * on is bounded: threads that grow scarce meanwhile come back soon. */
 static int answered_in_thread(suspended_request_t *s, int client_fd)
 {
     const fa_app_config_t *cfg = s->conf->app->config;
@@ -160,8 +175,7 @@ static int answered_in_thread(suspended_request_t *s, int client_fd)
     int got = fa_dispatch_call_wait(s->call, -1, cfg->suspend_after);
 
     if (got == 0 && cfg->suspend_after > 0 && cfg->suspend_after < WAIT_ON
-        && cfg->suspend_threads > 0
-        && busy_threads() * 100 <= child_threads * cfg->suspend_threads) {
+        && cfg->suspend_threads > 0 && threads_to_spare(cfg)) {
         got = fa_dispatch_call_wait(s->call, client_fd,
                                     WAIT_ON - cfg->suspend_after);
     }
@@ -324,6 +338,22 @@ static void finish(void *baton)
     close_connection(c);
 }
 
+/* The last AsyncRequestWorkerFactor in the configuration, whole (as the
+ * event MPM's listener uses it), else @a dflt.  httpd 2.4 has no query
+ * for it: read from the configuration tree, as mod_info does. */
+static int configured_worker_factor(const ap_directive_t *d, int dflt)
+{
+    for (; d; d = d->next) {
+        if (!ap_cstr_casecmp(d->directive, "AsyncRequestWorkerFactor")
+            && d->args) {
+            double factor = strtod(d->args, NULL);
+            dflt = factor > 0 && factor < 1e6 ? (int)factor : dflt;
+        }
+        dflt = configured_worker_factor(d->first_child, dflt);
+    }
+    return dflt;
+}
+
 void fa_glue_suspend_child_init(apr_pool_t *pchild, server_rec *s)
 {
     int async = 0;
@@ -337,6 +367,7 @@ void fa_glue_suspend_child_init(apr_pool_t *pchild, server_rec *s)
     if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &child_threads) != APR_SUCCESS) {
         child_threads = 0; /* then every wait ends after MS */
     }
+    worker_factor = configured_worker_factor(ap_conftree, worker_factor);
     rv = fa_suspend_create(&watcher, pchild, fire, stalled);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,

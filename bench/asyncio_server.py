@@ -4,7 +4,10 @@
 mod_funcapp with: asyncio.start_server and nothing else (no framework, no
 uvloop), so the figure is what the event loop itself costs.
 
-    bench/asyncio_server.py PORT
+    bench/asyncio_server.py PORT [BACKLOG]
+
+BACKLOG is the listen backlog (2048 by default, as the httpds of the
+1000-sleep phase; the 10,000-sleep phase gives its httpd's 16384).
 
 GET /api/sleep/S awaits asyncio.sleep(S) and answers the process id, like
 the mod_funcapp sleep function; any other path answers "Hello world".
@@ -48,12 +51,13 @@ async def serve(reader, writer):
         writer.close()
 
 
-async def main(port):
+async def main(port, backlog):
     server = await asyncio.start_server(serve, "127.0.0.1", port,
-                                        backlog=2048)
+                                        backlog=backlog)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]),
+                     int(sys.argv[2]) if len(sys.argv) > 2 else 2048))
