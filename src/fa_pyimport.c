@@ -82,6 +82,64 @@ PyObject *fa_pyimport_source(PyObject *self, PyObject *name)
     return PyUnicode_FromString(s->source);
 }
 
+/* What importlib's source_to_code asks of compile() (a whole module's
+ * source, no flags, nothing inherited), done through the C API: the
+ * built-in first checks whether its source is an AST, and that check makes
+ * the ast module's 119 node classes, ~200 kB of every worker that imports
+ * its app from source (it cannot write the app's __pycache__), though no
+ * worker uses them.  Any other call goes to the built-in. */
+PyObject *fa_pyimport_compile(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"source",       "filename", "mode", "flags",
+                            "dont_inherit", "optimize", NULL};
+    PyCompilerFlags cf = {PyCF_SOURCE_IS_UTF8, PY_MINOR_VERSION};
+    PyObject *source, *filename, *code;
+    const char *mode, *text;
+    int flags = 0, dont_inherit = 0, optimize = -1;
+    Py_ssize_t len;
+
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO&s|ipi:compile", names,
+                                     &source, PyUnicode_FSDecoder, &filename,
+                                     &mode, &flags, &dont_inherit, &optimize)) {
+        return NULL;
+    }
+    if (strcmp(mode, "exec") || flags || !dont_inherit || optimize < -1
+        || optimize > 2
+        || !(PyBytes_Check(source) || PyUnicode_Check(source))) {
+        PyObject *builtin =
+            PyDict_GetItemString(PyEval_GetBuiltins(), "compile");
+
+        Py_DECREF(filename);
+        if (!builtin) {
+            PyErr_SetString(PyExc_NameError, "name 'compile' is not defined");
+            return NULL;
+        }
+        return PyObject_Call(builtin, args, kw);
+    }
+    if (PyBytes_Check(source)) {
+        text = PyBytes_AS_STRING(source);
+        len = PyBytes_GET_SIZE(source);
+    }
+    else if ((text = PyUnicode_AsUTF8AndSize(source, &len))) {
+        cf.cf_flags |= PyCF_IGNORE_COOKIE; /* as the built-in for a str */
+    }
+    if (!text) {
+        code = NULL;
+    }
+    else if (strlen(text) != (size_t)len) {
+        PyErr_SetString(PyExc_ValueError,
+                        "source code string cannot contain null bytes");
+        code = NULL;
+    }
+    else {
+        code = Py_CompileStringObject(text, filename, Py_file_input, &cf,
+                                      optimize);
+    }
+    Py_DECREF(filename);
+    return code;
+}
+
 /* The code object of an embedded module: its bytecode if this interpreter
  * reads it, else its source, compiled now. */
 static PyObject *embedded_code(const fa_pysrc_t *s, const char *path)

@@ -58,6 +58,8 @@ static PyMethodDef funcapp_methods[] = {
     {"embedded", fa_pyimport_embedded, METH_O,
      "An embedded module's bytecode."},
     {"source", fa_pyimport_source, METH_O, "An embedded module's source."},
+    {"compile", (PyCFunction)(void (*)(void))fa_pyimport_compile,
+     METH_VARARGS | METH_KEYWORDS, "compile(), for importlib."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef funcapp_module = {PyModuleDef_HEAD_INIT,

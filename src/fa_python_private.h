@@ -41,6 +41,9 @@ PyObject *fa_pyimport_exec(const char *name);
 PyObject *fa_pyimport_embedded(PyObject *self, PyObject *name);
 /** _funcapp.source(name): an embedded module's source text, or None. */
 PyObject *fa_pyimport_source(PyObject *self, PyObject *name);
+/** _funcapp.compile(): compile() for importlib, without the ast
+ * module's classes. */
+PyObject *fa_pyimport_compile(PyObject *self, PyObject *args, PyObject *kw);
 /** Drops this process's mappings of the embedded bytecode and sources
  * (some 450 kB of a worker's RSS once its app is imported: the imports
  * touched most pages, and the kernel maps a fault's neighbours too).  The

@@ -112,6 +112,11 @@ def invalidate_caches() -> None:
             finder.invalidate_caches()
 
 
+# importlib compiles a .py it has no .pyc for (the app's, as a rule: a
+# worker cannot write its __pycache__) with compile(), which makes the ast
+# module's classes, ~200 kB of every worker; _funcapp.compile does not.
+_frozen_importlib_external.compile = _funcapp.compile
+
 LOADER = EmbeddedFinder(_ours)
 AZURE = EmbeddedFinder(_azure)
 

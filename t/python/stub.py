@@ -51,6 +51,7 @@ def funcapp(sources: dict) -> types.ModuleType:
     module.embedded = embedded
     module.source = lambda name: sources[name][1] if name in sources else None
     module.take = take
+    module.compile = compile
     module.respond = lambda token, invocation_id, result: module.responses.append(
         (token, invocation_id, result))
     return module

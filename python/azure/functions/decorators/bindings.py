@@ -91,9 +91,19 @@ _TABLE = (
     ('GenericOutputBinding', OutputBinding, None),
 )
 
-for _name, _base, _type in _TABLE:
-    globals()[_name] = type(_name, (_base,), {
-        'type': _type, '__module__': __name__, '__doc__': f'The {_type or "generic"} binding.'})
 __all__ = ('InputType', 'OpenAIModels', 'SEMANTIC_SEARCH_SYSTEM_PROMPT',
            *(row[0] for row in _TABLE))
-del _name, _base, _type
+_CLASSES = {name: (base, type_) for name, base, type_ in _TABLE}
+
+
+def __getattr__(name):
+    # Each class is made when first used (PEP 562): made at import, the 52
+    # cost every worker ~100 kB, and an app uses a few at most (HTTP's are
+    # in http.py).
+    if name not in _CLASSES:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    base, type_ = _CLASSES[name]
+    made = type(name, (base,), {'type': type_, '__module__': __name__,
+                                '__doc__': f'The {type_ or "generic"} binding.'})
+    # setdefault: of two threads making one, both get the first one kept
+    return globals().setdefault(name, made)

@@ -10,20 +10,8 @@ from __future__ import annotations  # annotations stay text: no typing import
 
 import collections.abc
 
-from .bindings import (SEMANTIC_SEARCH_SYSTEM_PROMPT, AssistantCreateOutput, AssistantPostInput,
-                       AssistantQueryInput, AssistantSkillTrigger, BlobInput, BlobOutput,
-                       BlobTrigger, CosmosDBInput, CosmosDBInputV3, CosmosDBOutput,
-                       CosmosDBOutputV3, CosmosDBTrigger, CosmosDBTriggerV3, DaprBindingOutput,
-                       DaprBindingTrigger, DaprInvokeOutput, DaprPublishOutput, DaprSecretInput,
-                       DaprServiceInvocationTrigger, DaprStateInput, DaprStateOutput,
-                       DaprTopicTrigger, EmbeddingsInput, EmbeddingsStoreOutput, EventGridOutput,
-                       EventGridTrigger, EventHubOutput, EventHubTrigger, GenericInputBinding,
-                       GenericOutputBinding, GenericTrigger, InputType, KafkaOutput, KafkaTrigger,
-                       MCPToolTrigger, MySqlInput, MySqlOutput, MySqlTrigger, OpenAIModels,
-                       QueueOutput, QueueTrigger, SemanticSearchInput, ServiceBusQueueOutput,
-                       ServiceBusQueueTrigger, ServiceBusTopicOutput, ServiceBusTopicTrigger,
-                       SqlInput, SqlOutput, SqlTrigger, TableInput, TableOutput,
-                       TextCompletionInput, TimerTrigger, WarmUpTrigger)
+from . import bindings
+from .bindings import SEMANTIC_SEARCH_SYSTEM_PROMPT, InputType, OpenAIModels
 from .core import (SCRIPT_FILE_NAME, AccessRights, AuthLevel, Binding, BlobSource, Cardinality,
                    DataType, Trigger)
 from .http import HttpMethod, HttpOutput, HttpTrigger
@@ -252,11 +240,11 @@ class TriggerApi(DecoratorApi):
     def timer_trigger(self, arg_name: str, schedule: str, run_on_startup: bool | None = None,
                       use_monitor: bool | None = None, data_type: DataType | str | None = None,
                       **kwargs) -> Callable:
-        return self._decorate(TimerTrigger, locals())
+        return self._decorate(bindings.TimerTrigger, locals())
 
     def warm_up_trigger(self, arg_name: str, data_type: DataType | str | None = None,
                         **kwargs) -> Callable:
-        return self._decorate(WarmUpTrigger, locals())
+        return self._decorate(bindings.WarmUpTrigger, locals())
 
     def service_bus_queue_trigger(self, arg_name: str, connection: str, queue_name: str,
                                   data_type: DataType | str | None = None,
@@ -264,7 +252,7 @@ class TriggerApi(DecoratorApi):
                                   is_sessions_enabled: bool | None = None,
                                   cardinality: Cardinality | str | None = None,
                                   **kwargs) -> Callable:
-        return self._decorate(ServiceBusQueueTrigger, locals())
+        return self._decorate(bindings.ServiceBusQueueTrigger, locals())
 
     def service_bus_topic_trigger(self, arg_name: str, connection: str, topic_name: str,
                                   subscription_name: str, data_type: DataType | str | None = None,
@@ -272,17 +260,17 @@ class TriggerApi(DecoratorApi):
                                   is_sessions_enabled: bool | None = None,
                                   cardinality: Cardinality | str | None = None,
                                   **kwargs) -> Callable:
-        return self._decorate(ServiceBusTopicTrigger, locals())
+        return self._decorate(bindings.ServiceBusTopicTrigger, locals())
 
     def queue_trigger(self, arg_name: str, queue_name: str, connection: str,
                       data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(QueueTrigger, locals())
+        return self._decorate(bindings.QueueTrigger, locals())
 
     def event_hub_message_trigger(self, arg_name: str, connection: str, event_hub_name: str,
                                   data_type: DataType | str | None = None,
                                   cardinality: Cardinality | str | None = None,
                                   consumer_group: str | None = None, **kwargs) -> Callable:
-        return self._decorate(EventHubTrigger, locals())
+        return self._decorate(bindings.EventHubTrigger, locals())
 
     def cosmos_db_trigger_v3(self, arg_name: str, database_name: str, collection_name: str,
                              connection_string_setting: str,
@@ -302,7 +290,7 @@ class TriggerApi(DecoratorApi):
                              start_from_beginning: bool | None = None,
                              preferred_locations: str | None = None,
                              data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(CosmosDBTriggerV3, locals())
+        return self._decorate(bindings.CosmosDBTriggerV3, locals())
 
     def cosmos_db_trigger(self, arg_name: str, connection: str, database_name: str,
                           container_name: str, lease_connection: str | None = None,
@@ -320,16 +308,16 @@ class TriggerApi(DecoratorApi):
                           start_from_time: str | None = None,
                           preferred_locations: str | None = None,
                           data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(CosmosDBTrigger, locals())
+        return self._decorate(bindings.CosmosDBTrigger, locals())
 
     def blob_trigger(self, arg_name: str, path: str, connection: str,
                      source: BlobSource | str | None = None,
                      data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(BlobTrigger, locals())
+        return self._decorate(bindings.BlobTrigger, locals())
 
     def event_grid_trigger(self, arg_name: str, data_type: DataType | str | None = None,
                            **kwargs) -> Callable:
-        return self._decorate(EventGridTrigger, locals())
+        return self._decorate(bindings.EventGridTrigger, locals())
 
     def kafka_trigger(self, arg_name: str, topic: str, broker_list: str,
                       event_hub_connection_string: str | None = None,
@@ -349,46 +337,46 @@ class TriggerApi(DecoratorApi):
                       authentication_mode: str | None = 'NotSet', protocol: str | None = 'NotSet',
                       cardinality: Cardinality | str | None = 'One', lag_threshold: int = 1000,
                       data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(KafkaTrigger, locals())
+        return self._decorate(bindings.KafkaTrigger, locals())
 
     def sql_trigger(self, arg_name: str, table_name: str, connection_string_setting: str,
                     leases_table_name: str | None = None, data_type: DataType | str | None = None,
                     **kwargs) -> Callable:
-        return self._decorate(SqlTrigger, locals())
+        return self._decorate(bindings.SqlTrigger, locals())
 
     def mysql_trigger(self, arg_name: str, table_name: str, connection_string_setting: str,
                       leases_table_name: str | None = None,
                       data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(MySqlTrigger, locals())
+        return self._decorate(bindings.MySqlTrigger, locals())
 
     def generic_trigger(self, arg_name: str, type: str, data_type: DataType | str | None = None,
                         **kwargs) -> Callable:
-        return self._decorate(GenericTrigger, locals())
+        return self._decorate(bindings.GenericTrigger, locals())
 
     def mcp_tool_trigger(self, arg_name: str, tool_name: str, description: str | None = None,
                          tool_properties: str | None = None,
                          data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(MCPToolTrigger, locals())
+        return self._decorate(bindings.MCPToolTrigger, locals())
 
     def dapr_service_invocation_trigger(self, arg_name: str, method_name: str,
                                         data_type: DataType | str | None = None,
                                         **kwargs) -> Callable:
-        return self._decorate(DaprServiceInvocationTrigger, locals())
+        return self._decorate(bindings.DaprServiceInvocationTrigger, locals())
 
     def dapr_binding_trigger(self, arg_name: str, binding_name: str,
                              data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(DaprBindingTrigger, locals())
+        return self._decorate(bindings.DaprBindingTrigger, locals())
 
     def dapr_topic_trigger(self, arg_name: str, pub_sub_name: str, topic: str,
                            route: str | None = None, data_type: DataType | str | None = None,
                            **kwargs) -> Callable:
-        return self._decorate(DaprTopicTrigger, locals())
+        return self._decorate(bindings.DaprTopicTrigger, locals())
 
     def assistant_skill_trigger(self, arg_name: str, function_description: str,
                                 function_name: str | None = None,
                                 parameter_description_json: str | None = None,
                                 data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(AssistantSkillTrigger, locals())
+        return self._decorate(bindings.AssistantSkillTrigger, locals())
 
     schedule = timer_trigger
 
@@ -419,22 +407,22 @@ class BindingApi(DecoratorApi):
                                  data_type: DataType | str | None = None,
                                  access_rights: AccessRights | str | None = None,
                                  **kwargs) -> Callable:
-        return self._decorate(ServiceBusQueueOutput, locals())
+        return self._decorate(bindings.ServiceBusQueueOutput, locals())
 
     def service_bus_topic_output(self, arg_name: str, connection: str, topic_name: str,
                                  subscription_name: str | None = None,
                                  data_type: DataType | str | None = None,
                                  access_rights: AccessRights | str | None = None,
                                  **kwargs) -> Callable:
-        return self._decorate(ServiceBusTopicOutput, locals())
+        return self._decorate(bindings.ServiceBusTopicOutput, locals())
 
     def queue_output(self, arg_name: str, queue_name: str, connection: str,
                      data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(QueueOutput, locals())
+        return self._decorate(bindings.QueueOutput, locals())
 
     def event_hub_output(self, arg_name: str, connection: str, event_hub_name: str,
                          data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(EventHubOutput, locals())
+        return self._decorate(bindings.EventHubOutput, locals())
 
     def cosmos_db_output_v3(self, arg_name: str, database_name: str, collection_name: str,
                             connection_string_setting: str,
@@ -444,40 +432,40 @@ class BindingApi(DecoratorApi):
                             use_multiple_write_locations: bool | None = None,
                             preferred_locations: str | None = None,
                             data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(CosmosDBOutputV3, locals())
+        return self._decorate(bindings.CosmosDBOutputV3, locals())
 
     def cosmos_db_output(self, arg_name: str, connection: str, database_name: str,
                          container_name: str, create_if_not_exists: bool | None = None,
                          partition_key: str | None = None, container_throughput: int | None = None,
                          preferred_locations: str | None = None,
                          data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(CosmosDBOutput, locals())
+        return self._decorate(bindings.CosmosDBOutput, locals())
 
     def cosmos_db_input_v3(self, arg_name: str, database_name: str, collection_name: str,
                            connection_string_setting: str, id: str | None = None,
                            sql_query: str | None = None, partition_key: str | None = None,
                            data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(CosmosDBInputV3, locals())
+        return self._decorate(bindings.CosmosDBInputV3, locals())
 
     def cosmos_db_input(self, arg_name: str, connection: str, database_name: str,
                         container_name: str, partition_key: str | None = None,
                         id: str | None = None, sql_query: str | None = None,
                         preferred_locations: str | None = None,
                         data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(CosmosDBInput, locals())
+        return self._decorate(bindings.CosmosDBInput, locals())
 
     def blob_input(self, arg_name: str, path: str, connection: str,
                    data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(BlobInput, locals())
+        return self._decorate(bindings.BlobInput, locals())
 
     def blob_output(self, arg_name: str, path: str, connection: str,
                     data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(BlobOutput, locals())
+        return self._decorate(bindings.BlobOutput, locals())
 
     def event_grid_output(self, arg_name: str, topic_endpoint_uri: str | None = None,
                           topic_key_setting: str | None = None, connection: str | None = None,
                           data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(EventGridOutput, locals())
+        return self._decorate(bindings.EventGridOutput, locals())
 
     def kafka_output(self, arg_name: str, topic: str, broker_list: str,
                      avro_schema: str | None = None, username: str | None = None,
@@ -499,65 +487,65 @@ class BindingApi(DecoratorApi):
                      authentication_mode: str | None = 'NOTSET', protocol: str | None = 'NOTSET',
                      linger_ms: int = 5, data_type: DataType | str | None = None,
                      **kwargs) -> Callable:
-        return self._decorate(KafkaOutput, locals())
+        return self._decorate(bindings.KafkaOutput, locals())
 
     def table_input(self, arg_name: str, connection: str, table_name: str,
                     row_key: str | None = None, partition_key: str | None = None,
                     take: int | None = None, filter: str | None = None,
                     data_type: DataType | str | None = None) -> Callable:
-        return self._decorate(TableInput, locals())
+        return self._decorate(bindings.TableInput, locals())
 
     def table_output(self, arg_name: str, connection: str, table_name: str,
                      row_key: str | None = None, partition_key: str | None = None,
                      data_type: DataType | str | None = None) -> Callable:
-        return self._decorate(TableOutput, locals())
+        return self._decorate(bindings.TableOutput, locals())
 
     def sql_input(self, arg_name: str, command_text: str, connection_string_setting: str,
                   command_type: str | None = 'Text', parameters: str | None = None,
                   data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(SqlInput, locals())
+        return self._decorate(bindings.SqlInput, locals())
 
     def sql_output(self, arg_name: str, command_text: str, connection_string_setting: str,
                    data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(SqlOutput, locals())
+        return self._decorate(bindings.SqlOutput, locals())
 
     def generic_input_binding(self, arg_name: str, type: str,
                               data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(GenericInputBinding, locals())
+        return self._decorate(bindings.GenericInputBinding, locals())
 
     def generic_output_binding(self, arg_name: str, type: str,
                                data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(GenericOutputBinding, locals())
+        return self._decorate(bindings.GenericOutputBinding, locals())
 
     def dapr_state_input(self, arg_name: str, state_store: str, key: str,
                          dapr_address: str | None = None, data_type: DataType | str | None = None,
                          **kwargs) -> Callable:
-        return self._decorate(DaprStateInput, locals())
+        return self._decorate(bindings.DaprStateInput, locals())
 
     def dapr_secret_input(self, arg_name: str, secret_store_name: str, key: str, metadata: str,
                           dapr_address: str | None = None, data_type: DataType | str | None = None,
                           **kwargs) -> Callable:
-        return self._decorate(DaprSecretInput, locals())
+        return self._decorate(bindings.DaprSecretInput, locals())
 
     def dapr_state_output(self, arg_name: str, state_store: str, key: str,
                           dapr_address: str | None = None, data_type: DataType | str | None = None,
                           **kwargs) -> Callable:
-        return self._decorate(DaprStateOutput, locals())
+        return self._decorate(bindings.DaprStateOutput, locals())
 
     def dapr_invoke_output(self, arg_name: str, app_id: str, method_name: str, http_verb: str,
                            dapr_address: str | None = None,
                            data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(DaprInvokeOutput, locals())
+        return self._decorate(bindings.DaprInvokeOutput, locals())
 
     def dapr_publish_output(self, arg_name: str, pub_sub_name: str, topic: str,
                             dapr_address: str | None = None,
                             data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(DaprPublishOutput, locals())
+        return self._decorate(bindings.DaprPublishOutput, locals())
 
     def dapr_binding_output(self, arg_name: str, binding_name: str, operation: str,
                             dapr_address: str | None = None,
                             data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(DaprBindingOutput, locals())
+        return self._decorate(bindings.DaprBindingOutput, locals())
 
     def text_completion_input(self, arg_name: str, prompt: str,
                               ai_connection_name: str | None = '',
@@ -566,17 +554,17 @@ class BindingApi(DecoratorApi):
                               max_tokens: str | None = '100',
                               is_reasoning_model: bool | None = False,
                               data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(TextCompletionInput, locals())
+        return self._decorate(bindings.TextCompletionInput, locals())
 
     def assistant_create_output(self, arg_name: str, data_type: DataType | str | None = None,
                                 **kwargs) -> Callable:
-        return self._decorate(AssistantCreateOutput, locals())
+        return self._decorate(bindings.AssistantCreateOutput, locals())
 
     def assistant_query_input(self, arg_name: str, id: str, timestamp_utc: str,
                               chat_storage_connection_setting: str | None = 'AzureWebJobsStorage',
                               collection_name: str | None = 'ChatState',
                               data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(AssistantQueryInput, locals())
+        return self._decorate(bindings.AssistantQueryInput, locals())
 
     def assistant_post_input(self, arg_name: str, id: str, user_message: str,
                              ai_connection_name: str | None = '',
@@ -587,14 +575,14 @@ class BindingApi(DecoratorApi):
                              max_tokens: str | None = '100',
                              is_reasoning_model: bool | None = False,
                              data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(AssistantPostInput, locals())
+        return self._decorate(bindings.AssistantPostInput, locals())
 
     def embeddings_input(self, arg_name: str, input: str, input_type: InputType | str,
                          ai_connection_name: str | None = '',
                          embeddings_model: str | None = OpenAIModels.DefaultEmbeddingsModel,
                          max_chunk_length: int | None = 8 * 1024, max_overlap: int | None = 128,
                          data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(EmbeddingsInput, locals())
+        return self._decorate(bindings.EmbeddingsInput, locals())
 
     def semantic_search_input(self, arg_name: str, search_connection_name: str, collection: str,
                               query: str | None = None, ai_connection_name: str | None = '',
@@ -605,7 +593,7 @@ class BindingApi(DecoratorApi):
                               top_p: str | None = None, max_tokens: str | None = '100',
                               is_reasoning_model: bool | None = False,
                               data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(SemanticSearchInput, locals())
+        return self._decorate(bindings.SemanticSearchInput, locals())
 
     def embeddings_store_output(self, arg_name: str, input: str, input_type: InputType | str,
                                 store_connection_name: str, collection: str,
@@ -614,16 +602,16 @@ class BindingApi(DecoratorApi):
                                 max_chunk_length: int | None = 8 * 1024,
                                 max_overlap: int | None = 128,
                                 data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(EmbeddingsStoreOutput, locals())
+        return self._decorate(bindings.EmbeddingsStoreOutput, locals())
 
     def mysql_input(self, arg_name: str, command_text: str, connection_string_setting: str,
                     command_type: str | None = 'Text', parameters: str | None = None,
                     data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(MySqlInput, locals())
+        return self._decorate(bindings.MySqlInput, locals())
 
     def mysql_output(self, arg_name: str, command_text: str, connection_string_setting: str,
                      data_type: DataType | str | None = None, **kwargs) -> Callable:
-        return self._decorate(MySqlOutput, locals())
+        return self._decorate(bindings.MySqlOutput, locals())
 
 
 class SettingsApi(DecoratorApi):
