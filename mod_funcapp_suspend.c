@@ -126,10 +126,10 @@ int fa_glue_suspend_eligible(request_rec *r, const server_conf_t *conf,
  * the child from accepting connections.  The event MPM's listener takes
  * connections while they number fewer than ThreadsPerChild + idle
  * threads x AsyncRequestWorkerFactor, counting suspended and kept-alive
- * ones, so each thread held costs the child that many connections: a
- * burst of 10,000 long awaits, which needs most threads idle to be
- * accepted in one wave, came in 3 to 10 waves when requests waited on
- * by the busy share alone (README config, 1 worker x 1 thread). */
+ * ones, so each thread held costs the child that many connections (a
+ * burst of 10,000 long awaits needs most threads idle to be accepted in
+ * one wave).  The count of suspended ones is read without the watcher's
+ * lock: an estimate is enough here. */
 static int threads_to_spare(const fa_app_config_t *cfg)
 {
     int busy = 0, idle, connections, i;
