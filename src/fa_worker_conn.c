@@ -36,9 +36,16 @@ static void close_conn(conn_t *c)
  * reader only. */
 static void poll_conn(conn_t *c)
 {
-    c->polled = c->loop
-        ? fa_python_loop_watch(c->fd, c) == APR_SUCCESS
-        : apr_pollset_add(c->w->pollset, &c->pfd) == APR_SUCCESS;
+    /* Marked first: the set's other thread (the loop, or the leader for
+     * a connection the loop hands over) may see the connection and
+     * unpoll it before the call returns; marked after, it would stay in
+     * the set unpolled and fire on a stream's body bytes. */
+    c->polled = 1;
+    if ((c->loop ? fa_python_loop_watch(c->fd, c)
+                 : apr_pollset_add(c->w->pollset, &c->pfd))
+        != APR_SUCCESS) {
+        c->polled = 0;
+    }
 }
 
 static void unpoll_conn(conn_t *c)

@@ -13,6 +13,16 @@ our @EXPORT_OK = qw(fire base_url worker_pids wait_for_pids t_dir error_log);
 
 sub t_dir { Apache::Test::vars('t_dir') }
 
+# Says why a check failed, on stderr as a TAP comment: CI keeps only the
+# tail of a failing run, where t_debug's lines (shown with -verbose) are
+# not.
+sub why {
+    print STDERR map { "# $_\n" } map { split /\n/ } @_;
+    return;
+}
+
+push @EXPORT_OK, 'why';
+
 sub error_log { t_dir() . '/logs/error_log' }
 
 # http://host:port of a virtual host of extra.conf.in (or the main server).
@@ -97,10 +107,7 @@ sub standalone_conf {
     my $mpm = $o{mpm} // 'event';
     my $t = t_dir();
     my $dir = File::Temp::tempdir("$t/standalone-XXXXXX", CLEANUP => 1);
-    my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                      LocalPort => 0) or die $!;
-    my $port = $probe->sockport;
-    close $probe;
+    my $port = free_port();
     my $mods = '/usr/lib/apache2/modules';
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh <<"CONF";
@@ -131,15 +138,22 @@ sub configtest {
     return ($? >> 8, $out);
 }
 
+# Starts $s and waits for its port; on failure says what httpd said.
+# 30 s, not the 1-2 s it takes here: a loaded CI machine is slower.
 sub standalone_start {
     my ($s) = @_;
     my $bin = httpd_bin();
-    system("$bin -f $s->{conf} -k start") == 0 or return 0;
-    for (1 .. 100) {
-        return 1 if IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                          PeerPort => $s->{port});
-        Time::HiRes::sleep(0.1);
+    my $said = `$bin -f $s->{conf} -k start 2>&1`;
+    if ($? == 0) {
+        for (1 .. 300) {
+            return 1 if IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                              PeerPort => $s->{port});
+            Time::HiRes::sleep(0.1);
+        }
     }
+    my @log = split /\n/, slurp($s->{log}) // '(no error_log)';
+    why("httpd -k start (exit $?) did not answer on port $s->{port}: $said",
+        @log > 20 ? @log[-20 .. -1] : @log);
     return 0;
 }
 
