@@ -217,13 +217,22 @@ package FuncappTest;
 # Helpers of t/keys.t: more ports for the virtual hosts of a standalone
 # httpd, a file's bytes, and polling a URL until it answers as wanted.
 
-# A free TCP port on 127.0.0.1 (for another Listen of a standalone httpd).
+# A free TCP port on 127.0.0.1 (for another Listen of a standalone httpd),
+# never one this test was given before: the kernel may hand out a port
+# again once its probe is closed, and two Listens of one httpd on the same
+# port stop it from starting.
+my %ports_given;
+
 sub free_port {
-    my $probe = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                      LocalPort => 0) or die $!;
-    my $port = $probe->sockport;
-    close $probe;
-    return $port;
+    for (1 .. 100) {
+        my $probe = IO::Socket::INET->new(Listen => 1,
+                                          LocalAddr => '127.0.0.1',
+                                          LocalPort => 0) or die $!;
+        my $port = $probe->sockport;
+        close $probe;
+        return $port if !$ports_given{$port}++;
+    }
+    die "no new free port in 100 tries\n";
 }
 
 sub slurp {
