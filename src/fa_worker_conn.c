@@ -367,15 +367,18 @@ static void dispatch(conn_t *c, char *payload, apr_size_t len)
         drop_conn(c);
         return;
     }
-    if ((c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)
-        && !stream_body(c, c->extra, c->extra_len)) {
-        return;
-    }
     resolve_function(w, c->inv);
     c->is_async = by_loop
         || (c->inv->function_index < (apr_uint32_t)w->table.nfunctions
             && w->table.is_async[c->inv->function_index]);
     apr_atomic_set32(&c->state, CONN_BUSY);
+    /* Busy before stream_body puts it in the leader's set: a hang-up the
+     * leader sees there at once must find it busy (on_busy_event), not
+     * idle to be read while this thread still dispatches it. */
+    if ((c->inv->req.flags & FA_REQUEST_BODY_FOLLOWS)
+        && !stream_body(c, c->extra, c->extra_len)) {
+        return;
+    }
     /* it stays polled: a hang-up while busy must be seen (on_busy_event) */
     apr_atomic_inc32(&w->inflight);
     fa_stats_dispatched(w->app->stats, w->slot, c->is_async);
